@@ -309,7 +309,8 @@ static tput run_batch(const workload *w, check_fn check, double seconds)
         for (size_t i = 0; i < BATCH; i++)
             es[i] = start_exec(w, now);
         for (size_t i = 0; i < BATCH; i++)
-            exec_advance(es[i], now);
+            while (exec_advance(es[i], now, 0))
+                ;
         for (size_t i = 0; i < BATCH; i++) {
             check(es[i]);
             tally(&t, es[i]);
@@ -328,8 +329,14 @@ static tput run_batch(const workload *w, check_fn check, double seconds)
 static exec *park(const workload *w, int64_t now, uint64_t *task_id)
 {
     exec *e = start_exec(w, now);
-    exec_advance(e, now);
-    const exec_task *t = exec_pop_task(e);
+    while (exec_advance(e, now, 0))
+        ;
+    exec_effects fx;
+    exec_take_effects(e, &fx);
+    const exec_task *t = NULL;
+    for (size_t i = 0; i < fx.n_items && t == NULL; i++)
+        if (fx.items[i].kind == EXEC_EFFECT_TASK_START)
+            t = exec_get_task(e, fx.items[i].id);
     if (exec_get_status(e) != EXEC_RUNNING || t == NULL || t->token == NULL)
         die("callback: the execution did not park on a task token (status %s, task %s)",
             exec_status_name(exec_get_status(e)), t ? "without token" : "none");
@@ -344,7 +351,8 @@ static void answer(exec *e, uint64_t task_id, int64_t now)
     if (exec_task_succeed(e, task_id, out, now) != 0)
         die("callback: exec_task_succeed refused task %llu", (unsigned long long)task_id);
     json_decref(out);
-    exec_advance(e, now);
+    while (exec_advance(e, now, 0))
+        ;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -3,8 +3,9 @@
  * definition and shared (refcounted) by every execution of that version.
  *
  * States are addressed by index within their graph (the top level, a Parallel branch or a
- * Map processor); paths, templates, intrinsics and Choice rules are pre-compiled. Nothing
- * here changes after asl_compile returns, so executions on any thread may read it.
+ * Map processor); paths, templates, intrinsics, Choice rules and Task resources are
+ * pre-compiled. Nothing but the (atomic) reference count changes after asl_compile
+ * returns, so executions on any thread may read it.
  */
 #ifndef BT_ASL_ASL_H
 #define BT_ASL_ASL_H
@@ -15,17 +16,19 @@
 #include "path/payload.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef enum asl_state_type {
-#define ASL_STATE(e, type) ASL_##e,
+#define ASL_STATE(e, name) ASL_##e,
 #include "asl/states.def"
 #undef ASL_STATE
     ASL_N_STATE_TYPES
 } asl_state_type;
 
+/* The "Type" string of t ("Pass", …); t must be below ASL_N_STATE_TYPES. */
 const char *asl_state_type_name(asl_state_type t);
 
 #define ASL_NO_STATE SIZE_MAX
@@ -70,6 +73,14 @@ typedef struct asl_intopt {
     jpath *path; /* when set through the *Path variant */
 } asl_intopt;
 
+/* How a Task's Resource is invoked (see task_kind in struct asl_state). */
+typedef enum asl_task_kind { ASL_TASK_SERVICE, ASL_TASK_LAMBDA, ASL_TASK_ACTIVITY } asl_task_kind;
+typedef enum asl_task_pattern {
+    ASL_PATTERN_REQUEST_RESPONSE,
+    ASL_PATTERN_SYNC,
+    ASL_PATTERN_CALLBACK
+} asl_task_pattern;
+
 typedef struct asl_graph asl_graph;
 typedef struct asl_state asl_state;
 
@@ -88,8 +99,24 @@ struct asl_state {
     payload *assign;
     json_t *result; /* Pass: Result (NULL when absent) */
 
-    /* Task */
+    /* Task. The resource is classified once here, so executions never re-parse it. */
     char *resource;
+    /* LAMBDA: "arn:<partition>:lambda:…"; ACTIVITY: an ARN of service "states" containing
+     * ":activity:"; SERVICE: anything else (optimised integrations, non-ARN strings). */
+    asl_task_kind task_kind;
+    /* CALLBACK: the resource ends with ".waitForTaskToken" or the task is an activity;
+     * SYNC: it ends with ".sync" or ".sync:2"; REQUEST_RESPONSE otherwise. */
+    asl_task_pattern task_pattern;
+    /* History's resourceType and resource: the text between the 5th ':' and the last ':',
+     * and what follows the last ':' ("sqs", "sendMessage.waitForTaskToken" for
+     * arn:aws:states:::sqs:sendMessage.waitForTaskToken). Without a ':' after the 5th,
+     * "" and the whole resource. Owned; NULL for other state types. */
+    char *resource_type;
+    char *resource_action;
+    /* This Task's position among all Task states of the machine, numbered depth-first in
+     * definition order (a Parallel's branches and a Map's processor are numbered where the
+     * Parallel or Map state appears): 0 .. asl_machine.n_task_states - 1. */
+    size_t task_slot;
     asl_intopt timeout_s, heartbeat_s;
     payload *credentials;
 
@@ -137,11 +164,12 @@ struct asl_graph {
 };
 
 typedef struct asl_machine {
-    int refs;
+    atomic_int refs;    /* asl_machine_ref/unref only; any thread */
     json_t *definition; /* the parsed definition (owned) */
     asl_graph *top;
     int64_t timeout_s; /* 0 when absent */
     char *comment;
+    size_t n_task_states; /* Task states in all graphs (see asl_state.task_slot) */
 } asl_machine;
 
 /*
@@ -152,7 +180,9 @@ typedef struct asl_machine {
 int asl_compile(json_t *definition, asl_machine **out, bt_diag *diag);
 /* Parses, validates and compiles definition text. */
 int asl_load_text(const char *text, size_t len, asl_machine **out, bt_diag *diag);
+/* Takes a reference; returns m. Safe from any thread that already holds one. */
 asl_machine *asl_machine_ref(asl_machine *m);
+/* Drops a reference, freeing the machine with the last one. NULL does nothing. Any thread. */
 void asl_machine_unref(asl_machine *m);
 
 /* Finds a state by name in a graph (linear; for tests and tools). */

@@ -44,55 +44,37 @@ typedef enum op_cmp {
     CMP_NONE,
 } op_cmp;
 
+/* The JSON type a literal operand must have (TIMESTAMP: an RFC 3339 string). */
+typedef enum operand_type {
+    OPERAND_STRING,
+    OPERAND_NUMBER,
+    OPERAND_BOOLEAN,
+    OPERAND_TIMESTAMP,
+} operand_type;
+
 typedef struct op_info {
     const char *name;
     op_family family;
     op_cmp cmp;
-    bool is_path; /* the operand is a reference path, not a literal */
+    operand_type operand; /* of the literal form */
+    bool is_path;         /* the operand is a reference path, not a literal */
 } op_info;
 
-/* The 44 data-test operators of ASL's JSONPath Choice rules. */
+/* The 39 data-test operators of ASL's JSONPath Choice rules: each line of choice_ops.def
+ * gives the operator and, when marked WITH_PATH, its *Path variant. */
+#define OP(name, family, cmp, operand, is_path)                                                    \
+    {name, FAM_##family, CMP_##cmp, OPERAND_##operand, is_path},
+#define OP_NO_PATH(name, family, cmp, operand)
+#define OP_WITH_PATH(name, family, cmp, operand) OP(name "Path", family, cmp, operand, true)
+#define CHOICE_OP(name, family, cmp, operand, path)                                                \
+    OP(#name, family, cmp, operand, false) OP_##path(#name, family, cmp, operand)
 static const op_info ops[] = {
-    {"StringEquals", FAM_STRING, CMP_EQ, false},
-    {"StringEqualsPath", FAM_STRING, CMP_EQ, true},
-    {"StringLessThan", FAM_STRING, CMP_LT, false},
-    {"StringLessThanPath", FAM_STRING, CMP_LT, true},
-    {"StringGreaterThan", FAM_STRING, CMP_GT, false},
-    {"StringGreaterThanPath", FAM_STRING, CMP_GT, true},
-    {"StringLessThanEquals", FAM_STRING, CMP_LE, false},
-    {"StringLessThanEqualsPath", FAM_STRING, CMP_LE, true},
-    {"StringGreaterThanEquals", FAM_STRING, CMP_GE, false},
-    {"StringGreaterThanEqualsPath", FAM_STRING, CMP_GE, true},
-    {"StringMatches", FAM_MATCHES, CMP_NONE, false},
-    {"NumericEquals", FAM_NUMERIC, CMP_EQ, false},
-    {"NumericEqualsPath", FAM_NUMERIC, CMP_EQ, true},
-    {"NumericLessThan", FAM_NUMERIC, CMP_LT, false},
-    {"NumericLessThanPath", FAM_NUMERIC, CMP_LT, true},
-    {"NumericGreaterThan", FAM_NUMERIC, CMP_GT, false},
-    {"NumericGreaterThanPath", FAM_NUMERIC, CMP_GT, true},
-    {"NumericLessThanEquals", FAM_NUMERIC, CMP_LE, false},
-    {"NumericLessThanEqualsPath", FAM_NUMERIC, CMP_LE, true},
-    {"NumericGreaterThanEquals", FAM_NUMERIC, CMP_GE, false},
-    {"NumericGreaterThanEqualsPath", FAM_NUMERIC, CMP_GE, true},
-    {"BooleanEquals", FAM_BOOLEAN, CMP_EQ, false},
-    {"BooleanEqualsPath", FAM_BOOLEAN, CMP_EQ, true},
-    {"TimestampEquals", FAM_TIMESTAMP, CMP_EQ, false},
-    {"TimestampEqualsPath", FAM_TIMESTAMP, CMP_EQ, true},
-    {"TimestampLessThan", FAM_TIMESTAMP, CMP_LT, false},
-    {"TimestampLessThanPath", FAM_TIMESTAMP, CMP_LT, true},
-    {"TimestampGreaterThan", FAM_TIMESTAMP, CMP_GT, false},
-    {"TimestampGreaterThanPath", FAM_TIMESTAMP, CMP_GT, true},
-    {"TimestampLessThanEquals", FAM_TIMESTAMP, CMP_LE, false},
-    {"TimestampLessThanEqualsPath", FAM_TIMESTAMP, CMP_LE, true},
-    {"TimestampGreaterThanEquals", FAM_TIMESTAMP, CMP_GE, false},
-    {"TimestampGreaterThanEqualsPath", FAM_TIMESTAMP, CMP_GE, true},
-    {"IsNull", FAM_IS_NULL, CMP_NONE, false},
-    {"IsPresent", FAM_IS_PRESENT, CMP_NONE, false},
-    {"IsNumeric", FAM_IS_NUMERIC, CMP_NONE, false},
-    {"IsString", FAM_IS_STRING, CMP_NONE, false},
-    {"IsBoolean", FAM_IS_BOOLEAN, CMP_NONE, false},
-    {"IsTimestamp", FAM_IS_TIMESTAMP, CMP_NONE, false},
+#include "asl/choice_ops.def"
 };
+#undef CHOICE_OP
+#undef OP_WITH_PATH
+#undef OP_NO_PATH
+#undef OP
 
 /* A StringMatches pattern token: a byte to match literally, or the wildcard. */
 #define PATTERN_STAR (-1)
@@ -215,17 +197,16 @@ static int compile_test(json_t *rule, const op_info *op, json_t *operand, choice
         return compile_path(json_string_value(operand), &r->operand_path, op->name, errmsg);
     }
 
-    bool type_ok;
-    switch (op->family) {
-    case FAM_STRING:
-    case FAM_MATCHES:
-    case FAM_TIMESTAMP:
+    bool type_ok = false;
+    switch (op->operand) {
+    case OPERAND_STRING:
+    case OPERAND_TIMESTAMP:
         type_ok = json_is_string(operand);
         break;
-    case FAM_NUMERIC:
+    case OPERAND_NUMBER:
         type_ok = json_is_number(operand);
         break;
-    default:
+    case OPERAND_BOOLEAN:
         type_ok = json_is_boolean(operand);
         break;
     }

@@ -1,22 +1,24 @@
 /*
  * compile.c — turns a validated definition into the executable graph of asl.h: state
- * names resolved to indexes, paths, templates, intrinsics and Choice rules compiled.
- * Called once per state-machine version (CreateStateMachine, `baton run`). Anything the
- * validator let through but that fails to compile is reported through bt_diag, never
- * asserted.
+ * names resolved to indexes, paths, templates, intrinsics, Choice rules and Task resources
+ * compiled. Called once per state-machine version (CreateStateMachine, `baton run`).
+ * Anything the validator let through but that fails to compile is reported through
+ * bt_diag, never asserted. Names resolve through one hash map per graph, so compiling is
+ * linear in the size of the definition.
  */
 #include "asl/asl.h"
 #include "asl/validate.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/strmap.h"
 #include "base/timefmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const type_names[] = {
-#define ASL_STATE(e, type) type,
+#define ASL_STATE(e, name) #name,
 #include "asl/states.def"
 #undef ASL_STATE
 };
@@ -28,7 +30,8 @@ const char *asl_state_type_name(asl_state_type t)
 
 typedef struct cctx {
     bt_diag *diag;
-    bt_buf ptr; /* JSON Pointer of the field being compiled */
+    bt_buf ptr;           /* JSON Pointer of the field being compiled */
+    size_t n_task_states; /* Task states numbered so far (the next task_slot) */
 } cctx;
 
 static void graph_free(asl_graph *g);
@@ -114,12 +117,11 @@ static int compile_intopt(cctx *c, json_t *st, const char *field, const char *pa
     return 0;
 }
 
-static size_t resolve(const asl_graph *g, const char *name)
+/* names maps each state name of the graph being compiled to its asl_state. */
+static size_t resolve(const bt_strmap *names, const char *name)
 {
-    for (size_t i = 0; i < g->n_states; i++)
-        if (strcmp(g->states[i]->name, name) == 0)
-            return i;
-    return ASL_NO_STATE;
+    const asl_state *s = bt_strmap_get(names, name);
+    return s ? s->index : ASL_NO_STATE;
 }
 
 static void errors_init(asl_errors *e, json_t *arr)
@@ -146,13 +148,13 @@ static double num(json_t *v, double dflt)
 
 static asl_graph *compile_graph(cctx *c, json_t *g, int depth);
 
-static int link_next(cctx *c, const asl_graph *g, asl_state *s, json_t *st)
+static int link_next(cctx *c, const bt_strmap *names, asl_state *s, json_t *st)
 {
     json_t *next = json_object_get(st, "Next");
     s->is_end = json_is_true(json_object_get(st, "End"));
     s->next = ASL_NO_STATE;
     if (json_is_string(next)) {
-        s->next = resolve(g, json_string_value(next));
+        s->next = resolve(names, json_string_value(next));
         if (s->next == ASL_NO_STATE) {
             fail(c, "Next", "Missing 'Next' target");
             return BT_EINVAL;
@@ -161,7 +163,7 @@ static int link_next(cctx *c, const asl_graph *g, asl_state *s, json_t *st)
     return 0;
 }
 
-static int compile_retry_catch(cctx *c, const asl_graph *g, asl_state *s, json_t *st)
+static int compile_retry_catch(cctx *c, const bt_strmap *names, asl_state *s, json_t *st)
 {
     json_t *retry = json_object_get(st, "Retry");
     json_t *catch = json_object_get(st, "Catch");
@@ -189,7 +191,7 @@ static int compile_retry_catch(cctx *c, const asl_graph *g, asl_state *s, json_t
             asl_catcher *ac = &s->catchers[i];
             errors_init(&ac->errors, json_object_get(k, "ErrorEquals"));
             const char *next = json_string_value(json_object_get(k, "Next"));
-            ac->next = next ? resolve(g, next) : ASL_NO_STATE;
+            ac->next = next ? resolve(names, next) : ASL_NO_STATE;
             if (ac->next == ASL_NO_STATE) {
                 fail(c, "Catch", "Missing 'Next' target");
                 rc = BT_EINVAL;
@@ -221,7 +223,70 @@ static int compile_fail_field(cctx *c, json_t *st, const char *field, const char
     return 0;
 }
 
-static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int depth)
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static asl_task_kind task_kind_of(const char *res)
+{
+    if (strncmp(res, "arn:", 4) != 0)
+        return ASL_TASK_SERVICE;
+    const char *service = strchr(res + 4, ':'); /* the ':' before the service name */
+    if (service == NULL)
+        return ASL_TASK_SERVICE;
+    if (strncmp(service + 1, "lambda:", 7) == 0)
+        return ASL_TASK_LAMBDA;
+    if (strncmp(service + 1, "states:", 7) == 0 && strstr(res, ":activity:"))
+        return ASL_TASK_ACTIVITY;
+    return ASL_TASK_SERVICE;
+}
+
+/* arn:partition:service:region:account:TYPE:ACTION — TYPE may itself contain ':'
+ * ("aws-sdk:s3"); a version suffix belongs to the action ("startExecution.sync:2"). */
+static void split_resource(const char *res, char **type, char **action)
+{
+    const char *p = res;
+    for (int i = 0; i < 5 && p; i++) {
+        p = strchr(p, ':');
+        if (p)
+            p++;
+    }
+    const char *last = strrchr(res, ':');
+    if (p && last && last > p && ends_with(res, ".sync:2")) {
+        const char *q = last - 1;
+        while (q > p && *q != ':')
+            q--;
+        if (*q == ':')
+            last = q;
+    }
+    if (p == NULL || last == NULL || last < p) {
+        *type = bt_xstrdup("");
+        *action = bt_xstrdup(res);
+        return;
+    }
+    *type = bt_xstrndup(p, (size_t)(last - p));
+    *action = bt_xstrdup(last + 1);
+}
+
+/* Classifies a Task's resource (asl.h); these are the rules the engine applied per run. */
+static void compile_resource(cctx *c, asl_state *s, json_t *st)
+{
+    const char *res = json_string_value(json_object_get(st, "Resource"));
+    s->resource = bt_xstrdup(res ? res : "");
+    s->task_kind = task_kind_of(s->resource);
+    if (s->task_kind == ASL_TASK_ACTIVITY || ends_with(s->resource, ".waitForTaskToken"))
+        s->task_pattern = ASL_PATTERN_CALLBACK;
+    else if (ends_with(s->resource, ".sync") || ends_with(s->resource, ".sync:2"))
+        s->task_pattern = ASL_PATTERN_SYNC;
+    else
+        s->task_pattern = ASL_PATTERN_REQUEST_RESPONSE;
+    split_resource(s->resource, &s->resource_type, &s->resource_action);
+    s->task_slot = c->n_task_states++;
+}
+
+static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *st, int depth)
 {
     int rc = 0;
     const unsigned ref = JPATH_REFERENCE;
@@ -231,12 +296,11 @@ static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int de
             rc = BT_EINVAL;                                                                        \
     } while (0)
 
-    s->source = st;
     char *text = json_dumps(st, JSON_COMPACT);
     s->uses_context = text && strstr(text, "$$") != NULL;
     free(text);
 
-    CHECK(link_next(c, g, s, st));
+    CHECK(link_next(c, names, s, st));
     CHECK(compile_pathopt(c, st, "InputPath", 0, &s->input_path));
     CHECK(compile_pathopt(c, st, "OutputPath", 0, &s->output_path));
     CHECK(compile_pathopt(c, st, "ResultPath", ref | JPATH_NO_CONTEXT | JPATH_NO_VARS,
@@ -253,11 +317,10 @@ static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int de
     case ASL_TASK: {
         CHECK(compile_payload(c, st, "Parameters", &s->parameters));
         CHECK(compile_payload(c, st, "Credentials", &s->credentials));
-        const char *res = json_string_value(json_object_get(st, "Resource"));
-        s->resource = bt_xstrdup(res ? res : "");
+        compile_resource(c, s, st);
         CHECK(compile_intopt(c, st, "TimeoutSeconds", "TimeoutSecondsPath", &s->timeout_s));
         CHECK(compile_intopt(c, st, "HeartbeatSeconds", "HeartbeatSecondsPath", &s->heartbeat_s));
-        CHECK(compile_retry_catch(c, g, s, st));
+        CHECK(compile_retry_catch(c, names, s, st));
         break;
     }
     case ASL_CHOICE: {
@@ -273,7 +336,7 @@ static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int de
                 rc = BT_EINVAL;
             }
             const char *next = json_string_value(json_object_get(r, "Next"));
-            s->choices[i].next = next ? resolve(g, next) : ASL_NO_STATE;
+            s->choices[i].next = next ? resolve(names, next) : ASL_NO_STATE;
             if (s->choices[i].next == ASL_NO_STATE) {
                 fail(c, "Choices", "Missing 'Next' target");
                 rc = BT_EINVAL;
@@ -281,7 +344,7 @@ static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int de
             CHECK(compile_payload(c, r, "Assign", &s->choices[i].assign));
         }
         const char *dflt = json_string_value(json_object_get(st, "Default"));
-        s->default_next = dflt ? resolve(g, dflt) : ASL_NO_STATE;
+        s->default_next = dflt ? resolve(names, dflt) : ASL_NO_STATE;
         if (dflt && s->default_next == ASL_NO_STATE) {
             fail(c, "Default", "Missing 'Default' target");
             rc = BT_EINVAL;
@@ -309,7 +372,7 @@ static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int de
         break;
     case ASL_PARALLEL: {
         CHECK(compile_payload(c, st, "Parameters", &s->parameters));
-        CHECK(compile_retry_catch(c, g, s, st));
+        CHECK(compile_retry_catch(c, names, s, st));
         json_t *branches = json_object_get(st, "Branches");
         s->n_branches = json_array_size(branches);
         s->branches = bt_xcalloc(s->n_branches ? s->n_branches : 1, sizeof(*s->branches));
@@ -321,7 +384,7 @@ static int compile_state(cctx *c, asl_graph *g, asl_state *s, json_t *st, int de
         break;
     }
     case ASL_MAP: {
-        CHECK(compile_retry_catch(c, g, s, st));
+        CHECK(compile_retry_catch(c, names, s, st));
         json_t *proc = json_object_get(st, "ItemProcessor");
         if (proc == NULL)
             proc = json_object_get(st, "Iterator");
@@ -381,6 +444,8 @@ static void state_free(asl_state *s)
     payload_free(s->assign);
     json_decref(s->result);
     free(s->resource);
+    free(s->resource_type);
+    free(s->resource_action);
     jpath_free(s->timeout_s.path);
     jpath_free(s->heartbeat_s.path);
     payload_free(s->credentials);
@@ -437,6 +502,10 @@ static asl_graph *compile_graph(cctx *c, json_t *gj, int depth)
     asl_graph *g = bt_xcalloc(1, sizeof(*g));
     g->n_states = json_object_size(states);
     g->states = bt_xcalloc(g->n_states ? g->n_states : 1, sizeof(*g->states));
+    /* The graph's names, borrowed from its states; needed only while compiling it. */
+    bt_strmap names;
+    bt_strmap_init(&names);
+    int rc = 0;
     size_t i = 0;
     const char *name;
     json_t *st;
@@ -445,11 +514,16 @@ static asl_graph *compile_graph(cctx *c, json_t *gj, int depth)
         asl_state *s = bt_xcalloc(1, sizeof(*s));
         s->name = bt_xstrdup(name);
         s->index = i;
+        s->source = st;
         const char *t = json_string_value(json_object_get(st, "Type"));
         s->type = t ? type_of(t) : ASL_N_STATE_TYPES;
         g->states[i++] = s;
+        /* jansson keys are unique, but two may agree up to an embedded NUL. */
+        if (bt_strmap_put(&names, s->name, s) != 0) {
+            fail(c, "States", "Duplicate State name");
+            rc = BT_EINVAL;
+        }
     }
-    int rc = 0;
     for (i = 0; i < g->n_states; i++) {
         asl_state *s = g->states[i];
         size_t keep = c->ptr.len;
@@ -458,7 +532,7 @@ static asl_graph *compile_graph(cctx *c, json_t *gj, int depth)
         if (s->type == ASL_N_STATE_TYPES) {
             fail(c, "Type", "Unknown state type");
             rc = BT_EINVAL;
-        } else if (compile_state(c, g, s, json_object_get(states, s->name), depth) != 0) {
+        } else if (compile_state(c, &names, s, s->source, depth) != 0) {
             rc = BT_EINVAL;
         }
         c->ptr.len = keep;
@@ -466,11 +540,12 @@ static asl_graph *compile_graph(cctx *c, json_t *gj, int depth)
             c->ptr.data[keep] = '\0';
     }
     const char *start = json_string_value(json_object_get(gj, "StartAt"));
-    g->start = start ? resolve(g, start) : ASL_NO_STATE;
+    g->start = start ? resolve(&names, start) : ASL_NO_STATE;
     if (g->start == ASL_NO_STATE) {
         fail(c, "StartAt", "Missing 'StartAt' target");
         rc = BT_EINVAL;
     }
+    bt_strmap_fini(&names);
     if (rc != 0) {
         graph_free(g);
         return NULL;
@@ -480,7 +555,7 @@ static asl_graph *compile_graph(cctx *c, json_t *gj, int depth)
 
 int asl_compile(json_t *definition, asl_machine **out, bt_diag *diag)
 {
-    cctx c = {.diag = diag};
+    cctx c = {.diag = diag, .n_task_states = 0};
     bt_buf_init(&c.ptr);
     bt_buf_puts(&c.ptr, "");
     asl_graph *top = compile_graph(&c, definition, 0);
@@ -488,9 +563,10 @@ int asl_compile(json_t *definition, asl_machine **out, bt_diag *diag)
     if (top == NULL)
         return BT_EINVAL;
     asl_machine *m = bt_xcalloc(1, sizeof(*m));
-    m->refs = 1;
+    atomic_init(&m->refs, 1);
     m->definition = json_incref(definition);
     m->top = top;
+    m->n_task_states = c.n_task_states;
     json_t *to = json_object_get(definition, "TimeoutSeconds");
     m->timeout_s = json_is_integer(to) ? json_integer_value(to) : 0;
     const char *comment = json_string_value(json_object_get(definition, "Comment"));
@@ -512,13 +588,17 @@ int asl_load_text(const char *text, size_t len, asl_machine **out, bt_diag *diag
 
 asl_machine *asl_machine_ref(asl_machine *m)
 {
-    m->refs++;
+    /* The caller already holds a reference, so the count cannot reach zero meanwhile and
+     * no ordering is needed here. */
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
     return m;
 }
 
 void asl_machine_unref(asl_machine *m)
 {
-    if (m == NULL || --m->refs > 0)
+    /* Release publishes this thread's reads of the machine before the count drops;
+     * acquire makes the last owner see every other owner's before it frees. */
+    if (m == NULL || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
         return;
     graph_free(m->top);
     json_decref(m->definition);
@@ -528,6 +608,8 @@ void asl_machine_unref(asl_machine *m)
 
 const asl_state *asl_graph_find(const asl_graph *g, const char *name)
 {
-    size_t i = resolve(g, name);
-    return i == ASL_NO_STATE ? NULL : g->states[i];
+    for (size_t i = 0; i < g->n_states; i++)
+        if (strcmp(g->states[i]->name, name) == 0)
+            return g->states[i];
+    return NULL;
 }

@@ -9,6 +9,7 @@
  * templates) is depth-limited, so any input is checked in bounded stack.
  */
 #include "asl/validate.h"
+#include "asl/asl.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/err.h"
@@ -35,24 +36,19 @@
 #define MAX_SECONDS             99999999
 #define MAX_RETRY_DELAY_SECONDS 31622400
 
+/* One bit per state type of states.def: T_PASS, T_TASK, … */
 enum {
-    T_PASS = 1 << 0,
-    T_TASK = 1 << 1,
-    T_CHOICE = 1 << 2,
-    T_WAIT = 1 << 3,
-    T_SUCCEED = 1 << 4,
-    T_FAIL = 1 << 5,
-    T_PARALLEL = 1 << 6,
-    T_MAP = 1 << 7,
-    T_ALL = 0xff,
+#define ASL_STATE(e, name) T_##e = 1 << ASL_##e,
+#include "asl/states.def"
+#undef ASL_STATE
+    T_ALL = (1 << ASL_N_STATE_TYPES) - 1,
 };
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} state_types[] = {
-    {"Pass", T_PASS},       {"Task", T_TASK}, {"Choice", T_CHOICE},     {"Wait", T_WAIT},
-    {"Succeed", T_SUCCEED}, {"Fail", T_FAIL}, {"Parallel", T_PARALLEL}, {"Map", T_MAP},
+/* The "Type" values, in states.def order (AWS lists them so in its error message). */
+static const char *const state_type_names[] = {
+#define ASL_STATE(e, name) #name,
+#include "asl/states.def"
+#undef ASL_STATE
 };
 
 enum { LANG_ANY, LANG_JSONPATH, LANG_JSONATA };
@@ -113,52 +109,20 @@ static const struct {
     {"Label", T_MAP, LANG_ANY},
 };
 
-/* Choice comparison operators (JSONPath) and the type of their operand. */
-enum op_kind { OP_STRING, OP_NUMBER, OP_BOOL, OP_TIMESTAMP, OP_PATH };
+/* Choice comparison operators (JSONPath, choice_ops.def) and what their operand must be. */
+enum op_kind { OP_STRING, OP_NUMBER, OP_BOOLEAN, OP_TIMESTAMP, OP_PATH };
 
 static const struct {
     const char *name;
     enum op_kind kind;
 } choice_ops[] = {
-    {"StringEquals", OP_STRING},
-    {"StringEqualsPath", OP_PATH},
-    {"StringLessThan", OP_STRING},
-    {"StringLessThanPath", OP_PATH},
-    {"StringGreaterThan", OP_STRING},
-    {"StringGreaterThanPath", OP_PATH},
-    {"StringLessThanEquals", OP_STRING},
-    {"StringLessThanEqualsPath", OP_PATH},
-    {"StringGreaterThanEquals", OP_STRING},
-    {"StringGreaterThanEqualsPath", OP_PATH},
-    {"StringMatches", OP_STRING},
-    {"NumericEquals", OP_NUMBER},
-    {"NumericEqualsPath", OP_PATH},
-    {"NumericLessThan", OP_NUMBER},
-    {"NumericLessThanPath", OP_PATH},
-    {"NumericGreaterThan", OP_NUMBER},
-    {"NumericGreaterThanPath", OP_PATH},
-    {"NumericLessThanEquals", OP_NUMBER},
-    {"NumericLessThanEqualsPath", OP_PATH},
-    {"NumericGreaterThanEquals", OP_NUMBER},
-    {"NumericGreaterThanEqualsPath", OP_PATH},
-    {"BooleanEquals", OP_BOOL},
-    {"BooleanEqualsPath", OP_PATH},
-    {"TimestampEquals", OP_TIMESTAMP},
-    {"TimestampEqualsPath", OP_PATH},
-    {"TimestampLessThan", OP_TIMESTAMP},
-    {"TimestampLessThanPath", OP_PATH},
-    {"TimestampGreaterThan", OP_TIMESTAMP},
-    {"TimestampGreaterThanPath", OP_PATH},
-    {"TimestampLessThanEquals", OP_TIMESTAMP},
-    {"TimestampLessThanEqualsPath", OP_PATH},
-    {"TimestampGreaterThanEquals", OP_TIMESTAMP},
-    {"TimestampGreaterThanEqualsPath", OP_PATH},
-    {"IsNull", OP_BOOL},
-    {"IsPresent", OP_BOOL},
-    {"IsNumeric", OP_BOOL},
-    {"IsString", OP_BOOL},
-    {"IsBoolean", OP_BOOL},
-    {"IsTimestamp", OP_BOOL},
+#define OP_NO_PATH(name)
+#define OP_WITH_PATH(name)                          {name "Path", OP_PATH},
+#define CHOICE_OP(name, family, cmp, operand, path) {#name, OP_##operand}, OP_##path(#name)
+#include "asl/choice_ops.def"
+#undef CHOICE_OP
+#undef OP_WITH_PATH
+#undef OP_NO_PATH
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -789,7 +753,7 @@ static void check_rule(vctx *v, json_t *rule, bool top, bool jsonata, json_t *sc
                 if (!json_is_number(val))
                     expected_type(v, key, "NUMBER");
                 break;
-            case OP_BOOL:
+            case OP_BOOLEAN:
                 check_bool(v, rule, key);
                 break;
             case OP_TIMESTAMP:
@@ -844,9 +808,9 @@ static void check_machine(vctx *v, json_t *machine, bool is_processor, int depth
 
 static unsigned type_bit(const char *type)
 {
-    for (size_t i = 0; i < N_ELEMS(state_types); i++)
-        if (strcmp(type, state_types[i].name) == 0)
-            return state_types[i].bit;
+    for (unsigned i = 0; i < N_ELEMS(state_type_names); i++)
+        if (strcmp(type, state_type_names[i]) == 0)
+            return 1u << i;
     return 0;
 }
 
@@ -1205,9 +1169,7 @@ static void check_state(vctx *v, const char *name, json_t *state, json_t *scope,
         return;
     unsigned bit = type_bit(type);
     if (!bit) {
-        static const char *const names[] = {"Pass",    "Task", "Choice",   "Wait",
-                                            "Succeed", "Fail", "Parallel", "Map"};
-        check_enum(v, state, "Type", names, N_ELEMS(names));
+        check_enum(v, state, "Type", state_type_names, N_ELEMS(state_type_names));
         return;
     }
 

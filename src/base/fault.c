@@ -38,9 +38,25 @@ int bt_fault_set(bt_fault *f, const char *error, const char *cause_fmt, ...)
     return bt_fault_take(f, error ? bt_xstrdup(error) : NULL, cause);
 }
 
+/* Cuts s after max characters (code points), never inside a UTF-8 sequence. */
+static void cap_chars(char *s, size_t max)
+{
+    size_t n = 0;
+    for (char *p = s; *p; p++) {
+        if (((unsigned char)*p & 0xC0) != 0x80 && n++ == max) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
 int bt_fault_take(bt_fault *f, char *error, char *cause)
 {
     bt_fault_fini(f);
+    if (error)
+        cap_chars(error, BT_FAULT_MAX_ERROR_CHARS);
+    if (cause)
+        cap_chars(cause, BT_FAULT_MAX_CAUSE_CHARS);
     f->error = error;
     f->cause = cause;
     return BT_EFAULT;

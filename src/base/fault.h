@@ -9,6 +9,11 @@
 
 #include <stdbool.h>
 
+/* AWS's bounds of an error name and a cause (SensitiveError, SensitiveCause), in
+ * characters: longer ones are cut there, at a character boundary, when a fault takes them. */
+#define BT_FAULT_MAX_ERROR_CHARS 256
+#define BT_FAULT_MAX_CAUSE_CHARS 32768
+
 typedef struct bt_fault {
     char *error; /* NULL when no error name (SendTaskFailure without one) */
     char *cause; /* NULL when no cause */

@@ -2,6 +2,7 @@
  * json.c — compact JSON writer with shortest round-trip reals (json.h).
  */
 #include "base/json.h"
+#include "base/err.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -82,12 +83,17 @@ void bt_json_write_string(bt_buf *b, const char *s, size_t len)
     bt_buf_putc(b, '"');
 }
 
-static void write_value(bt_buf *b, const json_t *v, int depth)
+_Static_assert(BT_JSON_MAX_DEPTH == 2048, "BT_JSON_TOO_DEEP names the limit");
+
+/* depth is v's level, 1 at the top: jansson's parser refuses any value below level 2048. */
+static int write_value(bt_buf *b, const json_t *v, int depth)
 {
     char num[40];
-    if (v == NULL || depth > 2048) {
+    if (depth > BT_JSON_MAX_DEPTH)
+        return BT_ELIMIT;
+    if (v == NULL) {
         bt_buf_puts(b, "null");
-        return;
+        return 0;
     }
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -104,7 +110,9 @@ static void write_value(bt_buf *b, const json_t *v, int depth)
             first = 0;
             bt_json_write_string(b, k, klen);
             bt_buf_putc(b, ':');
-            write_value(b, m, depth + 1);
+            int rc = write_value(b, m, depth + 1);
+            if (rc != 0)
+                return rc;
         }
         bt_buf_putc(b, '}');
         break;
@@ -114,7 +122,9 @@ static void write_value(bt_buf *b, const json_t *v, int depth)
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
                 bt_buf_putc(b, ',');
-            write_value(b, json_array_get(v, i), depth + 1);
+            int rc = write_value(b, json_array_get(v, i), depth + 1);
+            if (rc != 0)
+                return rc;
         }
         bt_buf_putc(b, ']');
         break;
@@ -140,17 +150,21 @@ static void write_value(bt_buf *b, const json_t *v, int depth)
         bt_buf_puts(b, "null");
         break;
     }
+    return 0;
 }
 
-void bt_json_write(bt_buf *b, const json_t *v)
+int bt_json_write(bt_buf *b, const json_t *v)
 {
-    write_value(b, v, 0);
+    return write_value(b, v, 1);
 }
 
 char *bt_json_dumps(const json_t *v)
 {
     bt_buf b;
     bt_buf_init(&b);
-    write_value(&b, v, 0);
+    if (write_value(&b, v, 1) != 0) {
+        bt_buf_fini(&b);
+        return NULL;
+    }
     return bt_buf_steal(&b);
 }

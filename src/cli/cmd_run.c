@@ -3,7 +3,8 @@
  * validates the definition (a rejected one prints CREATE_FAILED), runs it with the local
  * driver (engine/local.h), answers Task states from --mock, and prints the result —
  * human-readable, or with --json one DescribeExecution-shaped object. Exit 0 only when the
- * execution succeeded.
+ * execution succeeded and its result could be written: a value nested deeper than
+ * BT_JSON_MAX_DEPTH is reported on stderr and exits 1, and nothing of the result is printed.
  */
 #include "asl/asl.h"
 #include "base/alloc.h"
@@ -120,11 +121,22 @@ static char *machine_name(const run_opts *o)
     return bt_xstrndup(base, dot ? (size_t)(dot - base) : strlen(base));
 }
 
-static void print_json(json_t *o)
+static void report_too_deep(const char *what)
+{
+    fprintf(stderr, "baton run: cannot write the %s: %s\n", what, BT_JSON_TOO_DEEP);
+}
+
+/* Prints o on one line; -1 (after saying so on stderr) when it is too deep to write. */
+static int print_json(json_t *o, const char *what)
 {
     char *s = bt_json_dumps(o);
+    if (s == NULL) {
+        report_too_deep(what);
+        return -1;
+    }
     puts(s);
     free(s);
+    return 0;
 }
 
 static int fail_create(const run_opts *o, const char *error, const char *cause)
@@ -134,7 +146,7 @@ static int fail_create(const run_opts *o, const char *error, const char *cause)
         json_object_set_new(r, "status", json_string("CREATE_FAILED"));
         json_object_set_new(r, "error", json_string(error));
         json_object_set_new(r, "cause", json_string(cause));
-        print_json(r);
+        print_json(r, "result");
         json_decref(r);
     } else {
         fprintf(stderr, "%s: %s\n", error, cause);
@@ -247,6 +259,19 @@ int cmd_run(int argc, char **argv)
 
     exec_status st = exec_get_status(e);
     rc = st == EXEC_SUCCEEDED ? 0 : 1;
+    char *out_text = NULL;
+    json_t *events = NULL;
+    if (st == EXEC_SUCCEEDED && (out_text = bt_json_dumps(exec_output(e))) == NULL) {
+        report_too_deep("execution output");
+        rc = 1;
+        goto out;
+    }
+    if (o.with_history && (events = history_to_json(exec_history(e), 1)) == NULL) {
+        report_too_deep("execution history");
+        free(out_text);
+        rc = 1;
+        goto out;
+    }
     if (o.as_json) {
         json_t *r = json_object();
         json_object_set_new(r, "executionArn", json_string(ex_arn));
@@ -255,49 +280,56 @@ int cmd_run(int argc, char **argv)
         json_object_set_new(r, "status", json_string(exec_status_name(st)));
         json_object_set_new(r, "startDate", epoch_seconds(exec_start_ms(e)));
         json_object_set_new(r, "stopDate", epoch_seconds(exec_stop_ms(e)));
-        char *in = bt_json_dumps(input);
-        json_object_set_new(r, "input", json_string(in));
+        char *in = bt_json_dumps(input); /* parsed by jansson, so never too deep */
+        json_object_set_new(r, "input", json_string(in ? in : "null"));
         free(in);
-        if (st == EXEC_SUCCEEDED) {
-            char *out = bt_json_dumps(exec_output(e));
-            json_object_set_new(r, "output", json_string(out));
-            free(out);
-        }
+        if (out_text)
+            json_object_set_new(r, "output", json_string(out_text));
         if (st == EXEC_FAILED || st == EXEC_ABORTED) {
             if (exec_error(e))
                 json_object_set_new(r, "error", json_string(exec_error(e)));
             if (exec_cause(e))
                 json_object_set_new(r, "cause", json_string(exec_cause(e)));
         }
-        if (o.with_history)
-            json_object_set_new(r, "events", history_to_json(exec_history(e), 1));
-        print_json(r);
+        if (events)
+            json_object_set_new(r, "events", json_incref(events));
+        if (print_json(r, "result") != 0)
+            rc = 1;
         json_decref(r);
     } else {
-        printf("status: %s\n", exec_status_name(st));
-        if (st == EXEC_SUCCEEDED) {
-            char *out = bt_json_dumps(exec_output(e));
-            printf("output: %s\n", out);
-            free(out);
-        }
-        if (exec_error(e))
-            printf("error: %s\n", exec_error(e));
-        if (exec_cause(e))
-            printf("cause: %s\n", exec_cause(e));
-        if (o.with_history) {
-            json_t *h = history_to_json(exec_history(e), 1);
-            size_t i;
-            json_t *ev;
-            printf("history:\n");
-            json_array_foreach(h, i, ev)
-            {
-                char *s = bt_json_dumps(ev);
-                printf("  %s\n", s);
-                free(s);
+        /* render every history line first: print all of the result or none of it */
+        size_t n_lines = json_array_size(events);
+        char **lines = bt_xcalloc(n_lines ? n_lines : 1, sizeof(*lines));
+        size_t i;
+        json_t *ev;
+        json_array_foreach(events, i, ev)
+        {
+            if ((lines[i] = bt_json_dumps(ev)) == NULL) {
+                report_too_deep("execution history");
+                rc = 1;
+                break;
             }
-            json_decref(h);
         }
+        if (i == n_lines) {
+            printf("status: %s\n", exec_status_name(st));
+            if (out_text)
+                printf("output: %s\n", out_text);
+            if (exec_error(e))
+                printf("error: %s\n", exec_error(e));
+            if (exec_cause(e))
+                printf("cause: %s\n", exec_cause(e));
+            if (o.with_history) {
+                printf("history:\n");
+                for (size_t k = 0; k < n_lines; k++)
+                    printf("  %s\n", lines[k]);
+            }
+        }
+        for (size_t k = 0; k < n_lines; k++)
+            free(lines[k]);
+        free(lines);
     }
+    free(out_text);
+    json_decref(events);
 
 out:
     exec_free(e);

@@ -2,24 +2,33 @@
  * exec.h — one execution of a compiled state machine, advanced by a driver.
  *
  * The engine is a pure state machine over (compiled definition, position, input, event):
- * it reads no clock and does no I/O. The driver supplies the time with every call, runs the
- * tasks the execution asks for (exec_pop_task) and reports their outcome
- * (exec_task_succeed / exec_task_fail), and calls exec_advance again when
- * exec_next_timer() is due. No thread or stack is held per execution: a parked execution
- * is only its data.
+ * it reads no clock and does no I/O. The driver supplies the time with every call, calls
+ * exec_advance while it reports more ready work and again when exec_next_timer() is due,
+ * takes the effects each call produced (exec_take_effects: history events, tasks to start
+ * or cancel, timers armed or cancelled) and reports task outcomes by task id. No thread or
+ * stack is held per execution: a parked execution is only its data. Single-threaded: one
+ * thread at a time calls into an execution (the engine thread).
  *
  * Execution status (exec_get_status):
  *
  *     RUNNING --(root run ends in Succeed/End)------> SUCCEEDED   run_succeed()
- *        |----(unhandled error)--------------------> FAILED      run_fail()
- *        |----(TimeoutSeconds of the machine)------> TIMED_OUT   exec_timeout()
+ *        |----(unhandled error, 25,000 events)-----> FAILED      run_fail(), exec__settle()
+ *        |----(TimeoutSeconds of the machine)------> TIMED_OUT   execution_timed_out()
  *        `----(exec_stop)--------------------------> ABORTED
+ *
+ * Task attempt (task.c):
+ *
+ *     exec__task_start --> OPEN --exec_task_succeed/fail-------------> closed (outcome)
+ *                            |--timeout / heartbeat expiry------------> closed + CANCEL
+ *                            `--abort, stop, execution end------------> closed + CANCEL
+ *     exec_task_submitted (TaskSubmitted) and exec_task_heartbeat keep it OPEN.
  */
 #ifndef BT_ENGINE_EXEC_H
 #define BT_ENGINE_EXEC_H
 
 #include "asl/asl.h"
 #include "engine/history.h"
+#include "integ/integ.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -37,6 +46,13 @@ typedef enum exec_status {
 
 const char *exec_status_name(exec_status s);
 
+/* AWS's hard quota of history events per Standard execution
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html). */
+#define EXEC_MAX_HISTORY_EVENTS 25000
+/* The longest time a Wait, a retry back-off or a task timeout may last: AWS's bound for
+ * Seconds, IntervalSeconds and TimeoutSeconds. */
+#define EXEC_MAX_SECONDS 99999999LL
+
 typedef struct exec_config {
     const char *name;     /* execution name */
     const char *arn;      /* execution ARN */
@@ -46,38 +62,74 @@ typedef struct exec_config {
     const char *region;   /* recorded in TaskScheduled */
     int64_t start_ms;     /* start time (driver's clock) */
     uint64_t seed;        /* seeds States.UUID / MathRandom / jitter */
+    uint32_t max_events;  /* history quota; 0: EXEC_MAX_HISTORY_EVENTS */
 } exec_config;
 
-/* A task the driver must run; borrowed from the execution until its outcome is reported. */
-typedef struct exec_task {
-    uint64_t id;
-    const char *state_name;
-    const char *resource;
-    json_t *parameters; /* the effective input */
-    const char *token;  /* non-NULL for .waitForTaskToken and activities */
-    int64_t retry_count;
-    int64_t timeout_s;   /* 0 when unset */
-    int64_t heartbeat_s; /* 0 when unset */
-} exec_task;
+/* A task the driver must run (integ.h); stable until its outcome is reported or the
+ * engine cancels it. */
+typedef integ_task exec_task;
 
 /* Starts an execution: records ExecutionStarted and makes the first state ready. */
 exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg);
 void exec_free(exec *e);
 
-/* Runs every transition that is ready at now_ms (timers due at or before now fire). */
-void exec_advance(exec *e, int64_t now_ms);
+/*
+ * Runs ready transitions at now_ms (timers due at or before now fire), at most max_steps
+ * of them (0: no limit), so that one execution cannot starve others on the same thread.
+ * Returns true when more work is ready now (call again); false when the execution waits
+ * for a timer (exec_next_timer) or a task outcome, or has ended.
+ */
+bool exec_advance(exec *e, int64_t now_ms, uint32_t max_steps);
 /* The earliest time a timer is due, or INT64_MAX when none is armed. */
 int64_t exec_next_timer(const exec *e);
-/* The next task started and not yet handed out, or NULL. */
-const exec_task *exec_pop_task(exec *e);
 
-/* Task outcomes (output borrowed). BT_ENOTFOUND when id is not an open task. */
+typedef enum exec_effect_kind {
+    EXEC_EFFECT_TASK_START,   /* id: a task to start (exec_get_task) */
+    EXEC_EFFECT_TASK_CANCEL,  /* id: a started task to abandon (integ cancel) */
+    EXEC_EFFECT_TIMER_ARM,    /* id, when_ms: a timer armed (or re-armed) */
+    EXEC_EFFECT_TIMER_CANCEL, /* id: a timer disarmed before it was due */
+} exec_effect_kind;
+
+typedef struct exec_effect {
+    exec_effect_kind kind;
+    uint64_t id;
+    int64_t when_ms;
+} exec_effect;
+
+/* What the calls since the previous exec_take_effects produced, in order. A store commits
+ * them before anything leaves the process; the in-process driver applies them at once. */
+typedef struct exec_effects {
+    const hist_event *events; /* the new history events */
+    size_t n_events;
+    const exec_effect *items;
+    size_t n_items;
+} exec_effects;
+
+/* Hands over the pending effects (borrowed until the next call into e). A task started and
+ * cancelled in the same batch appears as both; exec_get_task is then NULL for it. */
+void exec_take_effects(exec *e, exec_effects *out);
+
+/* An open task by id or by token, or NULL. Borrowed: valid until the task closes. */
+const exec_task *exec_get_task(const exec *e, uint64_t id);
+const exec_task *exec_find_task_by_token(const exec *e, const char *token);
+/* Open tasks, in the order they started. */
+size_t exec_n_open_tasks(const exec *e);
+
+/*
+ * Task outcomes, in any order and at any time. Values are borrowed. BT_ENOTFOUND when id is
+ * not an open task (never opened, already answered, timed out, or cancelled).
+ * submitted records TaskSubmitted; heartbeat re-arms HeartbeatSeconds and records nothing.
+ */
+int exec_task_submitted(exec *e, uint64_t id, json_t *response, int64_t now_ms);
 int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms);
 int exec_task_fail(exec *e, uint64_t id, const char *error, const char *cause, int64_t now_ms);
-/* Stops the execution (StopExecution): status ABORTED. */
+int exec_task_heartbeat(exec *e, uint64_t id, int64_t now_ms);
+/* Stops the execution (StopExecution): status ABORTED; open tasks are cancelled. */
 void exec_stop(exec *e, const char *error, const char *cause, int64_t now_ms);
 
 exec_status exec_get_status(const exec *e);
+const asl_machine *exec_machine(const exec *e);
+const char *exec_arn(const exec *e);
 /* Borrowed; NULL unless SUCCEEDED. */
 json_t *exec_output(const exec *e);
 const char *exec_error(const exec *e);

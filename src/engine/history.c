@@ -85,6 +85,11 @@ static const char *data_key(hist_type t, int *is_input)
     }
 }
 
+/*
+ * NULL when the event's data must be rendered and nests deeper than BT_JSON_MAX_DEPTH (its
+ * text cannot be written); history_to_json is then NULL too. No event is ever rendered with
+ * its data missing or altered.
+ */
 json_t *history_event_to_json(const hist_event *ev, int include_data)
 {
     json_t *o = json_object();
@@ -110,6 +115,11 @@ json_t *history_event_to_json(const hist_event *ev, int include_data)
         const char *dk = data_key(ev->type, &is_input);
         if (include_data || ev->type == HIST_TaskScheduled) {
             char *text = bt_json_dumps(ev->data);
+            if (text == NULL) { /* too deep to write: no event rather than a wrong one */
+                json_decref(d);
+                json_decref(o);
+                return NULL;
+            }
             json_object_set_new(d, dk, json_string(text));
             free(text);
         }
@@ -128,7 +138,13 @@ json_t *history_event_to_json(const hist_event *ev, int include_data)
 json_t *history_to_json(const history *h, int include_data)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < h->len; i++)
-        json_array_append_new(arr, history_event_to_json(&h->events[i], include_data));
+    for (size_t i = 0; i < h->len; i++) {
+        json_t *ev = history_event_to_json(&h->events[i], include_data);
+        if (ev == NULL) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_append_new(arr, ev);
+    }
     return arr;
 }

@@ -17,19 +17,11 @@ typedef struct mock {
     json_t *counts;    /* state name → invocations so far */
 } mock;
 
-void integ_outcome_fini(integ_outcome *o)
-{
-    json_decref(o->output);
-    free(o->error);
-    free(o->cause);
-    o->output = NULL;
-    o->error = o->cause = NULL;
-}
-
-static bool mock_handles(void *self, const integ_request *req)
+static bool mock_handles(void *self, const char *state_name, const char *resource)
 {
     mock *m = self;
-    return json_object_get(m->cases, req->state_name) != NULL;
+    (void)resource;
+    return json_object_get(m->cases, state_name) != NULL;
 }
 
 /* Finds the response whose key ("n" or "a-b") covers invocation n; else the last one. */
@@ -55,35 +47,38 @@ static json_t *pick(json_t *seq, long n)
     return best;
 }
 
-static int mock_invoke(void *self, const integ_request *req, integ_outcome *out)
+static int mock_start(void *self, const integ_task *t, const integ_sink *sink)
 {
     mock *m = self;
-    memset(out, 0, sizeof(*out));
-    const char *resp_name = json_string_value(json_object_get(m->cases, req->state_name));
+    const char *resp_name = json_string_value(json_object_get(m->cases, t->state_name));
     json_t *seq = resp_name ? json_object_get(m->responses, resp_name) : NULL;
-    json_int_t n = json_integer_value(json_object_get(m->counts, req->state_name));
-    json_object_set_new(m->counts, req->state_name, json_integer(n + 1));
+    json_int_t n = json_integer_value(json_object_get(m->counts, t->state_name));
+    json_object_set_new(m->counts, t->state_name, json_integer(n + 1));
     json_t *r = seq ? pick(seq, (long)n) : NULL;
     if (r == NULL) {
-        out->result = INTEG_FAILED;
-        out->error = bt_xstrdup("States.Runtime");
-        out->cause = bt_xasprintf("The mock response '%s' for state '%s' is missing",
-                                  resp_name ? resp_name : "", req->state_name);
+        char *cause = bt_xasprintf("The mock response '%s' for state '%s' is missing",
+                                   resp_name ? resp_name : "", t->state_name);
+        sink->failed(sink->ud, t->id, "States.Runtime", cause);
+        free(cause);
         return 0;
     }
     json_t *ret = json_object_get(r, "Return");
     json_t *thr = json_object_get(r, "Throw");
     if (ret) {
-        out->result = INTEG_SUCCEEDED;
-        out->output = json_incref(ret);
+        sink->succeeded(sink->ud, t->id, ret);
     } else {
-        out->result = INTEG_FAILED;
-        const char *e = json_string_value(json_object_get(thr, "Error"));
-        const char *c = json_string_value(json_object_get(thr, "Cause"));
-        out->error = e ? bt_xstrdup(e) : NULL;
-        out->cause = c ? bt_xstrdup(c) : NULL;
+        sink->failed(sink->ud, t->id, json_string_value(json_object_get(thr, "Error")),
+                     json_string_value(json_object_get(thr, "Cause")));
     }
     return 0;
+}
+
+/* Answers arrive inside start(): nothing is ever left to cancel. */
+static void mock_cancel(void *self, const char *execution_arn, uint64_t task_id)
+{
+    (void)self;
+    (void)execution_arn;
+    (void)task_id;
 }
 
 static void mock_destroy(void *self)
@@ -98,7 +93,8 @@ static void mock_destroy(void *self)
 static const integ_ops mock_ops = {
     .name = "mock",
     .handles = mock_handles,
-    .invoke = mock_invoke,
+    .start = mock_start,
+    .cancel = mock_cancel,
     .destroy = mock_destroy,
 };
 

@@ -7,7 +7,10 @@
  * differ: argument errors (types, counts, ranges) are runtime States.Runtime failures with the
  * cause "Invalid arguments in States.<Name>", numbers that AWS treats as Java ints are
  * truncated (ArrayRange, ArrayPartition, ArrayGetItem, MathRandom) except MathAdd, which
- * rounds half up, and values are printed the way the Java service prints them.
+ * rounds half up, and values are printed the way the Java service prints them. A value that
+ * must be printed (JsonToString, Format, ArrayContains, Hash, a cause's input) and nests deeper
+ * than BT_JSON_MAX_DEPTH raises States.Runtime "The function '<text>' had the following error:
+ * " BT_JSON_TOO_DEEP; it is never printed in part.
  */
 #include "path/intrinsics.h"
 #include "base/alloc.h"
@@ -501,9 +504,15 @@ static void put_number(bt_buf *b, const json_t *v)
         put_double(b, json_real_value(v));
 }
 
-/* Compact JSON, members in their stored order, as Jackson writes it. */
-static void put_json(bt_buf *b, const json_t *v)
+/*
+ * Compact JSON, members in their stored order, as Jackson writes it. depth is v's level (1 at
+ * the top), counted as bt_json_write counts it; BT_ELIMIT below BT_JSON_MAX_DEPTH, so the text
+ * always reads back (States.StringToJson) and hostile nesting is not followed.
+ */
+static int put_json(bt_buf *b, const json_t *v, int depth)
 {
+    if (depth > BT_JSON_MAX_DEPTH)
+        return BT_ELIMIT;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         const char *key;
@@ -517,7 +526,8 @@ static void put_json(bt_buf *b, const json_t *v)
             first = false;
             bt_json_write_string(b, key, strlen(key));
             bt_buf_putc(b, ':');
-            put_json(b, val);
+            if (put_json(b, val, depth + 1) != 0)
+                return BT_ELIMIT;
         }
         bt_buf_putc(b, '}');
         break;
@@ -527,7 +537,8 @@ static void put_json(bt_buf *b, const json_t *v)
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
                 bt_buf_putc(b, ',');
-            put_json(b, json_array_get(v, i));
+            if (put_json(b, json_array_get(v, i), depth + 1) != 0)
+                return BT_ELIMIT;
         }
         bt_buf_putc(b, ']');
         break;
@@ -548,14 +559,17 @@ static void put_json(bt_buf *b, const json_t *v)
         bt_buf_puts(b, "null");
         break;
     }
+    return 0;
 }
 
 /*
  * States.Format's rendering of an argument: Java's toString of the value, so strings are raw,
- * objects print as {k=v, k2=v2} and arrays as [a, b].
+ * objects print as {k=v, k2=v2} and arrays as [a, b]. Same depth rule as put_json.
  */
-static void put_text(bt_buf *b, const json_t *v)
+static int put_text(bt_buf *b, const json_t *v, int depth)
 {
+    if (depth > BT_JSON_MAX_DEPTH)
+        return BT_ELIMIT;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         const char *key;
@@ -569,7 +583,8 @@ static void put_text(bt_buf *b, const json_t *v)
             first = false;
             bt_buf_puts(b, key);
             bt_buf_putc(b, '=');
-            put_text(b, val);
+            if (put_text(b, val, depth + 1) != 0)
+                return BT_ELIMIT;
         }
         bt_buf_putc(b, '}');
         break;
@@ -579,7 +594,8 @@ static void put_text(bt_buf *b, const json_t *v)
         for (size_t i = 0; i < json_array_size(v); i++) {
             if (i)
                 bt_buf_puts(b, ", ");
-            put_text(b, json_array_get(v, i));
+            if (put_text(b, json_array_get(v, i), depth + 1) != 0)
+                return BT_ELIMIT;
         }
         bt_buf_putc(b, ']');
         break;
@@ -587,8 +603,9 @@ static void put_text(bt_buf *b, const json_t *v)
         bt_buf_append(b, json_string_value(v), json_string_length(v));
         break;
     default:
-        put_json(b, v);
+        return put_json(b, v, depth);
     }
+    return 0;
 }
 
 static json_t *take_string(bt_buf *b)
@@ -679,6 +696,13 @@ static int invalid(eval_ctx *x, intr_fn fn)
     return bt_fault_set(x->fault, ERR_RUNTIME, "Invalid arguments in %s", name);
 }
 
+/* A value too deep to print (put_json/put_text said BT_ELIMIT). */
+static int too_deep(eval_ctx *x)
+{
+    return bt_fault_set(x->fault, ERR_RUNTIME, "The function '%s' had the following error: %s",
+                        x->root_text, BT_JSON_TOO_DEEP);
+}
+
 static uint64_t next_random(const eval_ctx *x)
 {
     if (x->env->random)
@@ -746,14 +770,21 @@ static int eval_arg(eval_ctx *x, const intr_arg *a, json_t **out)
     const char *field = strncmp(a->text, "$$", 2) == 0 ? a->text + 1 : a->text;
     bt_buf in;
     bt_buf_init(&in);
+    int rc = 0;
     if (penv && penv->input)
-        put_json(&in, penv->input);
+        rc = put_json(&in, penv->input, 1);
     else
         bt_buf_puts(&in, "null");
-    bt_fault_set(x->fault, ERR_RUNTIME,
-                 "The function '%s' had the following error: The JsonPath argument for the "
-                 "field '%s' could not be found in the input '%s'",
-                 x->root_text, field, in.data);
+    if (rc != 0)
+        bt_fault_set(x->fault, ERR_RUNTIME,
+                     "The function '%s' had the following error: The JsonPath argument for the "
+                     "field '%s' could not be found in the input, which is not shown: %s",
+                     x->root_text, field, BT_JSON_TOO_DEEP);
+    else
+        bt_fault_set(x->fault, ERR_RUNTIME,
+                     "The function '%s' had the following error: The JsonPath argument for the "
+                     "field '%s' could not be found in the input '%s'",
+                     x->root_text, field, in.data);
     bt_buf_fini(&in);
     return BT_EFAULT;
 }
@@ -763,7 +794,8 @@ static int eval_arg(eval_ctx *x, const intr_arg *a, json_t **out)
 /*
  * Expands template t (len bytes). With escapes (a literal template), \X stands for X and an
  * escaped brace is never a placeholder. A brace that is not part of "{}" is an error, as is a
- * placeholder count that differs from the argument count.
+ * placeholder count that differs from the argument count (BT_EINVAL); BT_ELIMIT for an
+ * argument too deep to print.
  */
 static int format_expand(const char *t, size_t len, bool escapes, json_t **vals, size_t n_vals,
                          bt_buf *out)
@@ -778,7 +810,8 @@ static int format_expand(const char *t, size_t len, bool escapes, json_t **vals,
         if (c == '{') {
             if (i + 1 >= len || t[i + 1] != '}' || used == n_vals)
                 return BT_EINVAL;
-            put_text(out, vals[used++]);
+            if (put_text(out, vals[used++], 1) != 0)
+                return BT_ELIMIT;
             i++;
             continue;
         }
@@ -806,7 +839,7 @@ static int fn_format(eval_ctx *x, const intr_call *c, json_t **v, size_t n, json
         rc = BT_EINVAL;
     if (rc != 0) {
         bt_buf_fini(&b);
-        return invalid(x, FN_FORMAT);
+        return rc == BT_ELIMIT ? too_deep(x) : invalid(x, FN_FORMAT);
     }
     *out = take_string(&b);
     return 0;
@@ -841,7 +874,10 @@ static int fn_json_to_string(eval_ctx *x, json_t **v, size_t n, json_t **out)
         return invalid(x, FN_JSON_TO_STRING);
     bt_buf b;
     bt_buf_init(&b);
-    put_json(&b, v[0]);
+    if (put_json(&b, v[0], 1) != 0) {
+        bt_buf_fini(&b);
+        return too_deep(x);
+    }
     *out = take_string(&b);
     return 0;
 }
@@ -893,16 +929,18 @@ static int fn_array_contains(eval_ctx *x, json_t **v, size_t n, json_t **out)
     bt_buf want, item;
     bt_buf_init(&want);
     bt_buf_init(&item);
-    put_text(&want, v[1]);
+    int rc = put_text(&want, v[1], 1);
     bool found = false;
-    for (size_t i = 0; i < json_array_size(v[0]) && !found; i++) {
+    for (size_t i = 0; i < json_array_size(v[0]) && !found && rc == 0; i++) {
         bt_buf_reset(&item);
-        put_text(&item, json_array_get(v[0], i));
-        found = item.len == want.len &&
+        rc = put_text(&item, json_array_get(v[0], i), 1);
+        found = rc == 0 && item.len == want.len &&
                 memcmp(item.data ? item.data : "", want.data ? want.data : "", want.len) == 0;
     }
     bt_buf_fini(&want);
     bt_buf_fini(&item);
+    if (rc != 0)
+        return too_deep(x);
     *out = json_boolean(found);
     return 0;
 }
@@ -1159,7 +1197,10 @@ static int fn_hash(eval_ctx *x, json_t **v, size_t n, json_t **out)
     /* AWS hashes a non-string value's text form rather than rejecting it. */
     bt_buf data;
     bt_buf_init(&data);
-    put_text(&data, v[0]);
+    if (put_text(&data, v[0], 1) != 0) {
+        bt_buf_fini(&data);
+        return too_deep(x);
+    }
     if (utf16_length(data.data ? data.data : "", data.len) > MAX_STRING_UNITS) {
         bt_buf_fini(&data);
         return invalid(x, FN_HASH);

@@ -83,11 +83,17 @@ int pexpr_eval(const pexpr *e, const intr_env *env, const char *field, json_t **
     int rc = jpath_eval(e->path, env->paths, out);
     if (rc == 0)
         return 0;
-    char *input = env->paths->input ? bt_json_dumps(env->paths->input) : NULL;
-    bt_fault_set(fault, "States.Runtime",
-                 "The JSONPath '%s' specified for the field '%s' could not be found in the "
-                 "input '%s'",
-                 e->text, field, input ? input : "null");
+    char *input = bt_json_dumps(env->paths->input); /* "null" when there is none */
+    if (input == NULL)
+        bt_fault_set(fault, "States.Runtime",
+                     "The JSONPath '%s' specified for the field '%s' could not be found in the "
+                     "input, which is not shown: " BT_JSON_TOO_DEEP,
+                     e->text, field);
+    else
+        bt_fault_set(fault, "States.Runtime",
+                     "The JSONPath '%s' specified for the field '%s' could not be found in the "
+                     "input '%s'",
+                     e->text, field, input);
     free(input);
     return BT_EFAULT;
 }
@@ -271,64 +277,113 @@ static size_t string_size(const char *s, size_t len)
     return n;
 }
 
-static size_t size_rec(json_t *v, size_t limit, size_t acc)
+/* One walk for payload_measure: size until it passes the limit, depth until it passes the
+ * writer's maximum, whichever is still undecided. */
+typedef struct measure {
+    size_t limit;
+    size_t size;   /* bytes so far; once above limit, no longer counted */
+    size_t depth;  /* deepest level seen, at most BT_JSON_MAX_DEPTH + 1 */
+    bool by_depth; /* the caller wants the depth */
+} measure;
+
+static bool measure_done(const measure *m)
 {
-    if (acc > limit)
-        return acc;
+    return m->size > m->limit && (!m->by_depth || m->depth > BT_JSON_MAX_DEPTH);
+}
+
+static size_t integer_size(json_int_t iv)
+{
+    size_t digits = iv < 0 ? 2 : 1;
+    unsigned long long u = iv < 0 ? 0ULL - (unsigned long long)iv : (unsigned long long)iv;
+    while (u >= 10) {
+        u /= 10;
+        digits++;
+    }
+    return digits;
+}
+
+/* level is v's depth as the writer counts it (1 at the top); never above MAX_DEPTH + 1. */
+static void measure_rec(measure *m, json_t *v, size_t level)
+{
+    if (level > m->depth)
+        m->depth = level;
+    bool counting = m->size <= m->limit;
+    if (v == NULL) {
+        m->size += counting ? 4 : 0;
+        return;
+    }
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        acc += 2;
+        m->size += counting ? 2 : 0;
+        if (level > BT_JSON_MAX_DEPTH) /* the depth is decided; below is unwritable anyway */
+            return;
         const char *k;
-        json_t *m;
+        json_t *mv;
         size_t i = 0;
-        json_object_foreach(v, k, m)
+        json_object_foreach(v, k, mv)
         {
-            acc += string_size(k, strlen(k)) + 1 + (i++ ? 1 : 0);
-            acc = size_rec(m, limit, acc);
-            if (acc > limit)
-                return acc;
+            if (m->size <= m->limit)
+                m->size += string_size(k, strlen(k)) + 1 + (i ? 1 : 0);
+            i++;
+            measure_rec(m, mv, level + 1);
+            if (measure_done(m))
+                return;
         }
-        return acc;
+        return;
     }
     case JSON_ARRAY: {
-        acc += 2;
+        m->size += counting ? 2 : 0;
+        if (level > BT_JSON_MAX_DEPTH)
+            return;
         size_t i;
-        json_t *m;
-        json_array_foreach(v, i, m)
+        json_t *mv;
+        json_array_foreach(v, i, mv)
         {
-            acc += i ? 1 : 0;
-            acc = size_rec(m, limit, acc);
-            if (acc > limit)
-                return acc;
+            if (m->size <= m->limit)
+                m->size += i ? 1 : 0;
+            measure_rec(m, mv, level + 1);
+            if (measure_done(m))
+                return;
         }
-        return acc;
+        return;
     }
+    default:
+        break;
+    }
+    if (!counting)
+        return;
+    switch (json_typeof(v)) {
     case JSON_STRING:
-        return acc + string_size(json_string_value(v), json_string_length(v));
-    case JSON_INTEGER: {
-        json_int_t iv = json_integer_value(v);
-        size_t digits = iv < 0 ? 2 : 1;
-        unsigned long long u = iv < 0 ? 0ULL - (unsigned long long)iv : (unsigned long long)iv;
-        while (u >= 10) {
-            u /= 10;
-            digits++;
-        }
-        return acc + digits;
-    }
+        m->size += string_size(json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        m->size += integer_size(json_integer_value(v));
+        break;
     case JSON_REAL:
-        return acc + 24;
+        m->size += 24;
+        break;
     case JSON_TRUE:
-        return acc + 4;
-    case JSON_FALSE:
-        return acc + 5;
     case JSON_NULL:
-        return acc + 4;
+        m->size += 4;
+        break;
+    case JSON_FALSE:
+        m->size += 5;
+        break;
+    default:
+        break;
     }
-    return acc;
+}
+
+size_t payload_measure(json_t *v, size_t size_limit, size_t *depth)
+{
+    measure m = {.limit = size_limit, .by_depth = depth != NULL};
+    measure_rec(&m, v, 1);
+    if (depth)
+        *depth = m.depth;
+    return m.size > size_limit ? size_limit + 1 : m.size;
 }
 
 size_t payload_size_capped(json_t *v, size_t limit)
 {
-    size_t n = size_rec(v, limit, 0);
-    return n > limit ? limit + 1 : n;
+    return payload_measure(v, limit, NULL);
 }

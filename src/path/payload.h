@@ -11,6 +11,7 @@
 #define BT_PATH_PAYLOAD_H
 
 #include "base/fault.h"
+#include "base/json.h"
 #include "path/intrinsics.h"
 #include "path/jsonpath.h"
 
@@ -30,8 +31,10 @@ const jpath *pexpr_path(const pexpr *e);
 /*
  * Evaluates e. field names the template key for AWS's cause text ("value.$").
  * A path that matches nothing raises States.Runtime ("The JSONPath '$.x' specified for the
- * field 'value.$' could not be found in the input '<input>'"); intrinsic failures raise
- * what intr_eval raises. Returns 0 and *out (new reference), or BT_EFAULT.
+ * field 'value.$' could not be found in the input '<input>'"; when the input nests too deep
+ * to print, "... could not be found in the input, which is not shown: " BT_JSON_TOO_DEEP);
+ * intrinsic failures raise what intr_eval raises. Returns 0 and *out (new reference), or
+ * BT_EFAULT.
  */
 int pexpr_eval(const pexpr *e, const intr_env *env, const char *field, json_t **out,
                bt_fault *fault);
@@ -42,10 +45,24 @@ void payload_free(payload *p);
 /* True if the template contains no ".$" key anywhere (its value is a constant). */
 bool payload_is_constant(const payload *p);
 
-/* Evaluates p; 0 and *out (new reference) or BT_EFAULT. */
+/* Evaluates p; 0 and *out (new reference) or BT_EFAULT. The result is not depth-checked: it
+ * may nest deeper than its input (payload_measure tells). */
 int payload_eval(const payload *p, const intr_env *env, json_t **out, bt_fault *fault);
 
-/* Serialized size of v in bytes, counting at most up to limit+1 (stops early). */
+/*
+ * Measures v in one walk: returns its serialized size in bytes, capped at size_limit + 1
+ * (reals count 24, control characters in strings 6), and, when depth is not NULL, stores its
+ * nesting depth counted as bt_json_write counts it (base/json.h): 1 for a scalar, [] or {};
+ * 2 for [1], [[]] or {"a":{}}; capped at BT_JSON_MAX_DEPTH + 1, which means "too deep to
+ * serialise". The walk never descends below level BT_JSON_MAX_DEPTH + 1 and stops once the
+ * size is past size_limit and (when depth is wanted) the depth past BT_JSON_MAX_DEPTH; with
+ * depth NULL it stops as soon as the size is past size_limit. For a value deeper than
+ * BT_JSON_MAX_DEPTH the size counts only the levels walked (a lower bound). NULL v counts as
+ * null. Intrinsic and payload evaluation may build such a value: the engine checks the depth.
+ */
+size_t payload_measure(json_t *v, size_t size_limit, size_t *depth);
+
+/* payload_measure's size alone: payload_measure(v, limit, NULL). */
 size_t payload_size_capped(json_t *v, size_t limit);
 
 /* AWS's payload size limit: 256 KiB. */

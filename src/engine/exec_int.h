@@ -1,0 +1,314 @@
+/*
+ * exec_int.h — the engine's private contract: the execution and run records and the
+ * helpers the engine's files share (double-underscore prefix). Included only by
+ * the engine's own files; everything outside the engine goes through exec.h.
+ *
+ * Files: exec.c (lifecycle, ready queue, effects, the step loop), timer.c (indexed heap),
+ * task.c (tasks and tokens), retry.c (Retry/Catch as pure functions), run.c (runs, entering
+ * and leaving states, errors), pipeline.c (payload processing of a query language),
+ * context.c (the context object and variables), state_flow.c (Pass, Choice, Wait,
+ * Succeed, Fail), state_branch.c (Parallel, Map).
+ */
+#ifndef BT_ENGINE_EXEC_INT_H
+#define BT_ENGINE_EXEC_INT_H
+
+#include "base/fault.h"
+#include "base/rand.h"
+#include "base/strmap.h"
+#include "engine/exec.h"
+#include "path/intrinsics.h"
+#include "path/jsonpath.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct run run;
+
+/* ---- timers (timer.c): an indexed min-heap; an entry knows its position, so cancelling
+ * removes it at once and nothing in the heap can outlive its owner. */
+
+typedef enum exec__timer_kind {
+    TIMER_RUN,               /* owner run: Wait, Retry back-off */
+    TIMER_TASK_TIMEOUT,      /* owner task: TimeoutSeconds */
+    TIMER_TASK_HEARTBEAT,    /* owner task: HeartbeatSeconds */
+    TIMER_EXECUTION_TIMEOUT, /* owner exec: the machine's TimeoutSeconds */
+} exec__timer_kind;
+
+typedef struct exec__timer {
+    int64_t when_ms;
+    uint64_t id;  /* changes at every arming; names the timer in effects */
+    size_t pos;   /* index in the heap; SIZE_MAX when not armed */
+    uint64_t seq; /* arming order: ties fire first armed, first fired */
+    void *owner;  /* run, task or exec, by kind */
+    uint8_t kind; /* exec__timer_kind */
+} exec__timer;
+
+void exec__timer_init(exec__timer *t, exec__timer_kind kind, void *owner);
+/* Arms (or re-arms) t at when_ms; records TIMER_ARM. */
+void exec__timer_arm(exec *e, exec__timer *t, int64_t when_ms);
+/* Disarms t if armed; records TIMER_CANCEL. */
+void exec__timer_cancel(exec *e, exec__timer *t);
+static inline bool exec__timer_armed(const exec__timer *t)
+{
+    return t->pos != SIZE_MAX;
+}
+/* Removes and returns the earliest timer due at or before now_ms, or NULL. */
+exec__timer *exec__timer_pop_due(exec *e, int64_t now_ms);
+int64_t exec__timer_next(const exec *e);
+
+/* ---- tasks (task.c) ---- */
+
+typedef struct exec__task {
+    integ_task pub;
+    run *r;
+    char token[64];
+    exec__timer timeout, heartbeat;
+    bool started; /* TASK_START recorded */
+} exec__task;
+
+/* ---- runs ---- */
+
+typedef enum phase {
+    PH_ENTER,
+    PH_EXIT,
+    PH_TASK_START,
+    PH_TASK_WAIT,
+    PH_WAIT_TIMER,
+    PH_RETRY_TIMER,
+    PH_CHILDREN_START,
+    PH_CHILDREN,
+    PH_DONE,
+} phase;
+
+typedef enum run_status { RUN_ACTIVE, RUN_SUCCEEDED, RUN_FAILED, RUN_ABORTED } run_status;
+
+/* An upper bound of a document's serialised size and nesting depth, kept without walking
+ * the whole document: the limit checks then walk only what is new on most transitions. */
+typedef struct exec__bound {
+    size_t size;
+    size_t depth;
+} exec__bound;
+
+#define BOUND_UNKNOWN ((exec__bound){SIZE_MAX, SIZE_MAX})
+
+struct run {
+    exec *e;
+    run *parent;
+    const asl_graph *g;
+    const asl_state *st;
+    phase ph;
+    run_status status;
+    bool queued;
+    bool quiet;           /* events not recorded (distributed Map children) */
+    bool isolated;        /* cannot read outer variables (distributed Map children) */
+    run *q_next, *q_prev; /* ready queue links */
+    size_t index;         /* branch or item index within the parent */
+
+    json_t *input;              /* raw input of the current state */
+    json_t *effective;          /* after InputPath (and Parameters for Pass) */
+    json_t *params;             /* Task/Parallel: after Parameters */
+    json_t *result;             /* raw result */
+    json_t *output;             /* final output of the run (when it ends) */
+    exec__bound in_bound;       /* bound of the input */
+    json_t *vars;               /* this run's variable scope (object) or NULL */
+    json_t *ctx;                /* context object of the current state, or NULL */
+    size_t next;                /* state chosen by Choice / Catch */
+    bool is_catch;              /* EXIT comes from a catcher: result is already the output */
+    const payload *exit_assign; /* Assign to apply on EXIT (state, choice rule or catcher) */
+    json_t *assign_input;       /* "$" for exit_assign */
+
+    uint32_t entered_id; /* id of the state's Entered event */
+    uint32_t last_id;    /* last event of this run (previousEventId of the next) */
+    int64_t entered_ms;
+
+    int64_t *retry_counts; /* per retrier */
+    int64_t retry_count;   /* total ($$.State.RetryCount) */
+
+    exec__timer timer; /* Wait, Retry back-off */
+    exec__task *task;  /* the open task attempt, or NULL */
+    char token[64];    /* token of the current attempt ("" when none) */
+
+    bt_fault fault;
+
+    /* Parallel / Map */
+    run **kids;
+    size_t n_kids;
+    size_t n_started, n_done, n_failed, n_running;
+    json_t *items;   /* Map items */
+    json_t *results; /* results in order */
+    int64_t max_concurrency;
+    int64_t tolerated_count;  /* -1 unset */
+    double tolerated_percent; /* < 0 unset */
+};
+
+struct exec {
+    asl_machine *m;
+    exec_status status;
+    char *name, *arn, *sm_arn, *sm_name, *role_arn, *region;
+    json_t *input;
+    json_t *output;
+    char *error, *cause;
+    int64_t start_ms, stop_ms, now_ms;
+    history hist;
+    uint32_t max_events;
+    bool history_full; /* an event past the quota was refused: the execution fails */
+    uint64_t n_transitions;
+    json_t *ctx_execution, *ctx_machine;
+    bt_rand rng;
+
+    run *root;
+    run *q_head, *q_tail;
+
+    exec__timer **heap;
+    size_t n_heap, cap_heap;
+    uint64_t timer_seq, next_timer_id;
+    exec__timer timeout; /* the machine's TimeoutSeconds */
+
+    exec__task **tasks; /* open tasks, ascending id (start order) */
+    size_t n_tasks, cap_tasks;
+    uint64_t next_task_id;
+    bt_strmap by_token;
+
+    exec_effect *effects;
+    size_t n_effects, cap_effects;
+    size_t first_new_event; /* events before this index were taken */
+};
+
+/* ---- exec.c ---- */
+void exec__enqueue(run *r);
+void exec__dequeue_run(run *r); /* unlinks r from the ready queue if queued */
+void exec__effect(exec *e, exec_effect_kind kind, uint64_t id, int64_t when_ms);
+/* Appends an event for r (NULL for quiet runs, or past the history quota). */
+hist_event *exec__emit(run *r, hist_type type);
+void exec__finish(exec *e, exec_status st);
+/* Ends the execution as FAILED if the history quota was reached. */
+void exec__settle(exec *e);
+
+/* ---- run.c ---- */
+run *exec__run_new(exec *e, run *parent, const asl_graph *g);
+void exec__run_free(run *r);
+void exec__run_enter_state(run *r, size_t index, json_t *input);
+void exec__run_abort(run *r, bool record);
+void exec__run_succeed(run *r, json_t *output);
+void exec__run_fail(run *r, bt_fault *f);
+void exec__go_exit(run *r);
+void exec__handle_error(run *r, bt_fault *f);
+void exec__step(run *r);
+void exec__timer_fired(run *r);
+/* A States.Runtime fault located at r's state ("An error occurred while executing …"). */
+void exec__runtime_fault(run *r, bt_fault *f, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes a States.Runtime cause raised below the engine with the state's location. */
+void exec__locate_fault(run *r, bt_fault *f);
+/* Fails f with States.DataLimitExceeded / States.Runtime if v is over 256 KiB or nests too
+ * deep to store; fills *measured with its real size and depth. */
+int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f);
+/* The compact text of v for a cause, or a note when it nests too deep to write (heap). */
+char *exec__json_text(const json_t *v);
+/* Resolves an integer field given literally or through a path, within [lo, hi]. */
+int exec__resolve_int(run *r, const asl_intopt *o, const char *field, json_t *in, int64_t lo,
+                      int64_t hi, int64_t *out, bt_fault *f);
+void exec__ev_set_data(hist_event *ev, json_t *data);
+void exec__ev_set_error(hist_event *ev, const bt_fault *f);
+void exec__ev_extra_set(hist_event *ev, const char *key, json_t *v);
+void exec__set_json(json_t **slot, json_t *v);
+
+/* ---- retry.c: Retry and Catch as pure functions of (state, counters, error) ---- */
+bool exec__is_terminal_error(const char *error);
+bool exec__error_matches(const asl_errors *names, const char *error);
+/* The retrier that takes error: its index, or -1 when none does or the first matching one
+ * is exhausted (then Catch applies). counts may be NULL (no attempt yet). */
+int exec__retry_pick(const asl_state *st, const int64_t *counts, const char *error);
+/* The back-off before retry number attempt (0-based) of rt, in ms, saturated at
+ * EXEC_MAX_SECONDS; jitter in [0, 1) scales it when the retrier has JitterStrategy FULL. */
+int64_t exec__retry_delay_ms(const asl_retrier *rt, int64_t attempt, double jitter);
+/* The catcher that takes error, or NULL. */
+const asl_catcher *exec__catch_pick(const asl_state *st, const char *error);
+json_t *exec__error_output(const bt_fault *f);
+
+/* ---- task.c ---- */
+void exec__task_start(run *r);
+/* Closes r's open task without an outcome (timeout, abort, stop): records TASK_CANCEL. */
+void exec__task_cancel(run *r);
+void exec__task_timer_fired(exec__timer *t);
+void exec__tasks_fini(exec *e);
+
+/* ---- context.c ---- */
+typedef struct exec__envs {
+    jpath_env paths;
+    intr_env intr;
+} exec__envs;
+void exec__env_init(exec__envs *v, run *r, json_t *input);
+/* Builds $$ for the current state (only when the state reads it). */
+void exec__build_context(run *r, json_t *map_item_value, size_t map_index);
+void exec__context_init(exec *e);
+json_t *exec__time_string(int64_t ms);
+
+/* ---- pipeline.c: payload processing of one query language. The state code calls these
+ * and never asks which language it runs (JSONPath today; JSONata plugs in here). ---- */
+typedef struct exec__pipeline {
+    /* ENTER: r->input → r->effective (InputPath). */
+    int (*input)(run *r, bt_fault *f);
+    /* Task/Parallel/Pass arguments, Map ItemSelector: template tmpl (NULL: none) over in. */
+    int (*arguments)(run *r, const payload *tmpl, json_t *in, json_t **out, bt_fault *f);
+    /* EXIT: the state's result → the document OutputPath reads (ResultSelector →
+     * ResultPath; the effective input for Choice/Wait/Succeed); sets r->assign_input;
+     * bound receives a bound of it. */
+    int (*result)(run *r, json_t **out, exec__bound *bound, bt_fault *f);
+    /* EXIT: in → the state's output (OutputPath); updates bound. */
+    int (*output)(run *r, json_t *in, json_t **out, exec__bound *bound, bt_fault *f);
+    /* Catch: the error output → the catcher's output (its ResultPath over the input). */
+    int (*catch_result)(run *r, const asl_catcher *c, json_t *error_output, json_t **out,
+                        bt_fault *f);
+    /* Assign: the variables to set, evaluated over in. */
+    int (*assign)(run *r, const payload *assign, json_t *in, json_t **out, bt_fault *f);
+} exec__pipeline;
+
+extern const exec__pipeline exec__jsonpath;
+
+static inline const exec__pipeline *exec__pipeline_of(const asl_state *st)
+{
+    (void)st; /* one query language today */
+    return &exec__jsonpath;
+}
+
+/* ---- per state type (state_flow.c, state_branch.c), dispatched from asl/states.def ---- */
+void exec__enter_Pass(run *r);
+void exec__enter_Task(run *r);
+void exec__enter_Choice(run *r);
+void exec__enter_Wait(run *r);
+void exec__enter_Succeed(run *r);
+void exec__enter_Fail(run *r);
+void exec__enter_Parallel(run *r);
+void exec__enter_Map(run *r);
+void exec__children_start(run *r);
+void exec__child_done(run *parent, run *kid);
+
+typedef struct exec__state_type {
+    hist_type entered, exited; /* exited: HIST_N_TYPES for Fail, which is never exited */
+    void (*enter)(run *r);     /* after the Entered event and InputPath */
+} exec__state_type;
+
+extern const exec__state_type exec__state_types[ASL_N_STATE_TYPES];
+
+/* ---- saturating time arithmetic ---- */
+static inline int64_t exec__add_ms(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+static inline int64_t exec__seconds_ms(int64_t s)
+{
+    if (s > INT64_MAX / 1000)
+        return INT64_MAX;
+    if (s < INT64_MIN / 1000)
+        return INT64_MIN;
+    return s * 1000;
+}
+
+#endif

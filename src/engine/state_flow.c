@@ -1,0 +1,198 @@
+/*
+ * state_flow.c — the states that only move data and control: Pass, Choice, Wait, Succeed
+ * and Fail. Each enter function runs after the Entered event and InputPath (run.c), and
+ * ends by asking for the EXIT phase, arming a timer, or failing the run.
+ */
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/timefmt.h"
+#include "engine/exec_int.h"
+
+#include <stdlib.h>
+
+void exec__enter_Pass(run *r)
+{
+    const asl_state *st = r->st;
+    bt_fault f;
+    bt_fault_init(&f);
+    json_t *res;
+    if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &res, &f) != 0) {
+        exec__handle_error(r, &f);
+        bt_fault_fini(&f);
+        return;
+    }
+    if (st->result) {
+        json_decref(res);
+        res = json_incref(st->result);
+    }
+    exec__set_json(&r->result, res); /* its size is checked on the way out */
+    exec__go_exit(r);
+}
+
+void exec__enter_Choice(run *r)
+{
+    const asl_state *st = r->st;
+    bt_fault f;
+    bt_fault_init(&f);
+    exec__envs v;
+    exec__env_init(&v, r, r->effective);
+    for (size_t i = 0; i < st->n_choices; i++) {
+        bool matched = false;
+        if (choice_rule_eval(st->choices[i].rule, &v.paths, &matched, &f) != 0) {
+            exec__locate_fault(r, &f);
+            goto error;
+        }
+        if (matched) {
+            r->next = st->choices[i].next;
+            r->exit_assign = st->choices[i].assign ? st->choices[i].assign : st->assign;
+            exec__go_exit(r);
+            return;
+        }
+    }
+    if (st->default_next == ASL_NO_STATE) {
+        bt_fault_set(&f, "States.NoChoiceMatched", "No Matches!");
+        goto error;
+    }
+    r->next = st->default_next;
+    r->exit_assign = st->assign;
+    exec__go_exit(r);
+    return;
+
+error:
+    exec__handle_error(r, &f);
+    bt_fault_fini(&f);
+}
+
+/* When the Wait ends: Timestamp(Path) as given, Seconds(Path) from now, both bounded. */
+static int wait_until(run *r, int64_t *when, bt_fault *f)
+{
+    const asl_state *st = r->st;
+    exec *e = r->e;
+    if (st->has_timestamp) {
+        *when = st->timestamp_ms;
+        return 0;
+    }
+    exec__envs v;
+    exec__env_init(&v, r, r->effective);
+    if (st->timestamp_path) {
+        json_t *val = NULL;
+        if (jpath_eval(st->timestamp_path, &v.paths, &val) != 0) {
+            exec__runtime_fault(r, f,
+                                "The TimestampPath parameter does not reference an input value: %s",
+                                jpath_text(st->timestamp_path));
+            return BT_EFAULT;
+        }
+        int64_t ms;
+        if (!json_is_string(val) || !bt_time_parse_rfc3339(json_string_value(val), &ms)) {
+            char *s =
+                json_is_string(val) ? bt_xstrdup(json_string_value(val)) : exec__json_text(val);
+            exec__runtime_fault(r, f,
+                                "The TimestampPath parameter does not reference a valid ISO-8601 "
+                                "extended offset date-time format string: %s == %s",
+                                jpath_text(st->timestamp_path), s);
+            free(s);
+            json_decref(val);
+            return BT_EFAULT;
+        }
+        json_decref(val);
+        *when = ms;
+        return 0;
+    }
+    const asl_intopt *o = &st->wait_seconds;
+    int64_t secs = o->value;
+    if (o->path) {
+        json_t *val = NULL;
+        if (jpath_eval(o->path, &v.paths, &val) != 0) {
+            exec__runtime_fault(r, f,
+                                "The SecondsPath parameter does not reference an input value: %s",
+                                jpath_text(o->path));
+            return BT_EFAULT;
+        }
+        char *s = exec__json_text(val);
+        int rc = 0;
+        if (!json_is_integer(val)) {
+            exec__runtime_fault(
+                r, f, "The SecondsPath parameter cannot be parsed as a long value: %s == %s",
+                jpath_text(o->path), s);
+            rc = BT_EFAULT;
+        } else if ((secs = json_integer_value(val)) < 0) {
+            exec__runtime_fault(r, f,
+                                "The SecondsPath parameter references a negative value: %s == %s",
+                                jpath_text(o->path), s);
+            rc = BT_EFAULT;
+        } else if (secs > EXEC_MAX_SECONDS) {
+            /* AWS's bound of Seconds (99999999) holds for a value read at run time too */
+            exec__runtime_fault(r, f,
+                                "The SecondsPath parameter references a value greater than "
+                                "the maximum of %lld seconds: %s == %s",
+                                EXEC_MAX_SECONDS, jpath_text(o->path), s);
+            rc = BT_EFAULT;
+        }
+        free(s);
+        json_decref(val);
+        if (rc != 0)
+            return rc;
+    }
+    *when = exec__add_ms(e->now_ms, exec__seconds_ms(secs));
+    return 0;
+}
+
+void exec__enter_Wait(run *r)
+{
+    bt_fault f;
+    bt_fault_init(&f);
+    int64_t when;
+    if (wait_until(r, &when, &f) != 0) {
+        exec__handle_error(r, &f);
+        bt_fault_fini(&f);
+        return;
+    }
+    r->ph = PH_WAIT_TIMER;
+    exec__timer_arm(r->e, &r->timer, when);
+}
+
+void exec__enter_Succeed(run *r)
+{
+    exec__go_exit(r);
+}
+
+static int fail_field(run *r, const char *lit, const pexpr *path, const char *field, char **out,
+                      bt_fault *f)
+{
+    *out = NULL;
+    if (path == NULL) {
+        *out = lit ? bt_xstrdup(lit) : NULL;
+        return 0;
+    }
+    exec__envs v;
+    exec__env_init(&v, r, r->effective);
+    json_t *val = NULL;
+    if (pexpr_eval(path, &v.intr, field, &val, f) != 0) {
+        exec__locate_fault(r, f);
+        return BT_EFAULT;
+    }
+    if (json_is_string(val))
+        *out = bt_xstrdup(json_string_value(val));
+    else
+        *out = exec__json_text(val);
+    json_decref(val);
+    return 0;
+}
+
+void exec__enter_Fail(run *r)
+{
+    const asl_state *st = r->st;
+    bt_fault f;
+    bt_fault_init(&f);
+    char *error = NULL, *cause = NULL;
+    if (fail_field(r, st->error, st->error_path, "ErrorPath", &error, &f) != 0 ||
+        fail_field(r, st->cause, st->cause_path, "CausePath", &cause, &f) != 0) {
+        free(error);
+        exec__handle_error(r, &f);
+        bt_fault_fini(&f);
+        return;
+    }
+    bt_fault_take(&f, error, cause);
+    exec__run_fail(r, &f);
+    bt_fault_fini(&f);
+}

@@ -1,0 +1,362 @@
+/*
+ * task.c — Task states and their attempts. Each attempt is an exec__task with a stable
+ * identity: an id that is never reused (lookup by binary search: open tasks are kept in
+ * start order) and, for callbacks and activities, a fresh 192-bit token (lookup by hash).
+ * Outcomes may come in any order, days apart, while other tasks start and end; a task's
+ * memory is released only when it closes, and a closed id or token is simply not found.
+ *
+ * The resource was classified once by asl_compile (kind, pattern, history's resourceType
+ * and resource); nothing here parses it again. Timers: TimeoutSeconds counts from the
+ * start, HeartbeatSeconds from the start and from every heartbeat; either expiring closes
+ * the task (TASK_CANCEL goes to the integration) and raises States.Timeout or
+ * States.HeartbeatTimeout (ASL's predefined error for a missed heartbeat).
+ */
+#include "base/alloc.h"
+#include "base/err.h"
+#include "engine/exec_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A fresh task token: 192 random bits, base64url (URL-safe, no padding). */
+static void make_token(char out[64])
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint8_t b[24];
+    bt_random_bytes(b, sizeof(b));
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof(b); i += 3) {
+        uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = alphabet[(v >> 6) & 63];
+        out[o++] = alphabet[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* ---- the table of open tasks -------------------------------------------------------- */
+
+static size_t lower_bound(const exec *e, uint64_t id)
+{
+    size_t lo = 0, hi = e->n_tasks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->tasks[mid]->pub.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static exec__task *task_find(const exec *e, uint64_t id)
+{
+    size_t i = lower_bound(e, id);
+    return i < e->n_tasks && e->tasks[i]->pub.id == id ? e->tasks[i] : NULL;
+}
+
+static void table_add(exec *e, exec__task *t)
+{
+    if (e->n_tasks == e->cap_tasks) {
+        e->cap_tasks = e->cap_tasks ? e->cap_tasks * 2 : 4;
+        e->tasks = bt_xrealloc(e->tasks, e->cap_tasks * sizeof(*e->tasks));
+    }
+    e->tasks[e->n_tasks++] = t; /* ids increase: appending keeps the order */
+    if (t->token[0])
+        bt_strmap_put(&e->by_token, t->token, t);
+}
+
+static void table_remove(exec *e, exec__task *t)
+{
+    size_t i = lower_bound(e, t->pub.id);
+    if (i < e->n_tasks && e->tasks[i] == t) {
+        memmove(&e->tasks[i], &e->tasks[i + 1], (e->n_tasks - i - 1) * sizeof(*e->tasks));
+        e->n_tasks--;
+    }
+    if (t->token[0])
+        bt_strmap_del(&e->by_token, t->token);
+}
+
+static void task_destroy(exec__task *t)
+{
+    json_decref(t->pub.parameters);
+    free(t);
+}
+
+/* Closes t: its timers are disarmed, it leaves the table and its run. cancel: the
+ * integration must abandon it (TASK_CANCEL). */
+static void task_close(exec *e, exec__task *t, bool cancel)
+{
+    exec__timer_cancel(e, &t->timeout);
+    exec__timer_cancel(e, &t->heartbeat);
+    table_remove(e, t);
+    if (cancel && t->started)
+        exec__effect(e, EXEC_EFFECT_TASK_CANCEL, t->pub.id, 0);
+    if (t->r && t->r->task == t) {
+        t->r->task = NULL;
+        t->r->token[0] = '\0';
+    }
+    task_destroy(t);
+}
+
+void exec__task_cancel(run *r)
+{
+    if (r->task)
+        task_close(r->e, r->task, true);
+}
+
+void exec__tasks_fini(exec *e)
+{
+    for (size_t i = 0; i < e->n_tasks; i++) {
+        if (e->tasks[i]->r)
+            e->tasks[i]->r->task = NULL;
+        task_destroy(e->tasks[i]);
+    }
+    free(e->tasks);
+    e->tasks = NULL;
+    e->n_tasks = e->cap_tasks = 0;
+    bt_strmap_fini(&e->by_token);
+}
+
+const exec_task *exec_get_task(const exec *e, uint64_t id)
+{
+    exec__task *t = task_find(e, id);
+    return t ? &t->pub : NULL;
+}
+
+const exec_task *exec_find_task_by_token(const exec *e, const char *token)
+{
+    if (token == NULL || token[0] == '\0')
+        return NULL;
+    exec__task *t = bt_strmap_get(&e->by_token, token);
+    return t ? &t->pub : NULL;
+}
+
+size_t exec_n_open_tasks(const exec *e)
+{
+    return e->n_tasks;
+}
+
+/* ---- history ------------------------------------------------------------------------ */
+
+static void resource_details(hist_event *ev, const asl_state *st)
+{
+    if (ev == NULL)
+        return;
+    exec__ev_extra_set(ev, "resourceType", json_string(st->resource_type));
+    exec__ev_extra_set(ev, "resource", json_string(st->resource_action));
+}
+
+/* The event for an outcome, by the kind of resource: Lambda…, Activity… or Task…. */
+static hist_event *outcome_event(run *r, hist_type lambda, hist_type activity, hist_type service)
+{
+    const asl_state *st = r->st;
+    hist_type t = st->task_kind == ASL_TASK_LAMBDA     ? lambda
+                  : st->task_kind == ASL_TASK_ACTIVITY ? activity
+                                                       : service;
+    hist_event *ev = exec__emit(r, t);
+    if (st->task_kind == ASL_TASK_SERVICE)
+        resource_details(ev, st);
+    return ev;
+}
+
+static void scheduled_events(run *r, json_t *params, int64_t timeout, int64_t heartbeat)
+{
+    const asl_state *st = r->st;
+    hist_event *ev;
+    if (st->task_kind == ASL_TASK_LAMBDA) {
+        ev = exec__emit(r, HIST_LambdaFunctionScheduled);
+        exec__ev_set_data(ev, params);
+        exec__ev_extra_set(ev, "resource", json_string(st->resource));
+        if (timeout)
+            exec__ev_extra_set(ev, "timeoutInSeconds", json_integer(timeout));
+        exec__emit(r, HIST_LambdaFunctionStarted);
+    } else if (st->task_kind == ASL_TASK_ACTIVITY) {
+        ev = exec__emit(r, HIST_ActivityScheduled);
+        exec__ev_set_data(ev, params);
+        exec__ev_extra_set(ev, "resource", json_string(st->resource));
+        if (timeout)
+            exec__ev_extra_set(ev, "timeoutInSeconds", json_integer(timeout));
+        if (heartbeat)
+            exec__ev_extra_set(ev, "heartbeatInSeconds", json_integer(heartbeat));
+    } else {
+        ev = exec__emit(r, HIST_TaskScheduled);
+        exec__ev_set_data(ev, params);
+        resource_details(ev, st);
+        exec__ev_extra_set(ev, "region", json_string(r->e->region));
+        if (timeout)
+            exec__ev_extra_set(ev, "timeoutInSeconds", json_integer(timeout));
+        if (heartbeat)
+            exec__ev_extra_set(ev, "heartbeatInSeconds", json_integer(heartbeat));
+        ev = exec__emit(r, HIST_TaskStarted);
+        resource_details(ev, st);
+    }
+}
+
+/* ---- starting a task ---------------------------------------------------------------- */
+
+void exec__enter_Task(run *r)
+{
+    r->ph = PH_TASK_START;
+    exec__enqueue(r);
+}
+
+void exec__task_start(run *r)
+{
+    exec *e = r->e;
+    const asl_state *st = r->st;
+    bt_fault f;
+    bt_fault_init(&f);
+    int64_t timeout = 0, heartbeat = 0;
+    if (st->timeout_s.is_set &&
+        exec__resolve_int(r, &st->timeout_s, "TimeoutSecondsPath", r->effective, 1,
+                          EXEC_MAX_SECONDS, &timeout, &f) != 0)
+        goto error;
+    if (st->heartbeat_s.is_set &&
+        exec__resolve_int(r, &st->heartbeat_s, "HeartbeatSecondsPath", r->effective, 1,
+                          EXEC_MAX_SECONDS, &heartbeat, &f) != 0)
+        goto error;
+    if (st->task_pattern == ASL_PATTERN_CALLBACK)
+        make_token(r->token); /* a fresh one for every attempt */
+    else
+        r->token[0] = '\0';
+    if (st->uses_context)
+        exec__build_context(r, NULL, 0);
+    json_t *params = NULL;
+    if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &params, &f) != 0)
+        goto error;
+    exec__set_json(&r->params, params);
+    scheduled_events(r, params, timeout, heartbeat);
+
+    exec__task *t = bt_xcalloc(1, sizeof(*t));
+    t->r = r;
+    memcpy(t->token, r->token, sizeof(t->token));
+    t->pub.id = ++e->next_task_id;
+    t->pub.execution_arn = e->arn;
+    t->pub.state_name = st->name;
+    t->pub.resource = st->resource;
+    t->pub.task_slot = st->task_slot;
+    t->pub.parameters = json_incref(params);
+    t->pub.token = t->token[0] ? t->token : NULL;
+    t->pub.retry_count = r->retry_count;
+    t->pub.timeout_s = timeout;
+    t->pub.heartbeat_s = heartbeat;
+    exec__timer_init(&t->timeout, TIMER_TASK_TIMEOUT, t);
+    exec__timer_init(&t->heartbeat, TIMER_TASK_HEARTBEAT, t);
+    table_add(e, t);
+    r->task = t;
+    r->ph = PH_TASK_WAIT;
+    t->started = true;
+    exec__effect(e, EXEC_EFFECT_TASK_START, t->pub.id, 0);
+    if (timeout > 0)
+        exec__timer_arm(e, &t->timeout, exec__add_ms(e->now_ms, exec__seconds_ms(timeout)));
+    if (heartbeat > 0)
+        exec__timer_arm(e, &t->heartbeat, exec__add_ms(e->now_ms, exec__seconds_ms(heartbeat)));
+    bt_fault_fini(&f);
+    return;
+
+error:
+    exec__handle_error(r, &f);
+    bt_fault_fini(&f);
+}
+
+/* ---- outcomes ----------------------------------------------------------------------- */
+
+/* The open task id of a running execution, with the clock moved to now_ms. */
+static exec__task *open_task(exec *e, uint64_t id, int64_t now_ms)
+{
+    if (e->status != EXEC_RUNNING)
+        return NULL;
+    exec__task *t = task_find(e, id);
+    if (t == NULL || t->r == NULL || t->r->status != RUN_ACTIVE || t->r->task != t)
+        return NULL;
+    if (now_ms > e->now_ms)
+        e->now_ms = now_ms;
+    return t;
+}
+
+void exec__task_timer_fired(exec__timer *tm)
+{
+    exec__task *t = tm->owner;
+    run *r = t->r;
+    exec *e = r->e;
+    bt_fault f;
+    bt_fault_init(&f);
+    bt_fault_set(
+        &f, tm->kind == TIMER_TASK_HEARTBEAT ? "States.HeartbeatTimeout" : "States.Timeout", NULL);
+    hist_event *ev =
+        outcome_event(r, HIST_LambdaFunctionTimedOut, HIST_ActivityTimedOut, HIST_TaskTimedOut);
+    exec__ev_set_error(ev, &f);
+    task_close(e, t, true);
+    exec__handle_error(r, &f);
+    bt_fault_fini(&f);
+}
+
+int exec_task_submitted(exec *e, uint64_t id, json_t *response, int64_t now_ms)
+{
+    exec__task *t = open_task(e, id, now_ms);
+    if (t == NULL)
+        return BT_ENOTFOUND;
+    if (t->r->st->task_kind == ASL_TASK_SERVICE) {
+        hist_event *ev = exec__emit(t->r, HIST_TaskSubmitted);
+        resource_details(ev, t->r->st);
+        exec__ev_set_data(ev, response);
+    }
+    exec__settle(e);
+    return 0;
+}
+
+int exec_task_heartbeat(exec *e, uint64_t id, int64_t now_ms)
+{
+    exec__task *t = open_task(e, id, now_ms);
+    if (t == NULL)
+        return BT_ENOTFOUND;
+    if (t->pub.heartbeat_s > 0) /* AWS writes no history for a heartbeat */
+        exec__timer_arm(e, &t->heartbeat,
+                        exec__add_ms(e->now_ms, exec__seconds_ms(t->pub.heartbeat_s)));
+    return 0;
+}
+
+int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms)
+{
+    exec__task *t = open_task(e, id, now_ms);
+    if (t == NULL)
+        return BT_ENOTFOUND;
+    run *r = t->r;
+    task_close(e, t, false);
+    hist_event *ev =
+        outcome_event(r, HIST_LambdaFunctionSucceeded, HIST_ActivitySucceeded, HIST_TaskSucceeded);
+    exec__ev_set_data(ev, output);
+    bt_fault f;
+    bt_fault_init(&f);
+    if (exec__check_limits(r, output, NULL, &f) != 0) {
+        exec__handle_error(r, &f);
+    } else {
+        exec__set_json(&r->result, json_incref(output));
+        exec__go_exit(r);
+    }
+    bt_fault_fini(&f);
+    exec__settle(e);
+    return 0;
+}
+
+int exec_task_fail(exec *e, uint64_t id, const char *error, const char *cause, int64_t now_ms)
+{
+    exec__task *t = open_task(e, id, now_ms);
+    if (t == NULL)
+        return BT_ENOTFOUND;
+    run *r = t->r;
+    task_close(e, t, false);
+    bt_fault f;
+    bt_fault_init(&f);
+    bt_fault_take(&f, error ? bt_xstrdup(error) : NULL, cause ? bt_xstrdup(cause) : NULL);
+    hist_event *ev =
+        outcome_event(r, HIST_LambdaFunctionFailed, HIST_ActivityFailed, HIST_TaskFailed);
+    exec__ev_set_error(ev, &f);
+    exec__handle_error(r, &f);
+    bt_fault_fini(&f);
+    exec__settle(e);
+    return 0;
+}
