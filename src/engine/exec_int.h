@@ -204,6 +204,8 @@ void exec__locate_fault(run *r, bt_fault *f);
 /* Fails f with States.DataLimitExceeded / States.Runtime if v is over 256 KiB or nests too
  * deep to store; fills *measured with its real size and depth. */
 int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f);
+/* Fails f with States.Runtime if v nests deeper than can be stored ("The <what> nest …"). */
+int exec__check_depth(run *r, json_t *v, const char *what, bt_fault *f);
 /* The compact text of v for a cause, or a note when it nests too deep to write (heap). */
 char *exec__json_text(const json_t *v);
 /* Resolves an integer field given literally or through a path, within [lo, hi]. */

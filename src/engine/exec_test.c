@@ -69,7 +69,7 @@ static const exec_task *pop_task(exec *e)
     return NULL;
 }
 
-static bool __attribute__((unused)) has_effect(exec_effect_kind kind, uint64_t id)
+static bool has_effect(exec_effect_kind kind, uint64_t id)
 {
     for (size_t i = 0; i < n_last_effects; i++)
         if (last_effects[i].kind == kind && last_effects[i].id == id)
@@ -290,6 +290,373 @@ static void test_parallel_tasks_complete_out_of_order(void **state)
     asl_machine_unref(m);
 }
 
+/* ---- regressions: each failed before its fix ---------------------------------------- */
+
+static json_t *output_of(exec *e)
+{
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    return exec_output(e);
+}
+
+/* Defect 1: the timer of a task answered at once stayed in the heap and was read after
+ * its run was freed (heap-use-after-free under ASan). Timers are now removed eagerly. */
+static void test_timer_cancelled_when_task_answered(void **state)
+{
+    (void)state;
+    asl_machine *m = load(
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":["
+        "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":10,\"End\":true}}},"
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+        "\"arn:aws:states:::lambda:invoke\",\"TimeoutSeconds\":60,\"End\":true}}}]}}}");
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    assert_non_null(t);
+    uint64_t id = t->id;
+    /* two timers: the Wait (T0+10 s) and the task's timeout (T0+60 s) */
+    assert_int_equal(exec_next_timer(e), T0 + 10000);
+    json_t *out = json_string("done");
+    assert_int_equal(exec_task_succeed(e, id, out, T0), 0);
+    json_decref(out);
+    advance(e, T0);
+    /* the timeout was disarmed with the task: the only timer left is the Wait */
+    bool cancelled = false;
+    for (size_t i = 0; i < n_last_effects; i++)
+        cancelled |= last_effects[i].kind == EXEC_EFFECT_TIMER_CANCEL;
+    assert_true(cancelled);
+    assert_int_equal(exec_next_timer(e), T0 + 10000);
+    advance(e, T0 + 10000);
+    json_t *o = output_of(e);
+    assert_string_equal(json_string_value(json_array_get(o, 1)), "done");
+    assert_int_equal(exec_next_timer(e), INT64_MAX);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Defect 2: a task's pointer moved when another task ended or started, so completing the
+ * third of three open tasks through its pointer completed the wrong one. */
+static void test_task_identity_survives_other_tasks(void **state)
+{
+    (void)state;
+    asl_machine *m = load(
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":["
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":"
+        "\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\",\"End\":true}}},"
+        "{\"StartAt\":\"B\",\"States\":{\"B\":{\"Type\":\"Task\",\"Resource\":"
+        "\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\",\"Next\":\"B2\"},"
+        "\"B2\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage."
+        "waitForTaskToken\",\"End\":true}}},"
+        "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Task\",\"Resource\":"
+        "\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\",\"End\":true}}}]}}}");
+    exec *e = start(m, "{}");
+    const exec_task *a = pop_task(e), *b = pop_task(e), *c = pop_task(e);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_int_equal(exec_n_open_tasks(e), 3);
+    char c_token[64];
+    strcpy(c_token, c->token);
+    /* A ends, then B ends and B2 starts: C's pointer and id stay valid */
+    json_t *va = json_string("a"), *vb = json_string("b"), *vc = json_string("c");
+    assert_int_equal(exec_task_succeed(e, a->id, va, T0 + 1), 0);
+    advance(e, T0 + 1);
+    assert_int_equal(exec_task_succeed(e, b->id, vb, T0 + 2), 0);
+    advance(e, T0 + 2);
+    const exec_task *b2 = pop_task(e);
+    assert_string_equal(b2->state_name, "B2");
+    assert_string_equal(c->state_name, "C");
+    assert_string_equal(c->token, c_token);
+    assert_ptr_equal(exec_find_task_by_token(e, c_token), c);
+    assert_ptr_equal(exec_get_task(e, c->id), c);
+    assert_int_equal(exec_task_succeed(e, c->id, vc, T0 + 3), 0);
+    advance(e, T0 + 3);
+    assert_null(exec_find_task_by_token(e, c_token));
+    assert_int_equal(exec_task_succeed(e, b2->id, vb, T0 + 4), 0);
+    advance(e, T0 + 4);
+    char *s = json_dumps(output_of(e), JSON_COMPACT);
+    assert_string_equal(s, "[\"a\",\"b\",\"c\"]");
+    free(s);
+    json_decref(va);
+    json_decref(vb);
+    json_decref(vc);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Defect 3: SecondsPath / TimeoutSecondsPath of INT64_MAX overflowed `* 1000` (UB). */
+static void test_seconds_path_beyond_bound_fails(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+                          "\"SecondsPath\":\"$.s\",\"End\":true}}}");
+    exec *e = start(m, "{\"s\":9223372036854775807}");
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_string_equal(exec_error(e), "States.Runtime");
+    assert_non_null(strstr(exec_cause(e), "greater than the maximum of 99999999 seconds: "
+                                          "$.s == 9223372036854775807"));
+    exec_free(e);
+    /* the bound itself is accepted and saturates nothing */
+    e = start(m, "{\"s\":99999999}");
+    assert_int_equal(exec_next_timer(e), T0 + 99999999000LL);
+    exec_free(e);
+    asl_machine_unref(m);
+
+    m = load("{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+             "\"arn:aws:states:::lambda:invoke\",\"TimeoutSecondsPath\":\"$.t\","
+             "\"HeartbeatSecondsPath\":\"$.h\",\"End\":true}}}");
+    e = start(m, "{\"t\":9223372036854775807,\"h\":1}");
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_non_null(strstr(exec_cause(e), "The TimeoutSecondsPath field refers to value "
+                                          "\"9223372036854775807\" which is out of range"));
+    exec_free(e);
+    e = start(m, "{\"t\":10,\"h\":-5}");
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_non_null(strstr(exec_cause(e), "HeartbeatSecondsPath field refers to value \"-5\""));
+    exec_free(e);
+    e = start(m, "{\"t\":1e300,\"h\":1}");
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_non_null(strstr(exec_cause(e), "is not a valid integer"));
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Defect 3: the retry back-off grew without bound (llround of +inf). */
+static void test_retry_delay_saturates(void **state)
+{
+    (void)state;
+    asl_machine *m =
+        load("{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+             "\"arn:aws:states:::lambda:invoke\",\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"],"
+             "\"IntervalSeconds\":99999999,\"BackoffRate\":99999999,\"MaxAttempts\":99999999}],"
+             "\"End\":true}}}");
+    exec *e = start(m, "{}");
+    int64_t now = T0;
+    for (int attempt = 0; attempt < 40; attempt++) {
+        const exec_task *t = pop_task(e);
+        assert_non_null(t);
+        assert_int_equal(t->retry_count, attempt);
+        assert_int_equal(exec_task_fail(e, t->id, "E", NULL, now), 0);
+        advance(e, now);
+        /* every back-off is clamped at AWS's bound */
+        assert_int_equal(exec_next_timer(e), now + 99999999000LL);
+        now = exec_next_timer(e);
+        advance(e, now);
+    }
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Defect 4: a Pass <-> Choice loop never returned from exec_advance and ate memory. The
+ * step budget returns control; the history quota ends the execution as AWS does. */
+static const char *ENDLESS =
+    "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
+    "\"B\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.stop\",\"IsPresent\":true,"
+    "\"Next\":\"Z\"}],\"Default\":\"A\"},\"Z\":{\"Type\":\"Succeed\"}}}";
+
+static void test_step_budget_and_history_quota(void **state)
+{
+    (void)state;
+    asl_machine *m = load(ENDLESS);
+    json_t *in = json_object();
+    exec_config cfg = {.name = "loop", .start_ms = T0, .seed = 1};
+    exec *e = exec_new(m, in, &cfg);
+    json_decref(in);
+    /* each call does at most its budget and says more is ready */
+    assert_true(exec_advance(e, T0, 100));
+    assert_int_equal(exec_get_status(e), EXEC_RUNNING);
+    assert_true(exec_n_events(e) <= 1 + 100);
+    size_t calls = 1;
+    while (exec_advance(e, T0, 100))
+        calls++;
+    assert_true(calls > 100);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_int_equal(exec_n_events(e), EXEC_MAX_HISTORY_EVENTS);
+    const history *h = exec_history(e);
+    const hist_event *last = &h->events[h->len - 1];
+    assert_int_equal(last->type, HIST_ExecutionFailed);
+    assert_int_equal(last->id, 25000);
+    assert_string_equal(exec_error(e), "States.Runtime");
+    assert_string_equal(exec_cause(e),
+                        "The execution reached the maximum number of history events (25000).");
+    assert_string_equal(last->cause, exec_cause(e));
+    for (size_t i = 0; i < h->len; i++)
+        assert_int_equal(h->events[i].id, i + 1);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* The last slot is the execution's end: an ExecutionSucceeded that is event number
+ * max_events still succeeds; one event more and the execution fails at that number. */
+static void test_history_quota_boundary(void **state)
+{
+    (void)state;
+    /* ExecutionStarted + 4 × (Entered, Exited) + ExecutionSucceeded = 10 events */
+    asl_machine *m = load("{\"StartAt\":\"P1\",\"States\":{"
+                          "\"P1\":{\"Type\":\"Pass\",\"Next\":\"P2\"},"
+                          "\"P2\":{\"Type\":\"Pass\",\"Next\":\"P3\"},"
+                          "\"P3\":{\"Type\":\"Pass\",\"Next\":\"P4\"},"
+                          "\"P4\":{\"Type\":\"Pass\",\"End\":true}}}");
+    exec *e = start_cfg(m, "{}", 10);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    assert_int_equal(exec_n_events(e), 10);
+    exec_free(e);
+    e = start_cfg(m, "{}", 9);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_int_equal(exec_n_events(e), 9);
+    assert_int_equal(exec_history(e)->events[8].type, HIST_ExecutionFailed);
+    assert_null(exec_output(e));
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Defect 6: past depth 2048 the writer wrote null, and a nesting loop SUCCEEDED with its
+ * leaf replaced. Such a value now fails the state loudly. */
+static void test_too_deep_output_fails(void **state)
+{
+    (void)state;
+    asl_machine *m =
+        load("{\"StartAt\":\"Nest\",\"States\":{\"Nest\":{\"Type\":\"Pass\",\"Parameters\":{"
+             "\"n.$\":\"States.MathAdd($.n, 1)\",\"x.$\":\"$\"},\"Next\":\"More\"},"
+             "\"More\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.n\","
+             "\"NumericLessThan\":3000,\"Next\":\"Nest\"}],\"Default\":\"Done\"},"
+             "\"Done\":{\"Type\":\"Succeed\"}}}");
+    exec *e = start(m, "{\"n\":0,\"leaf\":\"kept\"}");
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_string_equal(exec_error(e), "States.Runtime");
+    assert_non_null(strstr(exec_cause(e), "'Nest'"));
+    assert_non_null(strstr(exec_cause(e), "nests deeper than 2048 levels"));
+    /* every recorded payload can be written back */
+    json_t *h = history_to_json(exec_history(e), 1);
+    assert_non_null(h);
+    json_decref(h);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Defect 7: causes were cut at 1 KiB; they are kept whole up to AWS's 32,768 characters. */
+static void test_cause_kept_whole_then_capped(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+                          "\"SecondsPath\":\"$.s\",\"End\":true}}}");
+    char *big = malloc(3100);
+    memset(big, 'x', 3000);
+    strcpy(big + 3000, "END");
+    json_t *in = json_pack("{s:s}", "s", big);
+    char *text = json_dumps(in, JSON_COMPACT);
+    exec *e = start(m, text);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    const char *cause = exec_cause(e);
+    assert_true(strlen(cause) > 3000);
+    assert_non_null(strstr(cause, "xxxEND"));
+    assert_string_equal(exec_history(e)->events[exec_n_events(e) - 1].cause, cause);
+    exec_free(e);
+    free(text);
+    json_decref(in);
+    free(big);
+    asl_machine_unref(m);
+
+    m = load("{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\",\"ErrorPath\":\"$.e\","
+             "\"CausePath\":\"$.c\"}}}");
+    size_t n = 40000;
+    big = malloc(n * 2 + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(big + 2 * i, "\xc3\xa9", 2); /* é: two bytes, one character */
+    big[2 * n] = '\0';
+    in = json_pack("{s:s,s:s}", "e", "Big", "c", big);
+    text = json_dumps(in, JSON_COMPACT);
+    e = start(m, text);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_int_equal(strlen(exec_cause(e)), 2 * 32768);
+    assert_int_equal(memcmp(exec_cause(e), big, 2 * 32768), 0);
+    exec_free(e);
+    free(text);
+    json_decref(in);
+    free(big);
+    asl_machine_unref(m);
+}
+
+/* Defect 8: HeartbeatSeconds was recorded but never armed. */
+static const char *HEARTBEAT =
+    "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+    "\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\",\"TimeoutSeconds\":100,"
+    "\"HeartbeatSeconds\":10,\"Catch\":[{\"ErrorEquals\":[\"States.HeartbeatTimeout\"],"
+    "\"Next\":\"Late\"}],\"End\":true},\"Late\":{\"Type\":\"Pass\",\"End\":true}}}";
+
+static void test_heartbeat_expires_and_rearms(void **state)
+{
+    (void)state;
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    assert_int_equal(t->heartbeat_s, 10);
+    assert_int_equal(exec_next_timer(e), T0 + 10000);
+    /* a heartbeat at +5 s moves the deadline to +15 s and writes no history */
+    uint64_t before = exec_n_events(e);
+    assert_int_equal(exec_task_heartbeat(e, id, T0 + 5000), 0);
+    advance(e, T0 + 5000);
+    assert_int_equal(exec_n_events(e), before);
+    assert_int_equal(exec_next_timer(e), T0 + 15000);
+    advance(e, T0 + 14999);
+    assert_int_equal(exec_get_status(e), EXEC_RUNNING);
+    advance(e, T0 + 15000);
+    /* expired: TaskTimedOut with States.HeartbeatTimeout, the integration told to cancel */
+    assert_true(has_effect(EXEC_EFFECT_TASK_CANCEL, id));
+    assert_int_equal(exec_task_heartbeat(e, id, T0 + 15001), BT_ENOTFOUND);
+    json_t *o = output_of(e);
+    assert_string_equal(json_string_value(json_object_get(o, "Error")), "States.HeartbeatTimeout");
+    static const char *const types[] = {
+        "ExecutionStarted", "TaskStateEntered", "TaskScheduled",
+        "TaskStarted",      "TaskTimedOut",     "TaskStateExited",
+        "PassStateEntered", "PassStateExited",  "ExecutionSucceeded"};
+    assert_history(e, types, sizeof(types) / sizeof(types[0]));
+    assert_string_equal(exec_history(e)->events[4].error, "States.HeartbeatTimeout");
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* A submitted task records TaskSubmitted and stays open until its outcome. */
+static void test_submitted_then_succeeded(void **state)
+{
+    (void)state;
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    json_t *resp = json_pack("{s:s}", "MessageId", "m-1");
+    assert_int_equal(exec_task_submitted(e, id, resp, T0 + 1), 0);
+    json_decref(resp);
+    json_t *out = json_pack("{s:b}", "approved", 1);
+    assert_int_equal(exec_task_succeed(e, id, out, T0 + 2), 0);
+    json_decref(out);
+    advance(e, T0 + 2);
+    assert_true(json_is_true(json_object_get(output_of(e), "approved")));
+    static const char *const types[] = {"ExecutionStarted", "TaskStateEntered",  "TaskScheduled",
+                                        "TaskStarted",      "TaskSubmitted",     "TaskSucceeded",
+                                        "TaskStateExited",  "ExecutionSucceeded"};
+    assert_history(e, types, sizeof(types) / sizeof(types[0]));
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* Stop and the end of an execution cancel open tasks and timers; nothing stays armed. */
+static void test_stop_cancels_open_tasks(void **state)
+{
+    (void)state;
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    exec_stop(e, NULL, NULL, T0 + 1);
+    advance(e, T0 + 1);
+    assert_true(has_effect(EXEC_EFFECT_TASK_CANCEL, id));
+    assert_int_equal(exec_n_open_tasks(e), 0);
+    assert_null(exec_get_task(e, id));
+    assert_int_equal(exec_next_timer(e), INT64_MAX);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +666,17 @@ int main(void)
         cmocka_unit_test(test_execution_timeout),
         cmocka_unit_test(test_stop_execution),
         cmocka_unit_test(test_parallel_tasks_complete_out_of_order),
+        cmocka_unit_test(test_timer_cancelled_when_task_answered),
+        cmocka_unit_test(test_task_identity_survives_other_tasks),
+        cmocka_unit_test(test_seconds_path_beyond_bound_fails),
+        cmocka_unit_test(test_retry_delay_saturates),
+        cmocka_unit_test(test_step_budget_and_history_quota),
+        cmocka_unit_test(test_history_quota_boundary),
+        cmocka_unit_test(test_too_deep_output_fails),
+        cmocka_unit_test(test_cause_kept_whole_then_capped),
+        cmocka_unit_test(test_heartbeat_expires_and_rearms),
+        cmocka_unit_test(test_submitted_then_succeeded),
+        cmocka_unit_test(test_stop_cancels_open_tasks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,16 @@ int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f)
     return 0;
 }
 
+int exec__check_depth(run *r, json_t *v, const char *what, bt_fault *f)
+{
+    size_t depth = 0;
+    payload_measure(v, 0, &depth);
+    if (depth <= BT_JSON_MAX_DEPTH)
+        return 0;
+    exec__runtime_fault(r, f, "The %s nest deeper than %d levels.", what, BT_JSON_MAX_DEPTH);
+    return BT_EFAULT;
+}
+
 int exec__resolve_int(run *r, const asl_intopt *o, const char *field, json_t *in, int64_t lo,
                       int64_t hi, int64_t *out, bt_fault *f)
 {
@@ -406,7 +416,8 @@ static void state_exit(run *r)
         assign = st->assign;
     if (assign) {
         json_t *ain = r->assign_input ? r->assign_input : r->effective;
-        if (pl->assign(r, assign, ain, &assigned, &f) != 0)
+        if (pl->assign(r, assign, ain, &assigned, &f) != 0 ||
+            exec__check_depth(r, assigned, "assigned variables", &f) != 0)
             goto error;
     }
     if (!r->is_catch) {

@@ -33,7 +33,10 @@ static void start_kid(run *r, size_t i)
     bt_fault_init(&f);
     if (st->item_selector) {
         exec__build_context(r, item, i);
-        if (exec__pipeline_of(st)->arguments(r, st->item_selector, r->effective, &in, &f) != 0) {
+        if (exec__pipeline_of(st)->arguments(r, st->item_selector, r->effective, &in, &f) != 0 ||
+            exec__check_depth(r, in, "item's input", &f) != 0) {
+            json_decref(in);
+            in = NULL;
             r->n_started = r->n_kids; /* stop spawning */
             exec__handle_error(r, &f);
             bt_fault_fini(&f);
@@ -190,6 +193,8 @@ void exec__children_start(run *r)
         if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &params, &f) != 0)
             goto error;
         exec__set_json(&r->params, params);
+        if (exec__check_depth(r, params, "branches' input", &f) != 0)
+            goto error;
         exec__emit(r, HIST_ParallelStateStarted);
         r->n_kids = st->n_branches;
         r->max_concurrency = 0;

@@ -5,6 +5,7 @@
  */
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/timefmt.h"
 #include "engine/exec_int.h"
 
@@ -174,8 +175,13 @@ static int fail_field(run *r, const char *lit, const pexpr *path, const char *fi
     if (json_is_string(val))
         *out = bt_xstrdup(json_string_value(val));
     else
-        *out = exec__json_text(val);
+        *out = bt_json_dumps(val);
     json_decref(val);
+    if (*out == NULL) {
+        exec__runtime_fault(r, f, "The %s value nests deeper than %d levels.", field,
+                            BT_JSON_MAX_DEPTH);
+        return BT_EFAULT;
+    }
     return 0;
 }
 

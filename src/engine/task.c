@@ -228,6 +228,8 @@ void exec__task_start(run *r)
     if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &params, &f) != 0)
         goto error;
     exec__set_json(&r->params, params);
+    if (exec__check_depth(r, params, "task's arguments", &f) != 0)
+        goto error;
     scheduled_events(r, params, timeout, heartbeat);
 
     exec__task *t = bt_xcalloc(1, sizeof(*t));
