@@ -48,6 +48,9 @@ hist_event *history_append(history *h, hist_type type, uint32_t prev_id, int64_t
  * AWS's shape: {"timestamp", "type", "id", "previousEventId", "<type>EventDetails": {…}}.
  * The timestamp is rendered as epoch seconds with milliseconds (a JSON number), as the
  * AWS JSON protocol does. include_data=false drops inputs/outputs.
+ * NULL when a payload nests deeper than BT_JSON_MAX_DEPTH (its text cannot be written; the
+ * engine fails any state that would record such a value, so its own histories always
+ * render). history_to_json is NULL if any event is.
  */
 json_t *history_event_to_json(const hist_event *ev, int include_data);
 json_t *history_to_json(const history *h, int include_data);
