@@ -56,7 +56,7 @@ static void advance(exec *e, int64_t now)
 }
 
 /* The next task started and still open, in start order; NULL when none. */
-static const exec_task *pop_task(exec *e)
+static const exec_task *try_pop_task(exec *e)
 {
     advance(e, 0);
     while (n_started > 0) {
@@ -67,6 +67,17 @@ static const exec_task *pop_task(exec *e)
             return t;
     }
     return NULL;
+}
+
+/* The next task, which must exist. */
+static const exec_task *pop_task(exec *e)
+{
+    const exec_task *t = try_pop_task(e);
+    if (t == NULL) {
+        fail_msg("no open task");
+        abort();
+    }
+    return t;
 }
 
 static bool has_effect(exec_effect_kind kind, uint64_t id)
@@ -128,7 +139,7 @@ static void test_callback_pending_then_success(void **state)
     assert_int_equal(exec_get_status(e), EXEC_RUNNING);
     const exec_task *t = pop_task(e);
     assert_non_null(t);
-    assert_null(pop_task(e));
+    assert_null(try_pop_task(e));
     assert_string_equal(t->state_name, "Send");
     assert_non_null(t->token);
     assert_true(strlen(t->token) >= 32);
@@ -171,7 +182,7 @@ static void test_task_timeout_retries_with_new_token(void **state)
     uint64_t first_id = t->id;
     /* nothing happens before the deadline */
     advance(e, T0 + 59999);
-    assert_null(pop_task(e));
+    assert_null(try_pop_task(e));
     /* at the deadline the task times out; the retrier waits 5 s */
     advance(e, T0 + 60000);
     assert_int_equal(exec_get_status(e), EXEC_RUNNING);
