@@ -190,6 +190,10 @@ run *exec__run_new(exec *e, run *parent, const asl_graph *g);
 void exec__run_free(run *r);
 void exec__run_enter_state(run *r, size_t index, json_t *input);
 void exec__run_abort(run *r, bool record);
+/* Frees r's child runs (Parallel branches, Map iterations). */
+void exec__free_kids(run *r);
+/* Task/Parallel: $$ when read, then Parameters over the effective input → r->params. */
+int exec__state_arguments(run *r, const char *what, bt_fault *f);
 void exec__run_succeed(run *r, json_t *output);
 void exec__run_fail(run *r, bt_fault *f);
 void exec__go_exit(run *r);

@@ -143,6 +143,18 @@ int exec__check_depth(run *r, json_t *v, const char *what, bt_fault *f)
     return BT_EFAULT;
 }
 
+int exec__state_arguments(run *r, const char *what, bt_fault *f)
+{
+    const asl_state *st = r->st;
+    if (st->uses_context)
+        exec__build_context(r, NULL, 0);
+    json_t *args = NULL;
+    if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &args, f) != 0)
+        return BT_EFAULT;
+    exec__set_json(&r->params, args);
+    return exec__check_depth(r, args, what, f);
+}
+
 int exec__resolve_int(run *r, const asl_intopt *o, const char *field, json_t *in, int64_t lo,
                       int64_t hi, int64_t *out, bt_fault *f)
 {
@@ -216,7 +228,7 @@ run *exec__run_new(exec *e, run *parent, const asl_graph *g)
     return r;
 }
 
-static void free_kids(run *r)
+void exec__free_kids(run *r)
 {
     for (size_t i = 0; i < r->n_kids; i++)
         if (r->kids[i])
@@ -242,7 +254,7 @@ static void run_clear_state(run *r)
     r->token[0] = '\0';
     r->is_catch = false;
     r->exit_assign = NULL;
-    free_kids(r);
+    exec__free_kids(r);
     exec__set_json(&r->items, NULL);
     exec__set_json(&r->results, NULL);
 }

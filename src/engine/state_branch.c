@@ -179,21 +179,10 @@ void exec__children_start(run *r)
     exec *e = r->e;
     bt_fault f;
     bt_fault_init(&f);
-    for (size_t i = 0; i < r->n_kids; i++)
-        if (r->kids[i])
-            exec__run_free(r->kids[i]);
-    free(r->kids);
-    r->kids = NULL;
-    r->n_kids = r->n_started = r->n_done = r->n_failed = r->n_running = 0;
+    exec__free_kids(r);
 
     if (st->type == ASL_PARALLEL) {
-        if (st->uses_context)
-            exec__build_context(r, NULL, 0);
-        json_t *params = NULL;
-        if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &params, &f) != 0)
-            goto error;
-        exec__set_json(&r->params, params);
-        if (exec__check_depth(r, params, "branches' input", &f) != 0)
+        if (exec__state_arguments(r, "branches' input", &f) != 0)
             goto error;
         exec__emit(r, HIST_ParallelStateStarted);
         r->n_kids = st->n_branches;

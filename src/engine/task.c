@@ -222,14 +222,9 @@ void exec__task_start(run *r)
         make_token(r->token); /* a fresh one for every attempt */
     else
         r->token[0] = '\0';
-    if (st->uses_context)
-        exec__build_context(r, NULL, 0);
-    json_t *params = NULL;
-    if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &params, &f) != 0)
+    if (exec__state_arguments(r, "task's arguments", &f) != 0)
         goto error;
-    exec__set_json(&r->params, params);
-    if (exec__check_depth(r, params, "task's arguments", &f) != 0)
-        goto error;
+    json_t *params = r->params;
     scheduled_events(r, params, timeout, heartbeat);
 
     exec__task *t = bt_xcalloc(1, sizeof(*t));
