@@ -59,6 +59,11 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 
 void bt_time_format(int64_t epoch_ms, char *out, size_t outlen)
 {
+    /* four-digit years only: a time outside them is shown at the nearest end */
+    if (epoch_ms < BT_TIME_MIN_MS)
+        epoch_ms = BT_TIME_MIN_MS;
+    if (epoch_ms > BT_TIME_MAX_MS)
+        epoch_ms = BT_TIME_MAX_MS;
     int64_t days = floor_div(epoch_ms, MS_PER_DAY);
     int64_t ms_of_day = epoch_ms - days * MS_PER_DAY;
     int64_t year;

@@ -10,7 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* "2024-01-02T03:04:05.678Z" into out (at least 32 bytes). */
+/* The times Baton formats and keeps: 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. */
+#define BT_TIME_MIN_MS (-62167219200000LL)
+#define BT_TIME_MAX_MS 253402300799999LL
+
+/* "2024-01-02T03:04:05.678Z" into out (at least 32 bytes); a time outside the range above
+ * is formatted as the nearest end of it. */
 void bt_time_format(int64_t epoch_ms, char *out, size_t outlen);
 
 /*

@@ -173,13 +173,26 @@ static void test_roundtrip(void **state)
     assert_int_equal(strlen(out), 24);
 }
 
+/* Times beyond four-digit years are shown at the nearest end, never overflowing. */
+static void test_format_clamps(void **state)
+{
+    (void)state;
+    char buf[40];
+    bt_time_format(INT64_MIN, buf, sizeof(buf));
+    assert_string_equal(buf, "0000-01-01T00:00:00.000Z");
+    bt_time_format(INT64_MIN + 1000, buf, sizeof(buf));
+    assert_string_equal(buf, "0000-01-01T00:00:00.000Z");
+    bt_time_format(INT64_MAX, buf, sizeof(buf));
+    assert_string_equal(buf, "9999-12-31T23:59:59.999Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),         cmocka_unit_test(test_parse_known),
         cmocka_unit_test(test_parse_offsets),  cmocka_unit_test(test_parse_fractions),
         cmocka_unit_test(test_parse_calendar), cmocka_unit_test(test_parse_rejects),
-        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_format_clamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

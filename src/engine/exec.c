@@ -148,6 +148,23 @@ void exec__settle(exec *e)
         exec__finish(e, EXEC_FAILED);
 }
 
+/* ---- time --------------------------------------------------------------------------- */
+
+static void fire(exec__timer *t);
+
+void exec__catch_up(exec *e, int64_t now_ms)
+{
+    exec__timer *t;
+    while (e->status == EXEC_RUNNING && (t = exec__timer_pop_due(e, now_ms)) != NULL) {
+        if (t->when_ms > e->now_ms)
+            e->now_ms = t->when_ms; /* recorded when it was due */
+        fire(t);
+        exec__settle(e);
+    }
+    if (now_ms > e->now_ms)
+        e->now_ms = now_ms;
+}
+
 /* ---- the execution ------------------------------------------------------------------ */
 
 exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg)
@@ -284,16 +301,16 @@ int64_t exec_next_timer(const exec *e)
 
 void exec_stop(exec *e, const char *error, const char *cause, int64_t now_ms)
 {
+    exec__catch_up(e, now_ms); /* a timeout already due ends the execution first */
     if (e->status != EXEC_RUNNING)
         return;
-    e->now_ms = now_ms > e->now_ms ? now_ms : e->now_ms;
+    bt_fault f; /* capped at AWS's lengths like every other error */
+    bt_fault_init(&f);
+    bt_fault_take(&f, error ? bt_xstrdup(error) : NULL, cause ? bt_xstrdup(cause) : NULL);
     hist_event *ev = exec__emit(e->root, HIST_ExecutionAborted);
-    if (ev) {
-        ev->error = error ? bt_xstrdup(error) : NULL;
-        ev->cause = cause ? bt_xstrdup(cause) : NULL;
-    }
-    e->error = error ? bt_xstrdup(error) : NULL;
-    e->cause = cause ? bt_xstrdup(cause) : NULL;
+    exec__ev_set_error(ev, &f);
+    e->error = f.error;
+    e->cause = f.cause;
     exec__finish(e, EXEC_ABORTED);
 }
 

@@ -182,6 +182,9 @@ void exec__effect(exec *e, exec_effect_kind kind, uint64_t id, int64_t when_ms);
 /* Appends an event for r (NULL for quiet runs, or past the history quota). */
 hist_event *exec__emit(run *r, hist_type type);
 void exec__finish(exec *e, exec_status st);
+/* Moves the clock to now_ms, firing first every timer due by then (each at its due time):
+ * an outcome or a stop that arrives late never beats a deadline that passed. */
+void exec__catch_up(exec *e, int64_t now_ms);
 /* Ends the execution as FAILED if the history quota was reached. */
 void exec__settle(exec *e);
 
@@ -208,8 +211,9 @@ void exec__locate_fault(run *r, bt_fault *f);
 /* Fails f with States.DataLimitExceeded / States.Runtime if v is over 256 KiB or nests too
  * deep to store; fills *measured with its real size and depth. */
 int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f);
-/* Fails f with States.Runtime if v nests deeper than can be stored ("The <what> nest …"). */
-int exec__check_depth(run *r, json_t *v, const char *what, bt_fault *f);
+/* The same limits for what a state computes on the way (arguments, item inputs, assigned
+ * variables: AWS allows 256 KiB per Assign): "The <what> of the state … exceed …". */
+int exec__check_value(run *r, json_t *v, const char *what, bt_fault *f);
 /* The compact text of v for a cause, or a note when it nests too deep to write (heap). */
 char *exec__json_text(const json_t *v);
 /* Resolves an integer field given literally or through a path, within [lo, hi]. */
@@ -298,11 +302,13 @@ typedef struct exec__state_type {
 
 extern const exec__state_type exec__state_types[ASL_N_STATE_TYPES];
 
-/* ---- saturating time arithmetic ---- */
+/* ---- saturating time arithmetic: a deadline saturates just below INT64_MAX, which
+ * means "no timer", so even a clock at the end of int64 still reaches it ---- */
+#define EXEC_TIME_FAR (INT64_MAX - 1)
 static inline int64_t exec__add_ms(int64_t a, int64_t b)
 {
-    if (b > 0 && a > INT64_MAX - b)
-        return INT64_MAX;
+    if (b > 0 && a > EXEC_TIME_FAR - b)
+        return EXEC_TIME_FAR;
     if (b < 0 && a < INT64_MIN - b)
         return INT64_MIN;
     return a + b;

@@ -668,6 +668,94 @@ static void test_stop_cancels_open_tasks(void **state)
     asl_machine_unref(m);
 }
 
+/* A stop's error and cause are held to AWS's 256 / 32,768 characters like any other. */
+static void test_stop_caps_error_and_cause(void **state)
+{
+    (void)state;
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    char *big = malloc(100001);
+    memset(big, 'e', 100000);
+    big[100000] = '\0';
+    exec_stop(e, big, big, T0 + 1);
+    assert_int_equal(strlen(exec_error(e)), 256);
+    assert_int_equal(strlen(exec_cause(e)), 32768);
+    const hist_event *last = &exec_history(e)->events[exec_n_events(e) - 1];
+    assert_int_equal(last->type, HIST_ExecutionAborted);
+    assert_int_equal(strlen(last->error), 256);
+    assert_int_equal(strlen(last->cause), 32768);
+    free(big);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* An outcome that arrives after its task's deadline passed loses to the deadline: the
+ * timeout fires first (at its own time) and the late answer finds no task. */
+static void test_late_outcome_loses_to_due_timeout(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+                          "\"arn:aws:states:::lambda:invoke\",\"TimeoutSeconds\":10,"
+                          "\"End\":true}}}");
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    json_t *out = json_pack("{s:b}", "late", 1);
+    assert_int_equal(exec_task_succeed(e, id, out, T0 + 20000), BT_ENOTFOUND);
+    advance(e, T0 + 20000);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_string_equal(exec_error(e), "States.Timeout");
+    const history *h = exec_history(e);
+    assert_int_equal(h->events[4].type, HIST_TaskTimedOut);
+    assert_int_equal(h->events[4].timestamp_ms, T0 + 10000);
+    exec_free(e);
+    asl_machine_unref(m);
+
+    /* the machine's own TimeoutSeconds, and a stop, likewise */
+    m = load("{\"TimeoutSeconds\":5,\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+             "\"Resource\":\"arn:aws:states:::lambda:invoke\",\"End\":true}}}");
+    e = start(m, "{}");
+    t = pop_task(e);
+    id = t->id;
+    assert_int_equal(exec_task_succeed(e, id, out, T0 + 20000), BT_ENOTFOUND);
+    assert_int_equal(exec_get_status(e), EXEC_TIMED_OUT);
+    assert_int_equal(exec_stop_ms(e), T0 + 5000);
+    exec_free(e);
+    e = start(m, "{}");
+    exec_stop(e, "Late", NULL, T0 + 9000);
+    assert_int_equal(exec_get_status(e), EXEC_TIMED_OUT);
+    exec_free(e);
+    json_decref(out);
+    asl_machine_unref(m);
+}
+
+/* Clocks at the ends of int64: no overflow, a deadline is never mistaken for "no timer",
+ * and times are rendered within years 0..9999. */
+static void test_extreme_clocks(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+                          "\"Seconds\":99999999,\"End\":true}}}");
+    json_t *in = json_object();
+    exec_config cfg = {.name = "x", .start_ms = INT64_MAX - 1000, .seed = 1};
+    exec *e = exec_new(m, in, &cfg);
+    assert_false(exec_advance(e, INT64_MAX - 1000, 0));
+    assert_int_equal(exec_next_timer(e), INT64_MAX - 1); /* saturated, still a timer */
+    advance(e, INT64_MAX - 1);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    exec_free(e);
+    cfg.start_ms = INT64_MIN;
+    e = exec_new(m, in, &cfg);
+    exec_advance(e, INT64_MIN, 0);
+    json_t *h = history_to_json(exec_history(e), 1);
+    assert_non_null(h);
+    json_decref(h);
+    assert_int_equal(exec_get_status(e), EXEC_RUNNING);
+    exec_free(e);
+    json_decref(in);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +776,9 @@ int main(void)
         cmocka_unit_test(test_heartbeat_expires_and_rearms),
         cmocka_unit_test(test_submitted_then_succeeded),
         cmocka_unit_test(test_stop_cancels_open_tasks),
+        cmocka_unit_test(test_stop_caps_error_and_cause),
+        cmocka_unit_test(test_late_outcome_loses_to_due_timeout),
+        cmocka_unit_test(test_extreme_clocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

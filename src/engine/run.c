@@ -133,10 +133,15 @@ int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f)
     return 0;
 }
 
-int exec__check_depth(run *r, json_t *v, const char *what, bt_fault *f)
+int exec__check_value(run *r, json_t *v, const char *what, bt_fault *f)
 {
     size_t depth = 0;
-    payload_measure(v, 0, &depth);
+    size_t size = payload_measure(v, PAYLOAD_MAX_BYTES, &depth);
+    if (size > PAYLOAD_MAX_BYTES)
+        return bt_fault_set(f, "States.DataLimitExceeded",
+                            "The %s of the state '%s' exceed the maximum number of bytes "
+                            "service limit.",
+                            what, r->st->name);
     if (depth <= BT_JSON_MAX_DEPTH)
         return 0;
     exec__runtime_fault(r, f, "The %s nest deeper than %d levels.", what, BT_JSON_MAX_DEPTH);
@@ -152,7 +157,7 @@ int exec__state_arguments(run *r, const char *what, bt_fault *f)
     if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &args, f) != 0)
         return BT_EFAULT;
     exec__set_json(&r->params, args);
-    return exec__check_depth(r, args, what, f);
+    return exec__check_value(r, args, what, f);
 }
 
 int exec__resolve_int(run *r, const asl_intopt *o, const char *field, json_t *in, int64_t lo,
@@ -429,7 +434,7 @@ static void state_exit(run *r)
     if (assign) {
         json_t *ain = r->assign_input ? r->assign_input : r->effective;
         if (pl->assign(r, assign, ain, &assigned, &f) != 0 ||
-            exec__check_depth(r, assigned, "assigned variables", &f) != 0)
+            exec__check_value(r, assigned, "assigned variables", &f) != 0)
             goto error;
     }
     if (!r->is_catch) {

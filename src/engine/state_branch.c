@@ -9,11 +9,15 @@
 #include "base/alloc.h"
 #include "engine/exec_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 /* ---- Parallel and Map -------------------------------------------------------------------- */
 
-static void start_kid(run *r, size_t i)
+/* Starts child i. False when the item's input failed: the error was handled, and r may
+ * be gone (handling it can end r, whose parent then frees it), so the caller must not
+ * touch r again. */
+static bool start_kid(run *r, size_t i)
 {
     const asl_state *st = r->st;
     exec *e = r->e;
@@ -25,7 +29,7 @@ static void start_kid(run *r, size_t i)
         r->n_started++;
         r->n_running++;
         exec__run_enter_state(k, k->g->start, r->params);
-        return;
+        return true;
     }
     json_t *item = json_array_get(r->items, i);
     json_t *in = NULL;
@@ -34,13 +38,13 @@ static void start_kid(run *r, size_t i)
     if (st->item_selector) {
         exec__build_context(r, item, i);
         if (exec__pipeline_of(st)->arguments(r, st->item_selector, r->effective, &in, &f) != 0 ||
-            exec__check_depth(r, in, "item's input", &f) != 0) {
+            exec__check_value(r, in, "item's input", &f) != 0) {
             json_decref(in);
             in = NULL;
             r->n_started = r->n_kids; /* stop spawning */
             exec__handle_error(r, &f);
             bt_fault_fini(&f);
-            return;
+            return false;
         }
     } else {
         in = json_incref(item);
@@ -63,6 +67,7 @@ static void start_kid(run *r, size_t i)
     r->n_running++;
     exec__run_enter_state(k, k->g->start, in);
     json_decref(in);
+    return true;
 }
 
 /* Inline Map runs at most 40 iterations at once, whatever MaxConcurrency says
@@ -77,7 +82,8 @@ static void spawn_kids(run *r)
         limit = MAP_INLINE_MAX_CONCURRENCY;
     while (r->status == RUN_ACTIVE && r->n_started < r->n_kids &&
            (limit <= 0 || (int64_t)r->n_running < limit))
-        start_kid(r, r->n_started);
+        if (!start_kid(r, r->n_started))
+            return;
 }
 
 /* A Map fails once its failures exceed either tolerance; with none set, at the first. */
@@ -213,8 +219,8 @@ void exec__children_start(run *r)
             goto error;
         }
         exec__set_json(&r->items, items);
-        if (exec__resolve_int(r, &st->max_concurrency, "MaxConcurrencyPath", r->effective,
-                              INT64_MIN, INT64_MAX, &r->max_concurrency, &f) != 0)
+        if (exec__resolve_int(r, &st->max_concurrency, "MaxConcurrencyPath", r->effective, 0,
+                              INT64_MAX, &r->max_concurrency, &f) != 0)
             goto error;
         r->tolerated_count = -1;
         if (st->tolerated_count.is_set) {
@@ -241,7 +247,7 @@ void exec__children_start(run *r)
                 double pv = 0;
                 if (json_is_string(val) && json_string_length(val) > 0)
                     pv = strtod(json_string_value(val), &pend);
-                if (pend && *pend == '\0') {
+                if (pend && *pend == '\0' && isfinite(pv)) { /* jansson holds no NaN */
                     json_decref(val);
                     val = json_real(pv);
                 }
@@ -259,7 +265,7 @@ void exec__children_start(run *r)
                 pct = json_number_value(val);
                 json_decref(val);
             }
-            if (pct < 0 || pct > 100) {
+            if (!(pct >= 0 && pct <= 100)) { /* NaN too */
                 exec__runtime_fault(r, &f, "ToleratedFailurePercentage must be between 0 and 100.");
                 goto error;
             }

@@ -264,13 +264,13 @@ error:
 /* The open task id of a running execution, with the clock moved to now_ms. */
 static exec__task *open_task(exec *e, uint64_t id, int64_t now_ms)
 {
-    if (e->status != EXEC_RUNNING)
+    if (e->status != EXEC_RUNNING || task_find(e, id) == NULL)
         return NULL;
+    exec__catch_up(e, now_ms);
     exec__task *t = task_find(e, id);
-    if (t == NULL || t->r == NULL || t->r->status != RUN_ACTIVE || t->r->task != t)
+    if (e->status != EXEC_RUNNING || t == NULL || t->r == NULL || t->r->status != RUN_ACTIVE ||
+        t->r->task != t)
         return NULL;
-    if (now_ms > e->now_ms)
-        e->now_ms = now_ms;
     return t;
 }
 

@@ -277,8 +277,8 @@ static size_t string_size(const char *s, size_t len)
     return n;
 }
 
-/* One walk for payload_measure: size until it passes the limit, depth until it passes the
- * writer's maximum, whichever is still undecided. */
+/* One walk for payload_measure, until the size passes the limit or the depth passes the
+ * writer's maximum: either decides that the value is over a limit. */
 typedef struct measure {
     size_t limit;
     size_t size;   /* bytes so far; once above limit, no longer counted */
@@ -288,7 +288,9 @@ typedef struct measure {
 
 static bool measure_done(const measure *m)
 {
-    return m->size > m->limit && (!m->by_depth || m->depth > BT_JSON_MAX_DEPTH);
+    /* Stopping at the first limit passed bounds the walk by the limit even for values that
+     * share subtrees (x = [x, x] doubles the text at every step, not the memory). */
+    return m->size > m->limit || (m->by_depth && m->depth > BT_JSON_MAX_DEPTH);
 }
 
 static size_t integer_size(json_int_t iv)
@@ -315,7 +317,7 @@ static void measure_rec(measure *m, json_t *v, size_t level)
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
         m->size += counting ? 2 : 0;
-        if (level > BT_JSON_MAX_DEPTH) /* the depth is decided; below is unwritable anyway */
+        if (level > BT_JSON_MAX_DEPTH || measure_done(m)) /* decided; below is unwritable */
             return;
         const char *k;
         json_t *mv;
@@ -333,7 +335,7 @@ static void measure_rec(measure *m, json_t *v, size_t level)
     }
     case JSON_ARRAY: {
         m->size += counting ? 2 : 0;
-        if (level > BT_JSON_MAX_DEPTH)
+        if (level > BT_JSON_MAX_DEPTH || measure_done(m))
             return;
         size_t i;
         json_t *mv;

@@ -54,11 +54,12 @@ int payload_eval(const payload *p, const intr_env *env, json_t **out, bt_fault *
  * (reals count 24, control characters in strings 6), and, when depth is not NULL, stores its
  * nesting depth counted as bt_json_write counts it (base/json.h): 1 for a scalar, [] or {};
  * 2 for [1], [[]] or {"a":{}}; capped at BT_JSON_MAX_DEPTH + 1, which means "too deep to
- * serialise". The walk never descends below level BT_JSON_MAX_DEPTH + 1 and stops once the
- * size is past size_limit and (when depth is wanted) the depth past BT_JSON_MAX_DEPTH; with
- * depth NULL it stops as soon as the size is past size_limit. For a value deeper than
- * BT_JSON_MAX_DEPTH the size counts only the levels walked (a lower bound). NULL v counts as
- * null. Intrinsic and payload evaluation may build such a value: the engine checks the depth.
+ * serialise". The walk stops at the first limit passed: once the size is past size_limit
+ * (the depth is then a lower bound) or, when depth is wanted, the depth past
+ * BT_JSON_MAX_DEPTH (the size is then a lower bound, at least when not capped). Either way
+ * it visits at most about size_limit bytes' worth of values, also when v shares subtrees.
+ * NULL v counts as null. Intrinsic and payload evaluation may build such values: the engine
+ * checks both limits.
  */
 size_t payload_measure(json_t *v, size_t size_limit, size_t *depth);
 

@@ -205,13 +205,17 @@ static void test_measure_depth(void **state)
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     json_decref(v);
     v = nested(5000, json_array());
-    assert_int_equal(payload_measure(v, 100, &depth), 101);
+    assert_int_equal(payload_measure(v, 100000, &depth), 2 * BT_JSON_MAX_DEPTH + 2);
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
+    /* a size limit passed first decides alone: the depth is then a lower bound */
+    assert_int_equal(payload_measure(v, 100, &depth), 101);
+    assert_int_equal(depth, 51);
     json_decref(v);
 }
 
-/* Past the size limit the walk goes on for the depth, and stops once both are decided. */
-static void test_measure_past_size_limit(void **state)
+/* The walk stops at the first limit passed, so a value sharing subtrees costs no more than
+ * the limit: x = [x, x] forty times is 2^40 leaves of text. */
+static void test_measure_stops_at_first_limit(void **state)
 {
     (void)state;
     char *big = malloc(PAYLOAD_MAX_BYTES + 1);
@@ -221,14 +225,25 @@ static void test_measure_past_size_limit(void **state)
     assert_non_null(v);
     size_t depth = 0;
     assert_int_equal(payload_measure(v, PAYLOAD_MAX_BYTES, &depth), PAYLOAD_MAX_BYTES + 1);
-    assert_int_equal(depth, 4);
+    assert_int_equal(depth, 2); /* a lower bound: the walk stopped at the string */
     json_decref(v);
-    v = json_pack("[s,o,[i]]", big, nested(3000, json_null()), 1);
+    v = json_pack("[o,s]", nested(3000, json_null()), big);
     assert_non_null(v);
-    assert_int_equal(payload_measure(v, PAYLOAD_MAX_BYTES, &depth), PAYLOAD_MAX_BYTES + 1);
+    assert_int_equal(payload_measure(v, PAYLOAD_MAX_BYTES, &depth), 2 * BT_JSON_MAX_DEPTH + 2);
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     json_decref(v);
     free(big);
+
+    json_t *x = json_string("leaf");
+    for (int i = 0; i < 40; i++) {
+        json_t *y = json_pack("[O,O]", x, x);
+        json_decref(x);
+        x = y;
+    }
+    assert_int_equal(payload_measure(x, PAYLOAD_MAX_BYTES, &depth), PAYLOAD_MAX_BYTES + 1);
+    assert_true(depth <= 41);
+    assert_int_equal(payload_size_capped(x, 1000), 1001);
+    json_decref(x);
 
     /* a cycle (jansson allows one indirectly) ends at the depth cap */
     json_t *a = json_array(), *b = json_array();
@@ -237,7 +252,7 @@ static void test_measure_past_size_limit(void **state)
     assert_int_equal(payload_measure(a, 100000, &depth), 2 * (BT_JSON_MAX_DEPTH + 1));
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     assert_int_equal(payload_measure(a, 10, &depth), 11);
-    assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
+    assert_int_equal(depth, 6); /* stopped by the size: 2 bytes a level */
     json_array_clear(a);
     json_decref(a);
     json_decref(b);
@@ -325,7 +340,7 @@ int main(void)
         cmocka_unit_test(test_bad_expression_rejected),
         cmocka_unit_test(test_size_capped),
         cmocka_unit_test(test_measure_depth),
-        cmocka_unit_test(test_measure_past_size_limit),
+        cmocka_unit_test(test_measure_stops_at_first_limit),
         cmocka_unit_test(test_too_deep_to_serialise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
