@@ -238,8 +238,17 @@ static asl_task_kind task_kind_of(const char *res)
         return ASL_TASK_SERVICE;
     if (strncmp(service + 1, "lambda:", 7) == 0)
         return ASL_TASK_LAMBDA;
-    if (strncmp(service + 1, "states:", 7) == 0 && strstr(res, ":activity:"))
-        return ASL_TASK_ACTIVITY;
+    if (strncmp(service + 1, "states:", 7) == 0) {
+        /* arn:partition:states:region:account:activity:name — the type field itself */
+        const char *p = res;
+        for (int i = 0; i < 5 && p; i++) {
+            p = strchr(p, ':');
+            if (p)
+                p++;
+        }
+        if (p && strncmp(p, "activity:", 9) == 0)
+            return ASL_TASK_ACTIVITY;
+    }
     return ASL_TASK_SERVICE;
 }
 

@@ -242,6 +242,9 @@ static const struct {
      "aws-sdk:s3", "listObjectsV2"},
     {"arn:aws:states:us-east-1:123456789012:activity:my-activity", ASL_TASK_ACTIVITY,
      ASL_PATTERN_CALLBACK, "activity", "my-activity"},
+    /* the type field must be "activity", not just contain it */
+    {"arn:aws:states:::sns:po:activity:blish.waitForTaskToken", ASL_TASK_SERVICE,
+     ASL_PATTERN_CALLBACK, "sns:po:activity", "blish.waitForTaskToken"},
     /* ":activity:" makes an activity only for the "states" service. */
     {"arn:aws:sqs:us-east-1:123456789012:activity:q", ASL_TASK_SERVICE,
      ASL_PATTERN_REQUEST_RESPONSE, "activity", "q"},

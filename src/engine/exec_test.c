@@ -756,6 +756,35 @@ static void test_extreme_clocks(void **state)
     asl_machine_unref(m);
 }
 
+/* A driver's value too deep to store (built in code: jansson parses none) is refused on
+ * the way in: the events stay renderable, the state fails. */
+static void test_too_deep_outcomes_refused(void **state)
+{
+    (void)state;
+    json_t *deep = json_array();
+    for (int i = 0; i < 2100; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, deep);
+        deep = outer;
+    }
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    assert_int_equal(exec_task_submitted(e, id, deep, T0 + 1), 0);
+    assert_int_equal(exec_task_succeed(e, id, deep, T0 + 2), 0);
+    advance(e, T0 + 2);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_string_equal(exec_error(e), "States.Runtime");
+    assert_non_null(strstr(exec_cause(e), "nests deeper than 2048 levels"));
+    json_t *h = history_to_json(exec_history(e), 1);
+    assert_non_null(h);
+    json_decref(h);
+    exec_free(e);
+    json_decref(deep);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -779,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_stop_caps_error_and_cause),
         cmocka_unit_test(test_late_outcome_loses_to_due_timeout),
         cmocka_unit_test(test_extreme_clocks),
+        cmocka_unit_test(test_too_deep_outcomes_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

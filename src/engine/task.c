@@ -13,6 +13,7 @@
  */
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "engine/exec_int.h"
 
 #include <stdlib.h>
@@ -261,6 +262,13 @@ error:
 
 /* ---- outcomes ----------------------------------------------------------------------- */
 
+static bool within_limits(json_t *v)
+{
+    size_t depth = 0;
+    return payload_measure(v, PAYLOAD_MAX_BYTES, &depth) <= PAYLOAD_MAX_BYTES &&
+           depth <= BT_JSON_MAX_DEPTH;
+}
+
 /* The open task id of a running execution, with the clock moved to now_ms. */
 static exec__task *open_task(exec *e, uint64_t id, int64_t now_ms)
 {
@@ -299,7 +307,9 @@ int exec_task_submitted(exec *e, uint64_t id, json_t *response, int64_t now_ms)
     if (t->r->st->task_kind == ASL_TASK_SERVICE) {
         hist_event *ev = exec__emit(t->r, HIST_TaskSubmitted);
         resource_details(ev, t->r->st);
-        exec__ev_set_data(ev, response);
+        /* a response too large or deep to store is left out, never stored altered */
+        if (within_limits(response))
+            exec__ev_set_data(ev, response);
     }
     exec__settle(e);
     return 0;
@@ -325,10 +335,12 @@ int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms)
     task_close(e, t, false);
     hist_event *ev =
         outcome_event(r, HIST_LambdaFunctionSucceeded, HIST_ActivitySucceeded, HIST_TaskSucceeded);
-    exec__ev_set_data(ev, output);
     bt_fault f;
     bt_fault_init(&f);
-    if (exec__check_limits(r, output, NULL, &f) != 0) {
+    int rc = exec__check_limits(r, output, NULL, &f);
+    if (rc == 0) /* an output over the limits is not recorded: the failure says why */
+        exec__ev_set_data(ev, output);
+    if (rc != 0) {
         exec__handle_error(r, &f);
     } else {
         exec__set_json(&r->result, json_incref(output));
