@@ -69,9 +69,20 @@ void exec__dequeue_run(run *r)
 
 void exec__effect(exec *e, exec_effect_kind kind, uint64_t id, int64_t when_ms)
 {
+    /* a parked execution is mostly its data: the first few effects need no allocation */
+    if (e->effects == NULL) {
+        e->effects = e->effects_inline;
+        e->cap_effects = sizeof(e->effects_inline) / sizeof(e->effects_inline[0]);
+    }
     if (e->n_effects == e->cap_effects) {
-        e->cap_effects = e->cap_effects ? e->cap_effects * 2 : 8;
-        e->effects = bt_xrealloc(e->effects, e->cap_effects * sizeof(*e->effects));
+        size_t cap = e->cap_effects * 2;
+        if (e->effects == e->effects_inline) {
+            e->effects = bt_xmalloc(cap * sizeof(*e->effects));
+            memcpy(e->effects, e->effects_inline, sizeof(e->effects_inline));
+        } else {
+            e->effects = bt_xrealloc(e->effects, cap * sizeof(*e->effects));
+        }
+        e->cap_effects = cap;
     }
     e->effects[e->n_effects++] = (exec_effect){.kind = kind, .id = id, .when_ms = when_ms};
 }
@@ -226,7 +237,8 @@ void exec_free(exec *e)
     exec__timer_cancel(e, &e->timeout);
     exec__tasks_fini(e);
     free(e->heap);
-    free(e->effects);
+    if (e->effects != e->effects_inline)
+        free(e->effects);
     history_fini(&e->hist);
     json_decref(e->input);
     json_decref(e->output);

@@ -35,12 +35,14 @@ typedef enum exec__timer_kind {
     TIMER_EXECUTION_TIMEOUT, /* owner exec: the machine's TimeoutSeconds */
 } exec__timer_kind;
 
+#define TIMER_NOT_ARMED UINT32_MAX
+
 typedef struct exec__timer {
     int64_t when_ms;
-    uint64_t id;  /* changes at every arming; names the timer in effects */
-    size_t pos;   /* index in the heap; SIZE_MAX when not armed */
-    uint64_t seq; /* arming order: ties fire first armed, first fired */
+    uint64_t id;  /* new at every arming, increasing: names the timer in effects, and ties
+                   * fire in arming order */
     void *owner;  /* run, task or exec, by kind */
+    uint32_t pos; /* index in the heap; TIMER_NOT_ARMED when not armed */
     uint8_t kind; /* exec__timer_kind */
 } exec__timer;
 
@@ -51,7 +53,7 @@ void exec__timer_arm(exec *e, exec__timer *t, int64_t when_ms);
 void exec__timer_cancel(exec *e, exec__timer *t);
 static inline bool exec__timer_armed(const exec__timer *t)
 {
-    return t->pos != SIZE_MAX;
+    return t->pos != TIMER_NOT_ARMED;
 }
 /* Removes and returns the earliest timer due at or before now_ms, or NULL. */
 exec__timer *exec__timer_pop_due(exec *e, int64_t now_ms);
@@ -59,10 +61,13 @@ int64_t exec__timer_next(const exec *e);
 
 /* ---- tasks (task.c) ---- */
 
+/* A task token: 192 random bits in base64url, 32 characters and a NUL. */
+#define EXEC__TOKEN_SIZE 33
+
 typedef struct exec__task {
     integ_task pub;
     run *r;
-    char token[64];
+    char token[EXEC__TOKEN_SIZE];
     exec__timer timeout, heartbeat;
     bool started; /* TASK_START recorded */
 } exec__task;
@@ -125,9 +130,9 @@ struct run {
     int64_t *retry_counts; /* per retrier */
     int64_t retry_count;   /* total ($$.State.RetryCount) */
 
-    exec__timer timer; /* Wait, Retry back-off */
-    exec__task *task;  /* the open task attempt, or NULL */
-    char token[64];    /* token of the current attempt ("" when none) */
+    exec__timer timer;            /* Wait, Retry back-off */
+    exec__task *task;             /* the open task attempt, or NULL */
+    char token[EXEC__TOKEN_SIZE]; /* token of the current attempt ("" when none) */
 
     bt_fault fault;
 
@@ -162,16 +167,18 @@ struct exec {
 
     exec__timer **heap;
     size_t n_heap, cap_heap;
-    uint64_t timer_seq, next_timer_id;
+    uint64_t next_timer_id;
     exec__timer timeout; /* the machine's TimeoutSeconds */
 
     exec__task **tasks; /* open tasks, ascending id (start order) */
     size_t n_tasks, cap_tasks;
     uint64_t next_task_id;
-    bt_strmap by_token;
+    bt_strmap by_token; /* token → task, built once many tasks are open (task.c) */
+    bool token_indexed;
 
-    exec_effect *effects;
+    exec_effect *effects; /* effects_inline until more are pending at once */
     size_t n_effects, cap_effects;
+    exec_effect effects_inline[4];
     size_t first_new_event; /* events before this index were taken */
 };
 

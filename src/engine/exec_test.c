@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -785,6 +786,47 @@ static void test_too_deep_outcomes_refused(void **state)
     asl_machine_unref(m);
 }
 
+/* Many open callbacks (past the scan limit, so through the token index): each is found by
+ * its token while others start and end, closed ones are not. */
+static void test_many_tokens(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
+                          "\"ItemProcessor\":{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":"
+                          "\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage."
+                          "waitForTaskToken\",\"End\":true}}}}}}");
+    char input[200] = "[0";
+    for (int i = 1; i < 30; i++)
+        snprintf(input + strlen(input), sizeof(input) - strlen(input), ",%d", i);
+    strcat(input, "]");
+    exec *e = start(m, input);
+    char tokens[30][64];
+    uint64_t ids[30];
+    for (int i = 0; i < 30; i++) {
+        const exec_task *t = pop_task(e);
+        strcpy(tokens[i], t->token);
+        ids[i] = t->id;
+    }
+    assert_int_equal(exec_n_open_tasks(e), 30);
+    for (int k = 0; k < 30; k++) {
+        int i = (k * 7) % 30; /* out of order */
+        const exec_task *t = exec_find_task_by_token(e, tokens[i]);
+        assert_non_null(t);
+        assert_int_equal(t->id, ids[i]);
+        json_t *out = json_integer(i);
+        assert_int_equal(exec_task_succeed(e, t->id, out, T0 + k), 0);
+        json_decref(out);
+        assert_null(exec_find_task_by_token(e, tokens[i]));
+        advance(e, T0 + k);
+    }
+    json_t *o = output_of(e);
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(json_integer_value(json_array_get(o, (size_t)i)), i);
+    assert_null(exec_find_task_by_token(e, "not-a-token"));
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -809,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_late_outcome_loses_to_due_timeout),
         cmocka_unit_test(test_extreme_clocks),
         cmocka_unit_test(test_too_deep_outcomes_refused),
+        cmocka_unit_test(test_many_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@
 #include <string.h>
 
 /* A fresh task token: 192 random bits, base64url (URL-safe, no padding). */
-static void make_token(char out[64])
+static void make_token(char out[EXEC__TOKEN_SIZE])
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -58,15 +58,26 @@ static exec__task *task_find(const exec *e, uint64_t id)
     return i < e->n_tasks && e->tasks[i]->pub.id == id ? e->tasks[i] : NULL;
 }
 
+/* Up to this many open tasks a token is found by a scan; past it, through a hash index
+ * built then and kept from then on. Most executions hold one or two tasks at a time. */
+#define TOKEN_SCAN_MAX 16
+
 static void table_add(exec *e, exec__task *t)
 {
     if (e->n_tasks == e->cap_tasks) {
-        e->cap_tasks = e->cap_tasks ? e->cap_tasks * 2 : 4;
+        e->cap_tasks = e->cap_tasks ? e->cap_tasks * 2 : 2;
         e->tasks = bt_xrealloc(e->tasks, e->cap_tasks * sizeof(*e->tasks));
     }
     e->tasks[e->n_tasks++] = t; /* ids increase: appending keeps the order */
-    if (t->token[0])
-        bt_strmap_put(&e->by_token, t->token, t);
+    if (e->token_indexed) {
+        if (t->token[0])
+            bt_strmap_put(&e->by_token, t->token, t);
+    } else if (e->n_tasks > TOKEN_SCAN_MAX) {
+        for (size_t i = 0; i < e->n_tasks; i++)
+            if (e->tasks[i]->token[0])
+                bt_strmap_put(&e->by_token, e->tasks[i]->token, e->tasks[i]);
+        e->token_indexed = true;
+    }
 }
 
 static void table_remove(exec *e, exec__task *t)
@@ -76,7 +87,7 @@ static void table_remove(exec *e, exec__task *t)
         memmove(&e->tasks[i], &e->tasks[i + 1], (e->n_tasks - i - 1) * sizeof(*e->tasks));
         e->n_tasks--;
     }
-    if (t->token[0])
+    if (e->token_indexed && t->token[0])
         bt_strmap_del(&e->by_token, t->token);
 }
 
@@ -131,8 +142,14 @@ const exec_task *exec_find_task_by_token(const exec *e, const char *token)
 {
     if (token == NULL || token[0] == '\0')
         return NULL;
-    exec__task *t = bt_strmap_get(&e->by_token, token);
-    return t ? &t->pub : NULL;
+    if (e->token_indexed) {
+        exec__task *t = bt_strmap_get(&e->by_token, token);
+        return t ? &t->pub : NULL;
+    }
+    for (size_t i = 0; i < e->n_tasks; i++)
+        if (strcmp(e->tasks[i]->token, token) == 0)
+            return &e->tasks[i]->pub;
+    return NULL;
 }
 
 size_t exec_n_open_tasks(const exec *e)

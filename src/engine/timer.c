@@ -8,25 +8,26 @@
 #include "base/alloc.h"
 #include "engine/exec_int.h"
 
+#include <assert.h>
+
 void exec__timer_init(exec__timer *t, exec__timer_kind kind, void *owner)
 {
     t->when_ms = 0;
     t->id = 0;
-    t->pos = SIZE_MAX;
-    t->seq = 0;
+    t->pos = TIMER_NOT_ARMED;
     t->owner = owner;
     t->kind = (uint8_t)kind;
 }
 
 static bool earlier(const exec__timer *a, const exec__timer *b)
 {
-    return a->when_ms < b->when_ms || (a->when_ms == b->when_ms && a->seq < b->seq);
+    return a->when_ms < b->when_ms || (a->when_ms == b->when_ms && a->id < b->id);
 }
 
 static void place(exec *e, size_t i, exec__timer *t)
 {
     e->heap[i] = t;
-    t->pos = i;
+    t->pos = (uint32_t)i;
 }
 
 static void sift_up(exec *e, size_t i)
@@ -66,7 +67,7 @@ static void heap_remove(exec *e, exec__timer *t)
 {
     size_t i = t->pos;
     exec__timer *last = e->heap[--e->n_heap];
-    t->pos = SIZE_MAX;
+    t->pos = TIMER_NOT_ARMED;
     if (last == t)
         return;
     place(e, i, last);
@@ -80,13 +81,13 @@ void exec__timer_arm(exec *e, exec__timer *t, int64_t when_ms)
 {
     if (exec__timer_armed(t))
         heap_remove(e, t);
+    assert(e->n_heap < TIMER_NOT_ARMED);
     if (e->n_heap == e->cap_heap) {
         e->cap_heap = e->cap_heap ? e->cap_heap * 2 : 8;
         e->heap = bt_xrealloc(e->heap, e->cap_heap * sizeof(*e->heap));
     }
     t->when_ms = when_ms;
     t->id = ++e->next_timer_id;
-    t->seq = ++e->timer_seq;
     place(e, e->n_heap++, t);
     sift_up(e, t->pos);
     exec__effect(e, EXEC_EFFECT_TIMER_ARM, t->id, when_ms);

@@ -23,7 +23,7 @@ static void check_positions(const exec *e)
         assert_int_equal(e->heap[i]->pos, i);
         if (i > 0) {
             const exec__timer *p = e->heap[(i - 1) / 2], *c = e->heap[i];
-            assert_true(p->when_ms < c->when_ms || (p->when_ms == c->when_ms && p->seq < c->seq));
+            assert_true(p->when_ms < c->when_ms || (p->when_ms == c->when_ms && p->id < c->id));
         }
     }
 }
@@ -70,7 +70,7 @@ static void test_random_operations_match_model(void **state)
         assert_false(exec__timer_armed(x));
         if (prev)
             assert_true(prev->when_ms < x->when_ms ||
-                        (prev->when_ms == x->when_ms && prev->seq < x->seq));
+                        (prev->when_ms == x->when_ms && prev->id < x->id));
         prev = x;
         popped++;
     }
@@ -78,7 +78,8 @@ static void test_random_operations_match_model(void **state)
     assert_int_equal(exec__timer_next(&e), INT64_MAX);
     free(t);
     free(e.heap);
-    free(e.effects);
+    if (e.effects != e.effects_inline)
+        free(e.effects);
 }
 
 static void test_effects_name_each_arming(void **state)
@@ -106,7 +107,8 @@ static void test_effects_name_each_arming(void **state)
     assert_ptr_equal(exec__timer_pop_due(&e, 100), &a);
     assert_null(exec__timer_pop_due(&e, 100));
     free(e.heap);
-    free(e.effects);
+    if (e.effects != e.effects_inline)
+        free(e.effects);
 }
 
 int main(void)
