@@ -33,21 +33,6 @@ const char *exec_status_name(exec_status s)
 
 /* ---- ready queue -------------------------------------------------------------------- */
 
-void exec__enqueue(run *r)
-{
-    exec *e = r->e;
-    if (r->queued || r->status != RUN_ACTIVE)
-        return;
-    r->queued = true;
-    r->q_next = NULL;
-    r->q_prev = e->q_tail;
-    if (e->q_tail)
-        e->q_tail->q_next = r;
-    else
-        e->q_head = r;
-    e->q_tail = r;
-}
-
 void exec__dequeue_run(run *r)
 {
     exec *e = r->e;
@@ -110,12 +95,10 @@ static bool is_execution_end(hist_type t)
  * kept for the execution's end; any other event that would take it is refused and the
  * execution fails as soon as the current step is over (exec__finish / exec__settle).
  */
-hist_event *exec__emit(run *r, hist_type type)
+hist_event *exec__emit_last(run *r, hist_type type)
 {
     exec *e = r->e;
-    if (r->quiet || e->history_full)
-        return NULL;
-    if (e->hist.len + 1 >= e->max_events && !is_execution_end(type)) {
+    if (!is_execution_end(type)) {
         e->history_full = true;
         return NULL;
     }
@@ -149,8 +132,12 @@ void exec__finish(exec *e, exec_status st)
     e->status = st;
     e->stop_ms = e->now_ms;
     exec__timer_cancel(e, &e->timeout);
-    if (e->root)
-        exec__run_abort(e->root, false); /* the execution's own event says it all */
+    if (e->root) { /* the execution's own event says it all */
+        exec__run_abort(e->root, false);
+        for (size_t i = 0; i < e->root->n_kids; i++) /* a root that failed first */
+            if (e->root->kids[i])
+                exec__run_abort(e->root->kids[i], false);
+    }
 }
 
 void exec__settle(exec *e)
@@ -160,21 +147,6 @@ void exec__settle(exec *e)
 }
 
 /* ---- time --------------------------------------------------------------------------- */
-
-static void fire(exec__timer *t);
-
-void exec__catch_up(exec *e, int64_t now_ms)
-{
-    exec__timer *t;
-    while (e->status == EXEC_RUNNING && (t = exec__timer_pop_due(e, now_ms)) != NULL) {
-        if (t->when_ms > e->now_ms)
-            e->now_ms = t->when_ms; /* recorded when it was due */
-        fire(t);
-        exec__settle(e);
-    }
-    if (now_ms > e->now_ms)
-        e->now_ms = now_ms;
-}
 
 /* ---- the execution ------------------------------------------------------------------ */
 
@@ -256,6 +228,9 @@ void exec_free(exec *e)
     free(e);
 }
 
+static void execution_timed_out(exec *e);
+static void fire(exec__timer *t);
+
 static void execution_timed_out(exec *e)
 {
     exec__emit(e->root, HIST_ExecutionTimedOut);
@@ -278,32 +253,87 @@ static void fire(exec__timer *t)
     }
 }
 
-static bool has_ready(const exec *e)
+static void step_ready(exec *e)
 {
-    return e->status == EXEC_RUNNING && (e->q_head != NULL || exec__timer_next(e) <= e->now_ms);
+    run *r = e->q_head;
+    exec__dequeue_run(r);
+    if (r->status == RUN_ACTIVE)
+        exec__step(r);
+}
+
+static bool timer_due(const exec *e, int64_t by_ms)
+{
+    return e->n_heap && e->heap[0]->when_ms <= by_ms;
+}
+
+/*
+ * Runs up to now_ms, at most max_steps steps (0: no limit); true when stopped by the budget.
+ *
+ * With nothing ready when called, the time since the last call is replayed in order: each
+ * due timer fires at its own time, and the work it makes ready runs (at that time) before a
+ * later timer — so a Wait that ended before a deadline the driver noticed late still wins
+ * it. With work already waiting (a budget cut, an outcome reported since), that work is
+ * late: the clock moves to now_ms and deadlines that passed meanwhile fire first.
+ */
+static bool run_until(exec *e, int64_t now_ms, uint32_t max_steps)
+{
+    bool replay = e->q_head == NULL;
+    if (!replay && now_ms > e->now_ms)
+        e->now_ms = now_ms;
+    for (uint32_t steps = 0; e->status == EXEC_RUNNING; steps++) {
+        if (max_steps && steps == max_steps)
+            return true;
+        if (replay) {
+            if (e->q_head) {
+                step_ready(e);
+            } else if (timer_due(e, now_ms)) {
+                exec__timer *t = exec__timer_pop_due(e, now_ms);
+                if (t->when_ms > e->now_ms)
+                    e->now_ms = t->when_ms;
+                fire(t);
+            } else {
+                break;
+            }
+        } else if (timer_due(e, e->now_ms)) {
+            fire(exec__timer_pop_due(e, e->now_ms));
+        } else if (e->q_head) {
+            step_ready(e);
+        } else {
+            break;
+        }
+        exec__settle(e);
+    }
+    if (now_ms > e->now_ms)
+        e->now_ms = now_ms;
+    return false;
+}
+
+/* Outcomes and stops first bring the execution up to their time, so that a deadline that
+ * passed before them wins; bounded like one exec_advance call. */
+#define CATCH_UP_STEPS 4096
+
+void exec__catch_up(exec *e, int64_t now_ms)
+{
+    if (e->q_head == NULL) {
+        run_until(e, now_ms, CATCH_UP_STEPS);
+        return;
+    }
+    /* work is waiting already (outcomes reported one after another): deadlines only */
+    exec__timer *t;
+    while (e->status == EXEC_RUNNING && (t = exec__timer_pop_due(e, now_ms)) != NULL) {
+        if (t->when_ms > e->now_ms)
+            e->now_ms = t->when_ms;
+        fire(t);
+        exec__settle(e);
+    }
+    if (now_ms > e->now_ms)
+        e->now_ms = now_ms;
 }
 
 bool exec_advance(exec *e, int64_t now_ms, uint32_t max_steps)
 {
-    if (now_ms > e->now_ms)
-        e->now_ms = now_ms;
-    uint32_t steps = 0;
-    while (e->status == EXEC_RUNNING && (max_steps == 0 || steps < max_steps)) {
-        exec__timer *t = exec__timer_pop_due(e, e->now_ms);
-        if (t) {
-            fire(t);
-        } else {
-            run *r = e->q_head;
-            if (r == NULL)
-                break;
-            exec__dequeue_run(r);
-            if (r->status == RUN_ACTIVE)
-                exec__step(r);
-        }
-        steps++;
-        exec__settle(e);
-    }
-    return has_ready(e);
+    bool cut = run_until(e, now_ms, max_steps);
+    return e->status == EXEC_RUNNING && (cut || e->q_head != NULL || timer_due(e, now_ms));
 }
 
 int64_t exec_next_timer(const exec *e)

@@ -86,7 +86,7 @@ int64_t exec_next_timer(const exec *e);
 typedef enum exec_effect_kind {
     EXEC_EFFECT_TASK_START,   /* id: a task to start (exec_get_task) */
     EXEC_EFFECT_TASK_CANCEL,  /* id: a started task to abandon (integ cancel) */
-    EXEC_EFFECT_TIMER_ARM,    /* id, when_ms: a timer armed (or re-armed) */
+    EXEC_EFFECT_TIMER_ARM,    /* id, when_ms: a timer armed (a re-arm cancels the old id) */
     EXEC_EFFECT_TIMER_CANCEL, /* id: a timer disarmed before it was due */
 } exec_effect_kind;
 

@@ -183,11 +183,10 @@ struct exec {
 };
 
 /* ---- exec.c ---- */
-void exec__enqueue(run *r);
 void exec__dequeue_run(run *r); /* unlinks r from the ready queue if queued */
 void exec__effect(exec *e, exec_effect_kind kind, uint64_t id, int64_t when_ms);
-/* Appends an event for r (NULL for quiet runs, or past the history quota). */
-hist_event *exec__emit(run *r, hist_type type);
+/* The event that would take the quota's last slot: only the execution's end may. */
+hist_event *exec__emit_last(run *r, hist_type type);
 void exec__finish(exec *e, exec_status st);
 /* Moves the clock to now_ms, firing first every timer due by then (each at its due time):
  * an outcome or a stop that arrives late never beats a deadline that passed. */
@@ -229,7 +228,6 @@ int exec__resolve_int(run *r, const asl_intopt *o, const char *field, json_t *in
 void exec__ev_set_data(hist_event *ev, json_t *data);
 void exec__ev_set_error(hist_event *ev, const bt_fault *f);
 void exec__ev_extra_set(hist_event *ev, const char *key, json_t *v);
-void exec__set_json(json_t **slot, json_t *v);
 
 /* ---- retry.c: Retry and Catch as pure functions of (state, counters, error) ---- */
 bool exec__is_terminal_error(const char *error);
@@ -328,6 +326,45 @@ static inline int64_t exec__seconds_ms(int64_t s)
     if (s < INT64_MIN / 1000)
         return INT64_MIN;
     return s * 1000;
+}
+
+/* ---- the hottest helpers, inline: every transition calls them ---- */
+
+/* Makes r ready (FIFO); nothing if it is queued already or not active. */
+static inline void exec__enqueue(run *r)
+{
+    exec *e = r->e;
+    if (r->queued || r->status != RUN_ACTIVE)
+        return;
+    r->queued = true;
+    r->q_next = NULL;
+    r->q_prev = e->q_tail;
+    if (e->q_tail)
+        e->q_tail->q_next = r;
+    else
+        e->q_head = r;
+    e->q_tail = r;
+}
+
+/* Appends an event for r (NULL for quiet runs, or past the history quota). */
+static inline hist_event *exec__emit(run *r, hist_type type)
+{
+    exec *e = r->e;
+    if (r->quiet || e->history_full)
+        return NULL;
+    if (e->hist.len + 1 >= e->max_events)
+        return exec__emit_last(r, type);
+    hist_event *ev = history_append(&e->hist, type, r->last_id, e->now_ms);
+    r->last_id = ev->id;
+    return ev;
+}
+
+/* Replaces *slot with v (taking v's reference), dropping the old value. */
+static inline void exec__set_json(json_t **slot, json_t *v)
+{
+    json_t *old = *slot;
+    *slot = v;
+    json_decref(old);
 }
 
 #endif

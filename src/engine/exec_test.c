@@ -827,6 +827,98 @@ static void test_many_tokens(void **state)
     asl_machine_unref(m);
 }
 
+/* A Map whose ItemSelector fails for a later item ends the running iterations with it:
+ * their tasks are cancelled, none is left open once the execution has failed. */
+static void test_item_selector_failure_closes_running_iterations(void **state)
+{
+    (void)state;
+    asl_machine *m =
+        load("{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
+             "\"MaxConcurrency\":2,\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value.x\"},"
+             "\"ItemProcessor\":{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+             "\"Resource\":\"arn:aws:states:::lambda:invoke\",\"End\":true}}}}}}");
+    exec *e = start(m, "[{\"x\":1},{\"x\":2},{}]");
+    const exec_task *t1 = pop_task(e);
+    const exec_task *t2 = pop_task(e);
+    uint64_t id2 = t2->id;
+    json_t *out = json_integer(1);
+    assert_int_equal(exec_task_succeed(e, t1->id, out, T0 + 1), 0);
+    json_decref(out);
+    advance(e, T0 + 1); /* item 3 starts, its ItemSelector fails */
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_string_equal(exec_error(e), "States.Runtime");
+    assert_int_equal(exec_n_open_tasks(e), 0);
+    assert_null(exec_get_task(e, id2));
+    assert_true(has_effect(EXEC_EFFECT_TASK_CANCEL, id2));
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* A re-armed heartbeat cancels its previous timer id, so a store that mirrors timers by id
+ * holds none after the task ends. */
+static void test_rearm_cancels_previous_timer(void **state)
+{
+    (void)state;
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    exec_effects fx;
+    uint64_t armed[16];
+    size_t n_armed = 0;
+    /* the start armed two (timeout, heartbeat); three heartbeats re-arm one */
+    for (size_t i = 0; i < n_last_effects; i++)
+        if (last_effects[i].kind == EXEC_EFFECT_TIMER_ARM)
+            armed[n_armed++] = last_effects[i].id;
+    assert_int_equal(n_armed, 2);
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(exec_task_heartbeat(e, id, T0 + i * 1000), 0);
+        exec_take_effects(e, &fx);
+        assert_int_equal(fx.n_items, 2);
+        assert_int_equal(fx.items[0].kind, EXEC_EFFECT_TIMER_CANCEL);
+        assert_int_equal(fx.items[0].id, armed[n_armed - 1]);
+        assert_int_equal(fx.items[1].kind, EXEC_EFFECT_TIMER_ARM);
+        assert_int_equal(fx.items[1].when_ms, T0 + i * 1000 + 10000);
+        armed[n_armed - 1] = fx.items[1].id;
+    }
+    json_t *out = json_object();
+    assert_int_equal(exec_task_succeed(e, id, out, T0 + 4000), 0);
+    json_decref(out);
+    exec_take_effects(e, &fx);
+    size_t cancelled = 0;
+    for (size_t i = 0; i < fx.n_items; i++)
+        for (size_t k = 0; k < n_armed; k++)
+            cancelled += fx.items[i].kind == EXEC_EFFECT_TIMER_CANCEL && fx.items[i].id == armed[k];
+    assert_int_equal(cancelled, n_armed);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* A driver that calls late replays the time in order: the Wait that ended at +1 s finishes
+ * the execution before its 2 s timeout, though both were due when the call came. */
+static void test_late_advance_replays_in_order(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"TimeoutSeconds\":2,\"StartAt\":\"W\",\"States\":{\"W\":{"
+                          "\"Type\":\"Wait\",\"Seconds\":1,\"Next\":\"S\"},"
+                          "\"S\":{\"Type\":\"Succeed\"}}}");
+    exec *e = start(m, "{}");
+    advance(e, T0 + 2500);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    assert_int_equal(exec_stop_ms(e), T0 + 1000);
+    static const char *const types[] = {"ExecutionStarted",   "WaitStateEntered",
+                                        "WaitStateExited",    "SucceedStateEntered",
+                                        "SucceedStateExited", "ExecutionSucceeded"};
+    assert_history(e, types, sizeof(types) / sizeof(types[0]));
+    exec_free(e);
+    /* a stop that comes after the end finds it ended */
+    e = start(m, "{}");
+    exec_stop(e, "Late", NULL, T0 + 1500);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -852,6 +944,9 @@ int main(void)
         cmocka_unit_test(test_extreme_clocks),
         cmocka_unit_test(test_too_deep_outcomes_refused),
         cmocka_unit_test(test_many_tokens),
+        cmocka_unit_test(test_item_selector_failure_closes_running_iterations),
+        cmocka_unit_test(test_rearm_cancels_previous_timer),
+        cmocka_unit_test(test_late_advance_replays_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,13 +38,6 @@ const exec__state_type exec__state_types[ASL_N_STATE_TYPES] = {
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-void exec__set_json(json_t **slot, json_t *v)
-{
-    json_t *old = *slot;
-    *slot = v;
-    json_decref(old);
-}
-
 void exec__ev_set_data(hist_event *ev, json_t *data)
 {
     if (ev)

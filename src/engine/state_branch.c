@@ -41,7 +41,10 @@ static bool start_kid(run *r, size_t i)
             exec__check_value(r, in, "item's input", &f) != 0) {
             json_decref(in);
             in = NULL;
-            r->n_started = r->n_kids; /* stop spawning */
+            r->n_started = r->n_kids; /* stop spawning; the running ones end with the Map */
+            for (size_t j = 0; j < r->n_kids; j++)
+                if (r->kids[j])
+                    exec__run_abort(r->kids[j], true);
             exec__handle_error(r, &f);
             bt_fault_fini(&f);
             return false;

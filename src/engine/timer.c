@@ -79,8 +79,7 @@ static void heap_remove(exec *e, exec__timer *t)
 
 void exec__timer_arm(exec *e, exec__timer *t, int64_t when_ms)
 {
-    if (exec__timer_armed(t))
-        heap_remove(e, t);
+    exec__timer_cancel(e, t); /* a re-arm is a cancel and an arm: a store mirrors both */
     assert(e->n_heap < TIMER_NOT_ARMED);
     if (e->n_heap == e->cap_heap) {
         e->cap_heap = e->cap_heap ? e->cap_heap * 2 : 8;

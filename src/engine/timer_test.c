@@ -93,17 +93,19 @@ static void test_effects_name_each_arming(void **state)
     exec__timer_arm(&e, &a, 50);
     uint64_t first_id = a.id;
     exec__timer_arm(&e, &b, 20);
-    exec__timer_arm(&e, &a, 10); /* re-arming gives a new id */
+    exec__timer_arm(&e, &a, 10); /* re-arming cancels the old id and arms a new one */
     assert_int_not_equal(a.id, first_id);
     exec__timer_cancel(&e, &b);
     exec__timer_cancel(&e, &b); /* twice is harmless */
-    assert_int_equal(e.n_effects, 4);
+    assert_int_equal(e.n_effects, 5);
     assert_int_equal(e.effects[0].kind, EXEC_EFFECT_TIMER_ARM);
     assert_int_equal(e.effects[0].when_ms, 50);
-    assert_int_equal(e.effects[2].kind, EXEC_EFFECT_TIMER_ARM);
-    assert_int_equal(e.effects[2].id, a.id);
-    assert_int_equal(e.effects[3].kind, EXEC_EFFECT_TIMER_CANCEL);
-    assert_int_equal(e.effects[3].id, b.id);
+    assert_int_equal(e.effects[2].kind, EXEC_EFFECT_TIMER_CANCEL);
+    assert_int_equal(e.effects[2].id, first_id);
+    assert_int_equal(e.effects[3].kind, EXEC_EFFECT_TIMER_ARM);
+    assert_int_equal(e.effects[3].id, a.id);
+    assert_int_equal(e.effects[4].kind, EXEC_EFFECT_TIMER_CANCEL);
+    assert_int_equal(e.effects[4].id, b.id);
     assert_ptr_equal(exec__timer_pop_due(&e, 100), &a);
     assert_null(exec__timer_pop_due(&e, 100));
     free(e.heap);

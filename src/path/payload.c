@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,35 +263,36 @@ int payload_eval(const payload *p, const intr_env *env, json_t **out, bt_fault *
 }
 
 /* Length of s as a JSON string literal, quotes included. */
-static size_t string_size(const char *s, size_t len)
+/* Bytes a string adds beyond its length when written: quotes are counted by the caller;
+ * '"' and '\\' take a backslash, control characters at most "\\u00XX". */
+static const uint8_t escape_extra[256] = {
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 1, ['\\'] = 1,
+};
+
+static inline size_t string_size(const char *s, size_t len)
 {
-    size_t n = 2;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            n += 2;
-        else if (c < 0x20)
-            n += 6;
-        else
-            n += 1;
-    }
+    size_t n = len + 2;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i++)
+        n += escape_extra[p[i]];
     return n;
 }
 
 /* One walk for payload_measure, until the size passes the limit or the depth passes the
- * writer's maximum: either decides that the value is over a limit. */
+ * writer's maximum: either decides that the value is over a limit. Stopping at the first
+ * limit passed bounds the walk by the limit even for values that share subtrees
+ * (x = [x, x] doubles the text at every step, not the memory). */
 typedef struct measure {
     size_t limit;
-    size_t size;   /* bytes so far; once above limit, no longer counted */
-    size_t depth;  /* deepest level seen, at most BT_JSON_MAX_DEPTH + 1 */
-    bool by_depth; /* the caller wants the depth */
+    size_t depth_limit; /* BT_JSON_MAX_DEPTH, or SIZE_MAX when the depth is not wanted */
+    size_t size;        /* bytes so far (may run a little past limit before the walk stops) */
+    size_t depth;       /* deepest level seen, at most BT_JSON_MAX_DEPTH + 1 */
 } measure;
 
-static bool measure_done(const measure *m)
+static inline bool measure_done(const measure *m)
 {
-    /* Stopping at the first limit passed bounds the walk by the limit even for values that
-     * share subtrees (x = [x, x] doubles the text at every step, not the memory). */
-    return m->size > m->limit || (m->by_depth && m->depth > BT_JSON_MAX_DEPTH);
+    return m->size > m->limit || m->depth > m->depth_limit;
 }
 
 static size_t integer_size(json_int_t iv)
@@ -304,82 +306,71 @@ static size_t integer_size(json_int_t iv)
     return digits;
 }
 
-/* level is v's depth as the writer counts it (1 at the top); never above MAX_DEPTH + 1. */
-static void measure_rec(measure *m, json_t *v, size_t level)
+static inline size_t scalar_size(json_t *v)
 {
-    if (level > m->depth)
-        m->depth = level;
-    bool counting = m->size <= m->limit;
-    if (v == NULL) {
-        m->size += counting ? 4 : 0;
-        return;
-    }
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        m->size += counting ? 2 : 0;
-        if (level > BT_JSON_MAX_DEPTH || measure_done(m)) /* decided; below is unwritable */
-            return;
-        const char *k;
-        json_t *mv;
-        size_t i = 0;
-        json_object_foreach(v, k, mv)
-        {
-            if (m->size <= m->limit)
-                m->size += string_size(k, strlen(k)) + 1 + (i ? 1 : 0);
-            i++;
-            measure_rec(m, mv, level + 1);
-            if (measure_done(m))
-                return;
-        }
-        return;
-    }
-    case JSON_ARRAY: {
-        m->size += counting ? 2 : 0;
-        if (level > BT_JSON_MAX_DEPTH || measure_done(m))
-            return;
-        size_t i;
-        json_t *mv;
-        json_array_foreach(v, i, mv)
-        {
-            if (m->size <= m->limit)
-                m->size += i ? 1 : 0;
-            measure_rec(m, mv, level + 1);
-            if (measure_done(m))
-                return;
-        }
-        return;
-    }
-    default:
-        break;
-    }
-    if (!counting)
-        return;
     switch (json_typeof(v)) {
     case JSON_STRING:
-        m->size += string_size(json_string_value(v), json_string_length(v));
-        break;
+        return string_size(json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        m->size += integer_size(json_integer_value(v));
-        break;
+        return integer_size(json_integer_value(v));
     case JSON_REAL:
-        m->size += 24;
-        break;
-    case JSON_TRUE:
-    case JSON_NULL:
-        m->size += 4;
-        break;
+        return 24;
     case JSON_FALSE:
-        m->size += 5;
-        break;
-    default:
-        break;
+        return 5;
+    default: /* true, null */
+        return 4;
+    }
+}
+
+/* v is a container at level (1 at the top, as the writer counts); its members are at
+ * level + 1. Never descends below BT_JSON_MAX_DEPTH + 1. */
+static void measure_rec(measure *m, json_t *v, size_t level)
+{
+    m->size += 2;
+    size_t members = json_is_object(v) ? json_object_size(v) : json_array_size(v);
+    size_t deepest = members ? level + 1 : level;
+    if (deepest > m->depth)
+        m->depth = deepest;
+    if (level > BT_JSON_MAX_DEPTH || measure_done(m)) /* decided; below is unwritable */
+        return;
+    if (json_is_object(v)) {
+        const char *k;
+        size_t klen;
+        json_t *mv;
+        size_t i = 0;
+        json_object_keylen_foreach(v, k, klen, mv)
+        {
+            m->size += string_size(k, klen) + 1 + (i++ ? 1 : 0);
+            if (json_is_object(mv) || json_is_array(mv))
+                measure_rec(m, mv, level + 1);
+            else
+                m->size += scalar_size(mv);
+            if (measure_done(m))
+                return;
+        }
+        return;
+    }
+    for (size_t i = 0; i < members; i++) {
+        json_t *mv = json_array_get(v, i);
+        m->size += i ? 1 : 0;
+        if (json_is_object(mv) || json_is_array(mv))
+            measure_rec(m, mv, level + 1);
+        else
+            m->size += mv ? scalar_size(mv) : 4;
+        if (measure_done(m))
+            return;
     }
 }
 
 size_t payload_measure(json_t *v, size_t size_limit, size_t *depth)
 {
-    measure m = {.limit = size_limit, .by_depth = depth != NULL};
-    measure_rec(&m, v, 1);
+    measure m = {.limit = size_limit, .depth_limit = depth ? BT_JSON_MAX_DEPTH : SIZE_MAX};
+    if (v && (json_is_object(v) || json_is_array(v))) {
+        measure_rec(&m, v, 1);
+    } else {
+        m.size = v ? scalar_size(v) : 4;
+        m.depth = 1;
+    }
     if (depth)
         *depth = m.depth;
     return m.size > size_limit ? size_limit + 1 : m.size;

@@ -205,11 +205,12 @@ static void test_measure_depth(void **state)
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     json_decref(v);
     v = nested(5000, json_array());
-    assert_int_equal(payload_measure(v, 100000, &depth), 2 * BT_JSON_MAX_DEPTH + 2);
+    /* stopped by the depth (the size is then a lower bound): level 2048's member is too deep */
+    assert_int_equal(payload_measure(v, 100000, &depth), 2 * BT_JSON_MAX_DEPTH);
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     /* a size limit passed first decides alone: the depth is then a lower bound */
     assert_int_equal(payload_measure(v, 100, &depth), 101);
-    assert_int_equal(depth, 51);
+    assert_int_equal(depth, 52);
     json_decref(v);
 }
 
@@ -229,7 +230,7 @@ static void test_measure_stops_at_first_limit(void **state)
     json_decref(v);
     v = json_pack("[o,s]", nested(3000, json_null()), big);
     assert_non_null(v);
-    assert_int_equal(payload_measure(v, PAYLOAD_MAX_BYTES, &depth), 2 * BT_JSON_MAX_DEPTH + 2);
+    assert_int_equal(payload_measure(v, PAYLOAD_MAX_BYTES, &depth), 2 * BT_JSON_MAX_DEPTH);
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     json_decref(v);
     free(big);
@@ -249,10 +250,10 @@ static void test_measure_stops_at_first_limit(void **state)
     json_t *a = json_array(), *b = json_array();
     json_array_append(b, a);
     json_array_append(a, b);
-    assert_int_equal(payload_measure(a, 100000, &depth), 2 * (BT_JSON_MAX_DEPTH + 1));
+    assert_int_equal(payload_measure(a, 100000, &depth), 2 * BT_JSON_MAX_DEPTH);
     assert_int_equal(depth, BT_JSON_MAX_DEPTH + 1);
     assert_int_equal(payload_measure(a, 10, &depth), 11);
-    assert_int_equal(depth, 6); /* stopped by the size: 2 bytes a level */
+    assert_int_equal(depth, 7); /* stopped by the size at level 6, whose members are at 7 */
     json_array_clear(a);
     json_decref(a);
     json_decref(b);
