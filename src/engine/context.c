@@ -57,9 +57,9 @@ void exec__build_context(run *r, json_t *map_item_value, size_t map_index)
     if (r->st->type == ASL_TASK || r->st->type == ASL_PARALLEL || r->st->type == ASL_MAP)
         json_object_set_new(s, "RetryCount", json_integer(r->retry_count));
     json_object_set_new(c, "State", s);
-    if (r->token[0]) {
+    if (r->task_mem.token[0]) {
         json_t *t = json_object();
-        json_object_set_new(t, "Token", json_string(r->token));
+        json_object_set_new(t, "Token", json_string(r->task_mem.token));
         json_object_set_new(c, "Task", t);
     }
     if (map_item_value) {

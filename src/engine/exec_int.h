@@ -130,9 +130,12 @@ struct run {
     int64_t *retry_counts; /* per retrier */
     int64_t retry_count;   /* total ($$.State.RetryCount) */
 
-    exec__timer timer;            /* Wait, Retry back-off */
-    exec__task *task;             /* the open task attempt, or NULL */
-    char token[EXEC__TOKEN_SIZE]; /* token of the current attempt ("" when none) */
+    exec__timer timer;   /* Wait, Retry back-off */
+    exec__task *task;    /* the open task attempt (&task_mem), or NULL */
+    exec__task task_mem; /* a run has one attempt open at a time: kept here, it costs
+                          * no allocation and no extra pointer chase; its token is the
+                          * current attempt's ("" when none), minted before the task
+                          * opens so that Parameters can read $$.Task.Token */
 
     bt_fault fault;
 
@@ -178,7 +181,7 @@ struct exec {
 
     exec_effect *effects; /* effects_inline until more are pending at once */
     size_t n_effects, cap_effects;
-    exec_effect effects_inline[4];
+    exec_effect effects_inline[2];
     size_t first_new_event; /* events before this index were taken */
 };
 

@@ -249,7 +249,7 @@ static void run_clear_state(run *r)
     free(r->retry_counts);
     r->retry_counts = NULL;
     r->retry_count = 0;
-    r->token[0] = '\0';
+    r->task_mem.token[0] = '\0';
     r->is_catch = false;
     r->exit_assign = NULL;
     exec__free_kids(r);

@@ -1,9 +1,10 @@
 /*
  * task.c — Task states and their attempts. Each attempt is an exec__task with a stable
  * identity: an id that is never reused (lookup by binary search: open tasks are kept in
- * start order) and, for callbacks and activities, a fresh 192-bit token (lookup by hash).
- * Outcomes may come in any order, days apart, while other tasks start and end; a task's
- * memory is released only when it closes, and a closed id or token is simply not found.
+ * start order) and, for callbacks and activities, a fresh 192-bit token (a scan, or a hash
+ * index once many are open). Outcomes may come in any order, days apart, while other tasks
+ * start and end. A run has one attempt open at a time, kept inside the run: its record stays
+ * put while it is open, and a closed id or token is simply not found.
  *
  * The resource was classified once by asl_compile (kind, pattern, history's resourceType
  * and resource); nothing here parses it again. Timers: TimeoutSeconds counts from the
@@ -16,6 +17,7 @@
 #include "base/json.h"
 #include "engine/exec_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,7 +96,7 @@ static void table_remove(exec *e, exec__task *t)
 static void task_destroy(exec__task *t)
 {
     json_decref(t->pub.parameters);
-    free(t);
+    t->pub.parameters = NULL;
 }
 
 /* Closes t: its timers are disarmed, it leaves the table and its run. cancel: the
@@ -106,10 +108,9 @@ static void task_close(exec *e, exec__task *t, bool cancel)
     table_remove(e, t);
     if (cancel && t->started)
         exec__effect(e, EXEC_EFFECT_TASK_CANCEL, t->pub.id, 0);
-    if (t->r && t->r->task == t) {
+    if (t->r && t->r->task == t)
         t->r->task = NULL;
-        t->r->token[0] = '\0';
-    }
+    t->token[0] = '\0';
     task_destroy(t);
 }
 
@@ -121,11 +122,8 @@ void exec__task_cancel(run *r)
 
 void exec__tasks_fini(exec *e)
 {
-    for (size_t i = 0; i < e->n_tasks; i++) {
-        if (e->tasks[i]->r)
-            e->tasks[i]->r->task = NULL;
-        task_destroy(e->tasks[i]);
-    }
+    /* every task lives in its run, and a run closes its task before it is freed */
+    assert(e->n_tasks == 0);
     free(e->tasks);
     e->tasks = NULL;
     e->n_tasks = e->cap_tasks = 0;
@@ -236,18 +234,17 @@ void exec__task_start(run *r)
         exec__resolve_int(r, &st->heartbeat_s, "HeartbeatSecondsPath", r->effective, 1,
                           EXEC_MAX_SECONDS, &heartbeat, &f) != 0)
         goto error;
+    assert(r->task == NULL); /* the previous attempt is closed */
+    exec__task *t = &r->task_mem;
+    memset(t, 0, sizeof(*t));
     if (st->task_pattern == ASL_PATTERN_CALLBACK)
-        make_token(r->token); /* a fresh one for every attempt */
-    else
-        r->token[0] = '\0';
+        make_token(t->token); /* a fresh one for every attempt */
     if (exec__state_arguments(r, "task's arguments", &f) != 0)
         goto error;
     json_t *params = r->params;
     scheduled_events(r, params, timeout, heartbeat);
 
-    exec__task *t = bt_xcalloc(1, sizeof(*t));
     t->r = r;
-    memcpy(t->token, r->token, sizeof(t->token));
     t->pub.id = ++e->next_task_id;
     t->pub.execution_arn = e->arn;
     t->pub.state_name = st->name;
@@ -273,6 +270,7 @@ void exec__task_start(run *r)
     return;
 
 error:
+    r->task_mem.token[0] = '\0'; /* the attempt never opened */
     exec__handle_error(r, &f);
     bt_fault_fini(&f);
 }
