@@ -277,12 +277,14 @@ static bool timer_due(const exec *e, int64_t by_ms)
  */
 static bool run_until(exec *e, int64_t now_ms, uint32_t max_steps)
 {
-    bool replay = e->q_head == NULL;
+    bool replay = e->replaying || e->q_head == NULL; /* a cut replay goes on where it was */
     if (!replay && now_ms > e->now_ms)
         e->now_ms = now_ms;
     for (uint32_t steps = 0; e->status == EXEC_RUNNING; steps++) {
-        if (max_steps && steps == max_steps)
+        if (max_steps && steps == max_steps) {
+            e->replaying = replay; /* the budget never changes what happens, only when */
             return true;
+        }
         if (replay) {
             if (e->q_head) {
                 step_ready(e);
@@ -303,6 +305,7 @@ static bool run_until(exec *e, int64_t now_ms, uint32_t max_steps)
         }
         exec__settle(e);
     }
+    e->replaying = false;
     if (now_ms > e->now_ms)
         e->now_ms = now_ms;
     return false;
@@ -314,11 +317,11 @@ static bool run_until(exec *e, int64_t now_ms, uint32_t max_steps)
 
 void exec__catch_up(exec *e, int64_t now_ms)
 {
-    if (e->q_head == NULL) {
-        run_until(e, now_ms, CATCH_UP_STEPS);
+    if ((e->q_head == NULL || e->replaying) && !run_until(e, now_ms, CATCH_UP_STEPS))
         return;
-    }
-    /* work is waiting already (outcomes reported one after another): deadlines only */
+    /* Work is waiting (outcomes reported one after another), or the replay was too long to
+     * finish here: the deadlines that passed by now_ms still come first, at their times. */
+    e->replaying = false;
     exec__timer *t;
     while (e->status == EXEC_RUNNING && (t = exec__timer_pop_due(e, now_ms)) != NULL) {
         if (t->when_ms > e->now_ms)

@@ -167,6 +167,7 @@ struct exec {
 
     run *root;
     run *q_head, *q_tail;
+    bool replaying; /* a replay of due timers (exec.c run_until) was cut by the budget */
 
     exec__timer **heap;
     size_t n_heap, cap_heap;

@@ -919,6 +919,51 @@ static void test_late_advance_replays_in_order(void **state)
     asl_machine_unref(m);
 }
 
+/* The step budget decides when work happens, never what: a replay cut by the budget goes on
+ * where it stopped, so the Wait still ends before the machine's timeout. */
+static void test_budget_does_not_change_the_outcome(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"TimeoutSeconds\":20,\"StartAt\":\"W\",\"States\":{\"W\":{"
+                          "\"Type\":\"Wait\",\"Seconds\":10,\"Next\":\"P\"},"
+                          "\"P\":{\"Type\":\"Pass\",\"End\":true}}}");
+    for (uint32_t budget = 0; budget <= 3; budget++) {
+        exec *e = start(m, "{}");
+        while (exec_advance(e, T0 + 30000, budget))
+            ;
+        assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+        assert_int_equal(exec_stop_ms(e), T0 + 10000);
+        exec_free(e);
+    }
+    asl_machine_unref(m);
+}
+
+/* A stop or an outcome whose catching up is longer than its budget still loses to the
+ * deadlines that passed before it, and is recorded at its own time. */
+static void test_long_catch_up_keeps_deadlines(void **state)
+{
+    (void)state;
+    size_t n = 2100, cap = 64 * n + 256;
+    char *def = malloc(cap);
+    size_t len = (size_t)snprintf(def, cap,
+                                  "{\"TimeoutSeconds\":10,\"StartAt\":\"W\",\"States\":{\"W\":{"
+                                  "\"Type\":\"Wait\",\"Seconds\":1,\"Next\":\"P0\"}");
+    for (size_t i = 0; i + 1 < n; i++)
+        len += (size_t)snprintf(def + len, cap - len,
+                                ",\"P%zu\":{\"Type\":\"Pass\",\"Next\":\"P%zu\"}", i, i + 1);
+    len +=
+        (size_t)snprintf(def + len, cap - len, ",\"P%zu\":{\"Type\":\"Pass\",\"End\":true}", n - 1);
+    snprintf(def + len, cap - len, "}}");
+    asl_machine *m = load(def);
+    exec *e = start(m, "{}");
+    exec_stop(e, "Late", NULL, T0 + 20000);
+    assert_int_equal(exec_get_status(e), EXEC_TIMED_OUT);
+    assert_int_equal(exec_stop_ms(e), T0 + 10000);
+    exec_free(e);
+    free(def);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -947,6 +992,8 @@ int main(void)
         cmocka_unit_test(test_item_selector_failure_closes_running_iterations),
         cmocka_unit_test(test_rearm_cancels_previous_timer),
         cmocka_unit_test(test_late_advance_replays_in_order),
+        cmocka_unit_test(test_budget_does_not_change_the_outcome),
+        cmocka_unit_test(test_long_catch_up_keeps_deadlines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
