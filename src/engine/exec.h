@@ -53,6 +53,9 @@ const char *exec_status_name(exec_status s);
  * Seconds, IntervalSeconds and TimeoutSeconds. */
 #define EXEC_MAX_SECONDS 99999999LL
 
+/* AWS's bound of all variables of one execution (10 MiB); one Assign is held to 256 KiB. */
+#define EXEC_MAX_VARIABLE_BYTES (10LL * 1024 * 1024)
+
 typedef struct exec_config {
     const char *name;     /* execution name */
     const char *arn;      /* execution ARN */

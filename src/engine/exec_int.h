@@ -117,6 +117,7 @@ struct run {
     json_t *output;             /* final output of the run (when it ends) */
     exec__bound in_bound;       /* bound of the input */
     json_t *vars;               /* this run's variable scope (object) or NULL */
+    int64_t vars_bytes;         /* serialised size of the values in vars */
     json_t *ctx;                /* context object of the current state, or NULL */
     size_t next;                /* state chosen by Choice / Catch */
     bool is_catch;              /* EXIT comes from a catcher: result is already the output */
@@ -162,6 +163,7 @@ struct exec {
     uint32_t max_events;
     bool history_full; /* an event past the quota was refused: the execution fails */
     uint64_t n_transitions;
+    int64_t vars_bytes; /* all live variable scopes, held to EXEC_MAX_VARIABLE_BYTES */
     json_t *ctx_execution, *ctx_machine;
     bt_rand rng;
 

@@ -964,6 +964,53 @@ static void test_long_catch_up_keeps_deadlines(void **state)
     asl_machine_unref(m);
 }
 
+/* All variables of an execution are held to AWS's 10 MiB: 41 variables of 250 KB fit, the
+ * 42nd fails the state with States.DataLimitExceeded; replacing a variable costs nothing. */
+static void test_variables_held_to_10_mib(void **state)
+{
+    (void)state;
+    size_t n = 45, cap = 96 * n + 256;
+    char *def = malloc(cap);
+    size_t len = (size_t)snprintf(def, cap, "{\"StartAt\":\"S0\",\"States\":{");
+    for (size_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(def + len, cap - len,
+                                "%s\"S%zu\":{\"Type\":\"Pass\",\"Assign\":{\"v%zu.$\":\"$.big\"}",
+                                i ? "," : "", i, i);
+        if (i + 1 < n)
+            len += (size_t)snprintf(def + len, cap - len, ",\"Next\":\"S%zu\"}", i + 1);
+        else
+            len += (size_t)snprintf(def + len, cap - len, ",\"End\":true}");
+    }
+    snprintf(def + len, cap - len, "}}");
+    asl_machine *m = load(def);
+    free(def);
+    char *big = malloc(250001);
+    memset(big, 'x', 250000);
+    big[250000] = '\0';
+    json_t *in = json_pack("{s:s}", "big", big);
+    free(big);
+    char *text = json_dumps(in, JSON_COMPACT);
+    exec *e = start(m, text);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    assert_string_equal(exec_error(e), "States.DataLimitExceeded");
+    assert_non_null(strstr(exec_cause(e), "after the state 'S41' assigns them"));
+    exec_free(e);
+    asl_machine_unref(m);
+
+    /* re-assigning one variable sixty times stays within the bound */
+    m = load("{\"StartAt\":\"I\",\"States\":{\"I\":{\"Type\":\"Pass\",\"Assign\":{\"n\":0},"
+             "\"Next\":\"A\"},\"A\":{\"Type\":\"Pass\",\"Assign\":{\"v.$\":\"$.big\","
+             "\"n.$\":\"States.MathAdd($n, 1)\"},\"Next\":\"C\"},\"C\":{\"Type\":\"Choice\","
+             "\"Choices\":[{\"Variable\":\"$n\",\"NumericLessThan\":60,\"Next\":\"A\"}],"
+             "\"Default\":\"D\"},\"D\":{\"Type\":\"Succeed\"}}}");
+    e = start(m, text);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    exec_free(e);
+    free(text);
+    json_decref(in);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -994,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_late_advance_replays_in_order),
         cmocka_unit_test(test_budget_does_not_change_the_outcome),
         cmocka_unit_test(test_long_catch_up_keeps_deadlines),
+        cmocka_unit_test(test_variables_held_to_10_mib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

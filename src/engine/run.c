@@ -265,6 +265,7 @@ void exec__run_free(run *r)
     run_clear_state(r);
     exec__set_json(&r->input, NULL);
     exec__set_json(&r->output, NULL);
+    r->e->vars_bytes -= r->vars_bytes; /* its scope goes with it */
     exec__set_json(&r->vars, NULL);
     bt_fault_fini(&r->fault);
     free(r);
@@ -402,6 +403,23 @@ static json_t *assigned_details(json_t *assigned)
     return av;
 }
 
+/* How the execution's variable bytes change when r's scope takes assigned. Each value is
+ * within 256 KiB already (the Assign's own limit), so measuring is exact and bounded. */
+static int64_t vars_delta(run *r, json_t *assigned)
+{
+    int64_t delta = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(assigned, k, v)
+    {
+        json_t *old = r->vars ? json_object_get(r->vars, k) : NULL;
+        if (old)
+            delta -= (int64_t)payload_size_capped(old, PAYLOAD_MAX_BYTES);
+        delta += (int64_t)payload_size_capped(v, PAYLOAD_MAX_BYTES);
+    }
+    return delta;
+}
+
 /* The state is done: result (or catcher output) → ResultSelector → ResultPath → OutputPath,
  * Assign, the limits, Exited event, then the next state or the end of the run. */
 static void state_exit(run *r)
@@ -442,6 +460,16 @@ static void state_exit(run *r)
             goto error;
     }
     if (assigned) {
+        int64_t delta = vars_delta(r, assigned);
+        if (r->e->vars_bytes + delta > EXEC_MAX_VARIABLE_BYTES) {
+            bt_fault_set(&f, "States.DataLimitExceeded",
+                         "The variables of the execution would exceed the maximum of %lld "
+                         "bytes after the state '%s' assigns them.",
+                         (long long)EXEC_MAX_VARIABLE_BYTES, st->name);
+            goto error;
+        }
+        r->e->vars_bytes += delta;
+        r->vars_bytes += delta;
         if (r->vars == NULL)
             r->vars = json_object();
         json_object_update(r->vars, assigned);
