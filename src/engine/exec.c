@@ -132,12 +132,8 @@ void exec__finish(exec *e, exec_status st)
     e->status = st;
     e->stop_ms = e->now_ms;
     exec__timer_cancel(e, &e->timeout);
-    if (e->root) { /* the execution's own event says it all */
-        exec__run_abort(e->root, false);
-        for (size_t i = 0; i < e->root->n_kids; i++) /* a root that failed first */
-            if (e->root->kids[i])
-                exec__run_abort(e->root->kids[i], false);
-    }
+    if (e->root)
+        exec__run_abort(e->root, false); /* the execution's own event says it all */
 }
 
 void exec__settle(exec *e)
@@ -266,6 +262,18 @@ static bool timer_due(const exec *e, int64_t by_ms)
     return e->n_heap && e->heap[0]->when_ms <= by_ms;
 }
 
+/* Fires the earliest timer due by by_ms, recorded at its own time; false when none is. */
+static bool fire_next_due(exec *e, int64_t by_ms)
+{
+    exec__timer *t = exec__timer_pop_due(e, by_ms);
+    if (t == NULL)
+        return false;
+    if (t->when_ms > e->now_ms)
+        e->now_ms = t->when_ms;
+    fire(t);
+    return true;
+}
+
 /*
  * Runs up to now_ms, at most max_steps steps (0: no limit); true when stopped by the budget.
  *
@@ -286,16 +294,10 @@ static bool run_until(exec *e, int64_t now_ms, uint32_t max_steps)
             return true;
         }
         if (replay) {
-            if (e->q_head) {
+            if (e->q_head)
                 step_ready(e);
-            } else if (timer_due(e, now_ms)) {
-                exec__timer *t = exec__timer_pop_due(e, now_ms);
-                if (t->when_ms > e->now_ms)
-                    e->now_ms = t->when_ms;
-                fire(t);
-            } else {
+            else if (!fire_next_due(e, now_ms))
                 break;
-            }
         } else if (timer_due(e, e->now_ms)) {
             fire(exec__timer_pop_due(e, e->now_ms));
         } else if (e->q_head) {
@@ -322,13 +324,8 @@ void exec__catch_up(exec *e, int64_t now_ms)
     /* Work is waiting (outcomes reported one after another), or the replay was too long to
      * finish here: the deadlines that passed by now_ms still come first, at their times. */
     e->replaying = false;
-    exec__timer *t;
-    while (e->status == EXEC_RUNNING && (t = exec__timer_pop_due(e, now_ms)) != NULL) {
-        if (t->when_ms > e->now_ms)
-            e->now_ms = t->when_ms;
-        fire(t);
+    while (e->status == EXEC_RUNNING && fire_next_due(e, now_ms))
         exec__settle(e);
-    }
     if (now_ms > e->now_ms)
         e->now_ms = now_ms;
 }

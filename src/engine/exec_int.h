@@ -69,7 +69,6 @@ typedef struct exec__task {
     run *r;
     char token[EXEC__TOKEN_SIZE];
     exec__timer timeout, heartbeat;
-    bool started; /* TASK_START recorded */
 } exec__task;
 
 /* ---- runs ---- */
@@ -205,6 +204,8 @@ run *exec__run_new(exec *e, run *parent, const asl_graph *g);
 void exec__run_free(run *r);
 void exec__run_enter_state(run *r, size_t index, json_t *input);
 void exec__run_abort(run *r, bool record);
+/* Aborts r's running children (a branch failed, an item's input failed). */
+void exec__abort_kids(run *r, bool record);
 /* Frees r's child runs (Parallel branches, Map iterations). */
 void exec__free_kids(run *r);
 /* Task/Parallel: $$ when read, then Parameters over the effective input → r->params. */
@@ -221,11 +222,10 @@ void exec__runtime_fault(run *r, bt_fault *f, const char *fmt, ...)
 /* Prefixes a States.Runtime cause raised below the engine with the state's location. */
 void exec__locate_fault(run *r, bt_fault *f);
 /* Fails f with States.DataLimitExceeded / States.Runtime if v is over 256 KiB or nests too
- * deep to store; fills *measured with its real size and depth. */
-int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f);
-/* The same limits for what a state computes on the way (arguments, item inputs, assigned
- * variables: AWS allows 256 KiB per Assign): "The <what> of the state … exceed …". */
-int exec__check_value(run *r, json_t *v, const char *what, bt_fault *f);
+ * deep to store. what NULL: v is the state's result or output; else what it computed on the
+ * way ("assigned variables": AWS allows 256 KiB per Assign). measured (may be NULL) receives
+ * v's size and depth. */
+int exec__check_limits(run *r, json_t *v, const char *what, exec__bound *measured, bt_fault *f);
 /* The compact text of v for a cause, or a note when it nests too deep to write (heap). */
 char *exec__json_text(const json_t *v);
 /* Resolves an integer field given literally or through a path, within [lo, hi]. */

@@ -102,42 +102,31 @@ void exec__locate_fault(run *r, bt_fault *f)
     }
 }
 
-int exec__check_limits(run *r, json_t *v, exec__bound *measured, bt_fault *f)
+int exec__check_limits(run *r, json_t *v, const char *what, exec__bound *measured, bt_fault *f)
 {
     size_t depth = 0;
     size_t size = payload_measure(v, PAYLOAD_MAX_BYTES, &depth);
     if (measured)
         *measured = (exec__bound){size, depth};
-    if (size > PAYLOAD_MAX_BYTES)
-        return bt_fault_set(f, "States.DataLimitExceeded",
-                            "The state/task '%s' returned a result with a size exceeding the "
-                            "maximum number of bytes service limit.",
-                            r->st ? r->st->name : "");
-    if (depth > BT_JSON_MAX_DEPTH) {
-        /* It could be neither stored nor returned: fail loudly rather than change it. */
-        if (r->st == NULL)
-            return bt_fault_set(f, "States.Runtime",
-                                "The execution input nests deeper than %d levels.",
-                                BT_JSON_MAX_DEPTH);
-        exec__runtime_fault(r, f, "The state's output nests deeper than %d levels.",
-                            BT_JSON_MAX_DEPTH);
-        return BT_EFAULT;
-    }
-    return 0;
-}
-
-int exec__check_value(run *r, json_t *v, const char *what, bt_fault *f)
-{
-    size_t depth = 0;
-    size_t size = payload_measure(v, PAYLOAD_MAX_BYTES, &depth);
-    if (size > PAYLOAD_MAX_BYTES)
+    if (size > PAYLOAD_MAX_BYTES) {
+        if (what == NULL)
+            return bt_fault_set(f, "States.DataLimitExceeded",
+                                "The state/task '%s' returned a result with a size exceeding "
+                                "the maximum number of bytes service limit.",
+                                r->st->name);
         return bt_fault_set(f, "States.DataLimitExceeded",
                             "The %s of the state '%s' exceed the maximum number of bytes "
                             "service limit.",
                             what, r->st->name);
+    }
     if (depth <= BT_JSON_MAX_DEPTH)
         return 0;
-    exec__runtime_fault(r, f, "The %s nest deeper than %d levels.", what, BT_JSON_MAX_DEPTH);
+    /* It could be neither stored nor returned: fail loudly rather than change it. */
+    if (what == NULL)
+        exec__runtime_fault(r, f, "The state's output nests deeper than %d levels.",
+                            BT_JSON_MAX_DEPTH);
+    else
+        exec__runtime_fault(r, f, "The %s nest deeper than %d levels.", what, BT_JSON_MAX_DEPTH);
     return BT_EFAULT;
 }
 
@@ -150,7 +139,7 @@ int exec__state_arguments(run *r, const char *what, bt_fault *f)
     if (exec__pipeline_of(st)->arguments(r, st->parameters, r->effective, &args, f) != 0)
         return BT_EFAULT;
     exec__set_json(&r->params, args);
-    return exec__check_value(r, args, what, f);
+    return exec__check_limits(r, args, what, NULL, f);
 }
 
 int exec__resolve_int(run *r, const asl_intopt *o, const char *field, json_t *in, int64_t lo,
@@ -271,15 +260,20 @@ void exec__run_free(run *r)
     free(r);
 }
 
+void exec__abort_kids(run *r, bool record)
+{
+    for (size_t i = 0; i < r->n_kids; i++)
+        if (r->kids[i])
+            exec__run_abort(r->kids[i], record);
+}
+
 void exec__run_abort(run *r, bool record)
 {
     if (r->status != RUN_ACTIVE)
         return;
     r->status = RUN_ABORTED;
     exec__dequeue_run(r);
-    for (size_t i = 0; i < r->n_kids; i++)
-        if (r->kids[i])
-            exec__run_abort(r->kids[i], record);
+    exec__abort_kids(r, record);
     exec__timer_cancel(r->e, &r->timer);
     exec__task_cancel(r);
     if (record && r->st && !r->quiet) {
@@ -304,7 +298,7 @@ void exec__run_succeed(run *r, json_t *output)
     if (r->parent == NULL) {
         bt_fault f;
         bt_fault_init(&f);
-        if (exec__check_limits(r, output, NULL, &f) != 0) {
+        if (exec__check_limits(r, output, NULL, NULL, &f) != 0) {
             r->status = RUN_ACTIVE;
             exec__run_fail(r, &f);
             bt_fault_fini(&f);
@@ -445,7 +439,7 @@ static void state_exit(run *r)
     if (assign) {
         json_t *ain = r->assign_input ? r->assign_input : r->effective;
         if (pl->assign(r, assign, ain, &assigned, &f) != 0 ||
-            exec__check_value(r, assigned, "assigned variables", &f) != 0)
+            exec__check_limits(r, assigned, "assigned variables", NULL, &f) != 0)
             goto error;
     }
     if (!r->is_catch) {
@@ -456,7 +450,7 @@ static void state_exit(run *r)
         out = o2;
     }
     if (bound.size > PAYLOAD_MAX_BYTES || bound.depth > BT_JSON_MAX_DEPTH) {
-        if (exec__check_limits(r, out, &bound, &f) != 0)
+        if (exec__check_limits(r, out, NULL, &bound, &f) != 0)
             goto error;
     }
     if (assigned) {

@@ -38,13 +38,11 @@ static bool start_kid(run *r, size_t i)
     if (st->item_selector) {
         exec__build_context(r, item, i);
         if (exec__pipeline_of(st)->arguments(r, st->item_selector, r->effective, &in, &f) != 0 ||
-            exec__check_value(r, in, "item's input", &f) != 0) {
+            exec__check_limits(r, in, "item's input", NULL, &f) != 0) {
             json_decref(in);
             in = NULL;
             r->n_started = r->n_kids; /* stop spawning; the running ones end with the Map */
-            for (size_t j = 0; j < r->n_kids; j++)
-                if (r->kids[j])
-                    exec__run_abort(r->kids[j], true);
+            exec__abort_kids(r, true);
             exec__handle_error(r, &f);
             bt_fault_fini(&f);
             return false;
@@ -140,9 +138,7 @@ void exec__child_done(run *r, run *k)
         r->kids[i] = NULL;
         exec__run_free(k);
         if (st->type == ASL_PARALLEL) {
-            for (size_t j = 0; j < r->n_kids; j++)
-                if (r->kids[j])
-                    exec__run_abort(r->kids[j], true);
+            exec__abort_kids(r, true);
             exec__handle_error(r, &f);
             bt_fault_fini(&f);
             return;
@@ -157,9 +153,7 @@ void exec__child_done(run *r, run *k)
         }
         json_array_set_new(r->results, i, exec__error_output(&f));
         if (map_tolerance_exceeded(r) || exec__is_terminal_error(f.error)) {
-            for (size_t j = 0; j < r->n_kids; j++)
-                if (r->kids[j])
-                    exec__run_abort(r->kids[j], true);
+            exec__abort_kids(r, true);
             if ((r->tolerated_count >= 0 || r->tolerated_percent >= 0) &&
                 !exec__is_terminal_error(f.error))
                 bt_fault_set(&f, "States.ExceedToleratedFailureThreshold",

@@ -106,7 +106,7 @@ static void task_close(exec *e, exec__task *t, bool cancel)
     exec__timer_cancel(e, &t->timeout);
     exec__timer_cancel(e, &t->heartbeat);
     table_remove(e, t);
-    if (cancel && t->started)
+    if (cancel)
         exec__effect(e, EXEC_EFFECT_TASK_CANCEL, t->pub.id, 0);
     if (t->r && t->r->task == t)
         t->r->task = NULL;
@@ -260,7 +260,6 @@ void exec__task_start(run *r)
     table_add(e, t);
     r->task = t;
     r->ph = PH_TASK_WAIT;
-    t->started = true;
     exec__effect(e, EXEC_EFFECT_TASK_START, t->pub.id, 0);
     if (timeout > 0)
         exec__timer_arm(e, &t->timeout, exec__add_ms(e->now_ms, exec__seconds_ms(timeout)));
@@ -352,7 +351,7 @@ int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms)
         outcome_event(r, HIST_LambdaFunctionSucceeded, HIST_ActivitySucceeded, HIST_TaskSucceeded);
     bt_fault f;
     bt_fault_init(&f);
-    int rc = exec__check_limits(r, output, NULL, &f);
+    int rc = exec__check_limits(r, output, NULL, NULL, &f);
     if (rc == 0) /* an output over the limits is not recorded: the failure says why */
         exec__ev_set_data(ev, output);
     if (rc != 0) {
