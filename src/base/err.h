@@ -14,4 +14,15 @@ enum {
 
 const char *bt_strerror(int code);
 
+/* A code with the sentence that explains it, for calls whose failures a person reads
+ * ("another baton serve (pid 4242) is using ./baton-data"). */
+typedef struct bt_err {
+    int code;      /* BT_E*, or BT_OK */
+    char msg[512]; /* "" when code is BT_OK */
+} bt_err;
+
+/* Sets err (when not NULL) and returns code, so that `return bt_err_set(…);` reads. */
+int bt_err_set(bt_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void bt_err_clear(bt_err *err);
+
 #endif
