@@ -1,12 +1,16 @@
 #!/bin/sh
 # check-includes.sh — dependencies point down only:
-#   cli → engine → integ, asl → path → base. A lower module never includes a higher one.
+#   cli → api → queue → server → engine → integ, asl → path → store, http → base.
+#   (Services such as queue/ run on the server's engine thread and plug into it through
+#   integ.h; api/ speaks their protocols.)
+#   A lower module never includes a higher one, nor one of its own rank.
 set -eu
 cd "$(dirname "$0")/.."
 rank() {
     case "$1" in
-    base) echo 0 ;; path) echo 1 ;; asl) echo 2 ;; integ) echo 2 ;;
-    engine) echo 3 ;; cli) echo 4 ;; *) echo 9 ;;
+    base) echo 0 ;; store) echo 1 ;; http) echo 1 ;; path) echo 2 ;;
+    asl) echo 3 ;; integ) echo 3 ;; engine) echo 4 ;; server) echo 5 ;;
+    queue) echo 6 ;; api) echo 7 ;; cli) echo 8 ;; *) echo 9 ;;
     esac
 }
 bad=0
