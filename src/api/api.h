@@ -29,8 +29,14 @@ typedef struct api_call {
     json_t *json;     /* API_PROTO_JSON: the body (an object; {} when empty); owned */
     bt_form *form;    /* API_PROTO_QUERY: the decoded form (body, or query string); owned */
     int64_t now_ms;   /* server_now_ms at arrival */
-    uint64_t id;      /* request id for logs */
+    uint64_t id;      /* request number, for logs */
+    char request_id[37]; /* x-amzn-RequestId: a UUID */
+    char *op_buf;     /* owns op */
+    char sig_service[32]; /* the SigV4 scope's service ("sqs"), or "" */
 } api_call;
+
+/* Frees a call without answering it (the router's own answers). */
+void api_call_free(api_call *c);
 
 /* Answers (body copied; extra as in http_respond) after the commit of everything written so
  * far, and frees the call. */

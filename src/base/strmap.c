@@ -153,3 +153,17 @@ size_t bt_strmap_len(const bt_strmap *m)
 {
     return m->len;
 }
+
+bool bt_strmap_next(const bt_strmap *m, size_t *i, const char **key, void **value)
+{
+    for (; *i < m->cap; (*i)++) {
+        const struct bt_strmap_slot *s = &m->slots[*i];
+        if (s->key != NULL && s->key != tombstone) {
+            *key = s->key;
+            *value = s->value;
+            (*i)++;
+            return true;
+        }
+    }
+    return false;
+}

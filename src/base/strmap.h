@@ -43,5 +43,9 @@ void *bt_strmap_get(const bt_strmap *m, const char *key);
 bool bt_strmap_del(bt_strmap *m, const char *key);
 /* Number of entries. */
 size_t bt_strmap_len(const bt_strmap *m);
+/* Iterates: start with *i = 0; each call yields the next live entry and returns true, or
+ * false at the end. The map must not change meanwhile (except bt_strmap_del of the entry
+ * just yielded). */
+bool bt_strmap_next(const bt_strmap *m, size_t *i, const char **key, void **value);
 
 #endif

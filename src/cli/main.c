@@ -23,6 +23,9 @@ static void usage(FILE *f)
           "  validate DEFINITION [--json]\n"
           "                      check a definition as CreateStateMachine does; print every\n"
           "                      problem with its JSON Pointer; exit 1 if there is any\n"
+          "  serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N] ...\n"
+          "                      run the server: the Step Functions and SQS APIs on one\n"
+          "                      port, executions kept in DIR (see baton serve --help)\n"
           "  help                this text\n"
           "  version             print the version\n"
           "\n"
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(verb, "validate") == 0)
         return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(verb, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
         usage(stdout);
         return 0;

@@ -164,6 +164,8 @@ exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg)
         e->max_events = 2; /* room for ExecutionStarted and the end */
     history_init(&e->hist);
     bt_rand_seed(&e->rng, cfg->seed);
+    e->mint_token = cfg->mint_token;
+    e->mint_ctx = cfg->mint_ctx;
     bt_strmap_init(&e->by_token);
     exec__timer_init(&e->timeout, TIMER_EXECUTION_TIMEOUT, e);
     exec__context_init(e);

@@ -56,6 +56,14 @@ const char *exec_status_name(exec_status s);
 /* AWS's bound of all variables of one execution (10 MiB); one Assign is held to 256 KiB. */
 #define EXEC_MAX_VARIABLE_BYTES (10LL * 1024 * 1024)
 
+/* The longest task token a driver may mint (with its NUL). */
+#define EXEC_TOKEN_MAX 64
+
+/* Mints the token of task task_id (out: URL-safe text, NUL-terminated, < EXEC_TOKEN_MAX).
+ * A server derives tokens from a per-execution secret so that replaying an execution from
+ * its recorded inputs yields the same tokens; without one, tokens are 192 random bits. */
+typedef void (*exec_mint_token)(void *ctx, uint64_t task_id, char out[EXEC_TOKEN_MAX]);
+
 typedef struct exec_config {
     const char *name;     /* execution name */
     const char *arn;      /* execution ARN */
@@ -66,6 +74,8 @@ typedef struct exec_config {
     int64_t start_ms;     /* start time (driver's clock) */
     uint64_t seed;        /* seeds States.UUID / MathRandom / jitter */
     uint32_t max_events;  /* history quota; 0: EXEC_MAX_HISTORY_EVENTS */
+    exec_mint_token mint_token; /* NULL: random tokens */
+    void *mint_ctx;
 } exec_config;
 
 /* A task the driver must run (integ.h); stable until its outcome is reported or the

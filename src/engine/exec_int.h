@@ -61,8 +61,8 @@ int64_t exec__timer_next(const exec *e);
 
 /* ---- tasks (task.c) ---- */
 
-/* A task token: 192 random bits in base64url, 32 characters and a NUL. */
-#define EXEC__TOKEN_SIZE 33
+/* A task token: 192 random bits in base64url (32 characters), or the driver's (exec.h). */
+#define EXEC__TOKEN_SIZE EXEC_TOKEN_MAX
 
 typedef struct exec__task {
     integ_task pub;
@@ -165,6 +165,8 @@ struct exec {
     int64_t vars_bytes; /* all live variable scopes, held to EXEC_MAX_VARIABLE_BYTES */
     json_t *ctx_execution, *ctx_machine;
     bt_rand rng;
+    exec_mint_token mint_token;
+    void *mint_ctx;
 
     run *root;
     run *q_head, *q_tail;

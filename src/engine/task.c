@@ -237,8 +237,14 @@ void exec__task_start(run *r)
     assert(r->task == NULL); /* the previous attempt is closed */
     exec__task *t = &r->task_mem;
     memset(t, 0, sizeof(*t));
-    if (st->task_pattern == ASL_PATTERN_CALLBACK)
-        make_token(t->token); /* a fresh one for every attempt */
+    if (st->task_pattern == ASL_PATTERN_CALLBACK) {
+        /* A fresh one for every attempt, minted for the id the attempt gets below (the
+         * arguments may carry it, and an attempt whose arguments fail takes no id). */
+        if (e->mint_token)
+            e->mint_token(e->mint_ctx, e->next_task_id + 1, t->token);
+        else
+            make_token(t->token);
+    }
     if (exec__state_arguments(r, "task's arguments", &f) != 0)
         goto error;
     json_t *params = r->params;

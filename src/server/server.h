@@ -38,9 +38,18 @@ typedef struct server_config {
     int64_t retention_days;  /* closed executions kept this long (AWS: 90) */
 } server_config;
 
-/* Runs until SIGTERM or SIGINT; 0 on a clean stop, 1 when it cannot start (message on
- * stderr). */
-int server_main(const server_config *cfg);
+/* Opens the store (taking the data folder's lock), loads what it holds; NULL with err set
+ * when it cannot. */
+server *server_new(const server_config *cfg, const store_migration *extra, size_t n_extra,
+                   bt_err *err);
+/* Runs the loop until SIGTERM/SIGINT (or server_shutdown); then commits what is in flight. */
+int server_run(server *s);
+void server_shutdown(server *s);
+void server_free(server *s);
+/* Any thread: runs fn(ctx) on the engine thread, in the order posted. */
+void server_post(server *s, void (*fn)(void *ctx), void *ctx);
+/* Called on the engine thread when the loop is stopping (answer long polls, …). */
+void server_on_stop(server *s, void (*fn)(void *ctx), void *ctx);
 
 uv_loop_t *server_loop(server *s);
 store *server_store(server *s);
@@ -53,8 +62,11 @@ void server_after_commit(server *s, void (*fn)(void *ctx, int rc), void *ctx);
 int64_t server_now_ms(server *s);
 const char *server_region(const server *s);
 const char *server_account(const server *s);
-/* "http://127.0.0.1:8083" — how clients reach this server. */
+/* "http://127.0.0.1:8083" — how clients reach this server (set once the port is bound). */
 const char *server_endpoint(const server *s);
+void server_set_endpoint(server *s, const char *url);
+/* The settings it runs with (strings owned by the server). */
+const server_config *server_get_config(const server *s);
 
 /* One line on stderr: `ts level event key=value …` (fmt gives the key=value part). */
 void server_log(server *s, server_log_level level, const char *event, const char *fmt, ...)

@@ -1,0 +1,215 @@
+/*
+ * router.c — from an HTTP request to a service's handler (api.h). It runs on an HTTP thread
+ * and does the work that needs no engine state there — reading the target, parsing the JSON
+ * body or the form — so that the engine thread only serves; then it posts the call.
+ *
+ *   X-Amz-Target: AWSStepFunctions.<Op>   → Step Functions (AWS JSON 1.0)
+ *   X-Amz-Target: AmazonSQS.<Op>          → SQS, JSON protocol
+ *   form body (or query) with Action=<Op> → SQS, query protocol (by the SigV4 scope's
+ *                                           service, else by the action's name)
+ *   GET /health                           → the server's state
+ *
+ * Any Host is accepted, so the `sync-` prefix clients put on StartSyncExecution's host
+ * reaches us too once its name resolves here (README).
+ */
+#include "api/router.h"
+#include "api/sfn.h"
+#include "api/sqs.h"
+#include "base/alloc.h"
+#include "base/rand.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum target {
+    TARGET_HEALTH,
+    TARGET_SFN,
+    TARGET_SQS,
+} target;
+
+typedef struct routed {
+    api_router *rt;
+    api_call *call;
+    target t;
+} routed;
+
+struct api_router {
+    server *srv;
+    queue_service *queues;
+    atomic_uint_fast64_t next_id;
+};
+
+api_router *api_router_new(server *srv, queue_service *queues)
+{
+    api_router *rt = bt_xcalloc(1, sizeof *rt);
+    rt->srv = srv;
+    rt->queues = queues;
+    atomic_init(&rt->next_id, 1);
+    return rt;
+}
+
+void api_router_free(api_router *rt)
+{
+    free(rt);
+}
+
+static void answer_now(http_request *req, int status, const char *type, const char *msg)
+{
+    char body[1024];
+    int n = snprintf(body, sizeof body, "{\"__type\":\"%s\",\"message\":\"%s\"}", type, msg);
+    http_respond(req, status, "application/x-amz-json-1.0", body, (size_t)n, NULL);
+}
+
+static void on_engine(void *ctx)
+{
+    routed *r = ctx;
+    api_call *c = r->call;
+    c->now_ms = server_now_ms(c->srv);
+    switch (r->t) {
+    case TARGET_HEALTH: {
+        json_t *h = json_pack("{s:s, s:s, s:s}", "status", "ok", "endpoint",
+                              server_endpoint(c->srv), "region", server_region(c->srv));
+        api_reply_json(c, h);
+        break;
+    }
+    case TARGET_SFN:
+        api_sfn(c);
+        break;
+    case TARGET_SQS:
+        api_sqs(c, r->rt->queues);
+        break;
+    }
+    free(r);
+}
+
+/* The service named in a SigV4 Authorization header's scope, into out ("" when none). */
+static void scope_service(const char *auth, char out[32])
+{
+    out[0] = '\0';
+    const char *cred = auth ? strstr(auth, "Credential=") : NULL;
+    if (cred == NULL)
+        return;
+    /* Credential=AKID/date/region/service/aws4_request */
+    const char *p = cred + 11;
+    for (int slash = 0; slash < 3; slash++) {
+        p = strchr(p, '/');
+        if (p == NULL)
+            return;
+        p++;
+    }
+    size_t n = strcspn(p, "/,");
+    if (n < 32) {
+        memcpy(out, p, n);
+        out[n] = '\0';
+    }
+}
+
+static api_call *new_call(api_router *rt, http_request *req)
+{
+    api_call *c = bt_xcalloc(1, sizeof *c);
+    c->srv = rt->srv;
+    c->req = req;
+    c->id = atomic_fetch_add(&rt->next_id, 1);
+    uint8_t b[16];
+    bt_random_bytes(b, sizeof b);
+    bt_uuid_format(b, c->request_id);
+    scope_service(http_header(req, "Authorization"), c->sig_service);
+    return c;
+}
+
+static bool is_form(const char *ctype)
+{
+    return ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+void api_router_handle(void *ctx, http_request *req)
+{
+    api_router *rt = ctx;
+    const char *method = http_method(req);
+    const char *path = http_path(req);
+    target t;
+    api_call *c = NULL;
+
+    if (strcmp(method, "GET") == 0 && strcmp(path, "/health") == 0) {
+        c = new_call(rt, req);
+        c->op = "Health";
+        t = TARGET_HEALTH;
+    } else if (http_header(req, "X-Amz-Target") != NULL) {
+        const char *target_hdr = http_header(req, "X-Amz-Target");
+        const char *dot = strrchr(target_hdr, '.');
+        if (strcmp(method, "POST") != 0 || dot == NULL) {
+            answer_now(req, 400, "UnknownOperationException", "Unknown operation");
+            return;
+        }
+        size_t plen = (size_t)(dot - target_hdr);
+        if (plen == 16 && strncmp(target_hdr, "AWSStepFunctions", plen) == 0)
+            t = TARGET_SFN;
+        else if (plen == 9 && strncmp(target_hdr, "AmazonSQS", plen) == 0)
+            t = TARGET_SQS;
+        else {
+            answer_now(req, 400, "UnknownOperationException", "Unknown operation");
+            return;
+        }
+        size_t len;
+        const char *body = http_body(req, &len);
+        json_error_t jerr;
+        json_t *j = len == 0 ? json_object() : json_loadb(body, len, 0, &jerr);
+        if (j == NULL || !json_is_object(j)) {
+            json_decref(j);
+            answer_now(req, 400, "SerializationException",
+                       "The request body is not a JSON object");
+            return;
+        }
+        c = new_call(rt, req);
+        c->proto = API_PROTO_JSON;
+        c->json = j;
+        c->op_buf = bt_xstrdup(dot + 1);
+        c->op = c->op_buf;
+    } else if (is_form(http_header(req, "Content-Type")) ||
+               (strcmp(method, "GET") == 0 && strstr(http_query(req), "Action=") != NULL)) {
+        size_t len;
+        const char *body = http_body(req, &len);
+        if (len == 0) {
+            body = http_query(req);
+            len = strlen(body);
+        }
+        bt_err err = {0};
+        bt_form *f = bt_form_parse(body, len, 0, &err);
+        const char *action = f ? bt_form_get(f, "Action") : NULL;
+        if (action == NULL) {
+            bt_form_free(f);
+            static const char xml[] =
+                "<ErrorResponse><Error><Type>Sender</Type><Code>MissingAction</Code>"
+                "<Message>The request is missing an Action.</Message></Error></ErrorResponse>";
+            http_respond(req, 400, "text/xml", xml, sizeof xml - 1, NULL);
+            return;
+        }
+        c = new_call(rt, req);
+        c->proto = API_PROTO_QUERY;
+        c->form = f;
+        c->op = action;
+        if (c->sig_service[0] != '\0' && strcmp(c->sig_service, "sqs") != 0 &&
+            !api_sqs_is_action(action)) {
+            api_call_free(c);
+            static const char xml[] =
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>"
+                "<Message>The action is not valid for this endpoint.</Message></Error>"
+                "</ErrorResponse>";
+            http_respond(req, 400, "text/xml", xml, sizeof xml - 1, NULL);
+            return;
+        }
+        t = TARGET_SQS;
+    } else {
+        answer_now(req, 404, "UnknownOperationException",
+                   "No API at this path: send AWS JSON 1.0 (X-Amz-Target) or an AWS query");
+        return;
+    }
+    routed *r = bt_xmalloc(sizeof *r);
+    r->rt = rt;
+    r->call = c;
+    r->t = t;
+    server_post(rt->srv, on_engine, r);
+}

@@ -1,0 +1,92 @@
+/*
+ * serve.c — starts `baton serve`: opens the server on its data folder (store, state machines,
+ * open executions), adds the built-in services and their integrations, listens, and says
+ * where it can be reached. Stopping goes the other way: the loop ends and commits what is in
+ * flight, the front end answers what is left 503, the services close.
+ */
+#include "api/serve.h"
+#include "api/router.h"
+#include "base/alloc.h"
+#include "http/http.h"
+#include "queue/queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "host:port", "[v6]:port", ":port" or "port". */
+static int split_listen(const char *listen, char *host, size_t host_len, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    const char *h = listen;
+    size_t hl = colon ? (size_t)(colon - listen) : 0;
+    const char *p = colon ? colon + 1 : listen;
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (*p == '\0' || *end != '\0' || v < 0 || v > 65535 || hl >= host_len)
+        return -1;
+    if (hl == 0) {
+        snprintf(host, host_len, "127.0.0.1");
+    } else {
+        memcpy(host, h, hl);
+        host[hl] = '\0';
+    }
+    *port = (int)v;
+    return 0;
+}
+
+int api_serve(const api_serve_config *cfg)
+{
+    char host[256];
+    int port;
+    const char *listen = cfg->server.listen ? cfg->server.listen : "127.0.0.1:8083";
+    if (split_listen(listen, host, sizeof host, &port) != 0) {
+        fprintf(stderr, "baton serve: --listen wants HOST:PORT, not '%s'\n", listen);
+        return 1;
+    }
+    store_migration extra[] = {{2, queue_schema_v1}};
+    bt_err err = {0};
+    server *srv = server_new(&cfg->server, extra, 1, &err);
+    if (srv == NULL) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        return 1;
+    }
+    queue_service *queues = queue_service_new(srv, &err);
+    if (queues == NULL) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        server_free(srv);
+        return 1;
+    }
+    server_add_integ(srv, queue_integ(queues));
+    api_router *rt = api_router_new(srv, queues);
+    http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
+    http_server *http = http_start(&hc, api_router_handle, rt, &err);
+    if (http == NULL) {
+        fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
+        api_router_free(rt);
+        queue_service_free(queues);
+        server_free(srv);
+        return 1;
+    }
+    char url[300];
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(url, sizeof url, v6 ? "http://[%s]:%d" : "http://%s:%d", host, http_port(http));
+    server_set_endpoint(srv, url);
+    const server_config *sc = server_get_config(srv);
+    printf("Baton is serving at %s (data: %s, region %s, account %s)\n", url, sc->data_dir,
+           sc->region, sc->account);
+    fflush(stdout);
+    server_log(srv, SERVER_LOG_INFO, "serve", "endpoint=%s data=%s", url, sc->data_dir);
+
+    int rc = server_run(srv);
+    http_stop(http);
+    api_router_free(rt);
+    queue_service_free(queues);
+    server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
+    server_free(srv);
+    return rc;
+}

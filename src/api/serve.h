@@ -1,0 +1,17 @@
+/*
+ * serve.h — `baton serve`: the server, its services and the HTTP front end, wired together.
+ */
+#ifndef BT_API_SERVE_H
+#define BT_API_SERVE_H
+
+#include "server/server.h"
+
+typedef struct api_serve_config {
+    server_config server;
+    unsigned http_threads; /* 0: 2 */
+} api_serve_config;
+
+/* Runs until SIGTERM/SIGINT. 0 after a clean stop; 1 when it cannot start (said on stderr). */
+int api_serve(const api_serve_config *cfg);
+
+#endif

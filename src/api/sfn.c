@@ -1,0 +1,158 @@
+/*
+ * sfn.c — the Step Functions API over AWS JSON 1.0: the table of operations, each with
+ * the members its request may carry (type, and whether required), checked here so that the
+ * operations in server/ see only well-typed requests; and AWS's error shapes:
+ * HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>", "message": …}
+ * (ValidationException under com.amazon.coral.validate#, as AWS sends it).
+ */
+#include "api/sfn.h"
+#include "base/alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct op_spec {
+    const char *name;
+    sfn_op fn;
+    /* "member:type" list, comma-separated; type s string, o object, a array, b boolean,
+     * i integer; a trailing '!' marks a required member. */
+    const char *members;
+} op_spec;
+
+static const op_spec ops[] = {
+    {"CreateStateMachine", sfn_create_state_machine,
+     "name:s!,definition:s!,roleArn:s!,type:s,loggingConfiguration:o,tags:a,"
+     "tracingConfiguration:o,publish:b,versionDescription:s,encryptionConfiguration:o"},
+    {"UpdateStateMachine", sfn_update_state_machine,
+     "stateMachineArn:s!,definition:s,roleArn:s,loggingConfiguration:o,tracingConfiguration:o,"
+     "publish:b,versionDescription:s,encryptionConfiguration:o"},
+    {"DeleteStateMachine", sfn_delete_state_machine, "stateMachineArn:s!"},
+    {"DescribeStateMachine", sfn_describe_state_machine, "stateMachineArn:s!,includedData:s"},
+    {"ListStateMachines", sfn_list_state_machines, "maxResults:i,nextToken:s"},
+    {"ValidateStateMachineDefinition", sfn_validate_definition,
+     "definition:s!,type:s,severity:s,maxResults:i"},
+    {"TagResource", sfn_tag_resource, "resourceArn:s!,tags:a!"},
+    {"UntagResource", sfn_untag_resource, "resourceArn:s!,tagKeys:a!"},
+    {"ListTagsForResource", sfn_list_tags, "resourceArn:s!"},
+    {"StartExecution", sfn_start_execution, "stateMachineArn:s!,name:s,input:s,traceHeader:s"},
+    {"DescribeExecution", sfn_describe_execution, "executionArn:s!,includedData:s"},
+    {"DescribeStateMachineForExecution", sfn_describe_state_machine_for_execution,
+     "executionArn:s!,includedData:s"},
+    {"ListExecutions", sfn_list_executions,
+     "stateMachineArn:s,statusFilter:s,maxResults:i,nextToken:s,mapRunArn:s,redriveFilter:s"},
+    {"GetExecutionHistory", sfn_get_execution_history,
+     "executionArn:s!,maxResults:i,reverseOrder:b,nextToken:s,includeExecutionData:b"},
+    {"StopExecution", sfn_stop_execution, "executionArn:s!,error:s,cause:s"},
+    {"SendTaskSuccess", sfn_send_task_success, "taskToken:s!,output:s!"},
+    {"SendTaskFailure", sfn_send_task_failure, "taskToken:s!,error:s,cause:s"},
+    {"SendTaskHeartbeat", sfn_send_task_heartbeat, "taskToken:s!"},
+};
+
+static const op_spec *find_op(const char *name)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(ops[i].name, name) == 0)
+            return &ops[i];
+    return NULL;
+}
+
+static const char *type_word(char t)
+{
+    switch (t) {
+    case 's':
+        return "a string";
+    case 'o':
+        return "an object";
+    case 'a':
+        return "a list";
+    case 'b':
+        return "a boolean";
+    default:
+        return "a number";
+    }
+}
+
+static bool type_ok(json_t *v, char t)
+{
+    switch (t) {
+    case 's':
+        return json_is_string(v);
+    case 'o':
+        return json_is_object(v);
+    case 'a':
+        return json_is_array(v);
+    case 'b':
+        return json_is_boolean(v);
+    default:
+        return json_is_integer(v);
+    }
+}
+
+/* Checks the request against the member list; 0, or the error already answered. */
+static int check_members(api_call *c, const op_spec *op)
+{
+    const char *p = op->members;
+    while (*p) {
+        const char *colon = strchr(p, ':');
+        char name[64];
+        size_t n = (size_t)(colon - p);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        char type = colon[1];
+        bool required = colon[2] == '!';
+        p = colon + (required ? 3 : 2);
+        if (*p == ',')
+            p++;
+        json_t *v = json_object_get(c->json, name);
+        if (v == NULL || json_is_null(v)) {
+            if (v)
+                json_object_del(c->json, name); /* null is absent, as SDKs mean it */
+            if (required) {
+                api_reply_json_error(c, 400, "com.amazon.coral.validate#ValidationException",
+                                     "1 validation error detected: Value null at '%s' failed to "
+                                     "satisfy constraint: Member must not be null",
+                                     name);
+                return -1;
+            }
+            continue;
+        }
+        if (!type_ok(v, type)) {
+            api_reply_json_error(c, 400, "SerializationException",
+                                 "Expected %s for member '%s' of %s", type_word(type), name,
+                                 op->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void api_sfn(api_call *c)
+{
+    const op_spec *op = find_op(c->op);
+    if (op == NULL) {
+        api_reply_json_error(c, 400, "UnknownOperationException",
+                             "The operation AWSStepFunctions.%s is not known", c->op);
+        return;
+    }
+    if (check_members(c, op) != 0)
+        return;
+    sfn_err err = {0};
+    json_t *out = op->fn(c->srv, c->json, &err);
+    if (out) {
+        api_reply_json(c, out);
+        return;
+    }
+    char type[160];
+    if (err.type == NULL) {
+        api_reply_json_error(c, 500, "InternalFailure", "%s failed", op->name);
+        return;
+    }
+    if (strcmp(err.type, "ValidationException") == 0)
+        snprintf(type, sizeof type, "com.amazon.coral.validate#%s", err.type);
+    else if (strcmp(err.type, "ServiceUnavailable") == 0) {
+        api_reply_json_error(c, 503, err.type, "%s", err.message);
+        return;
+    } else
+        snprintf(type, sizeof type, "com.amazonaws.swf.service.v2.model#%s", err.type);
+    api_reply_json_error(c, 400, type, "%s", err.message);
+}

@@ -1,0 +1,694 @@
+/*
+ * execs.c — durable executions. The engine is deterministic: given the same definition,
+ * input, seed and sequence of calls (task outcomes and the times it was advanced at) it
+ * makes the same transitions, events and tokens. So the store keeps, for an open execution,
+ * what it was started with (its row) and those calls in order (exec_log); loading an
+ * execution that is not in memory — after a restart, or once it was parked and dropped —
+ * replays them. The history table holds the events for readers; it is never replayed.
+ *
+ * The commit rule per execution: every call is recorded as it is made; at the end of a
+ * loop iteration (execs_flush) the records, new events and the row's new state go into the
+ * batch. An execution that started and ended within one iteration writes its row once and no
+ * log at all; one that ends drops its log.
+ *
+ * Tokens are minted from a per-execution secret: base64url(exec id, task id, HMAC-SHA-256
+ * of both under the execution's key, first 16 bytes) — 43 characters, 128 bits that cannot
+ * be guessed, and they say which execution to load without a table of tokens.
+ */
+#include "base/alloc.h"
+#include "base/arn.h"
+#include "base/crypto.h"
+#include "base/json.h"
+#include "base/rand.h"
+#include "base/timefmt.h"
+#include "server/execs_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char SQL_INSERT_EXEC[] =
+    "INSERT INTO executions (id, arn, sm_id, revision, name, status, start_ms, stop_ms, input,"
+    " output, error, cause, seed, token_key, next_timer_ms, n_events)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char SQL_UPDATE_OPEN[] =
+    "UPDATE executions SET next_timer_ms = ?, n_events = ? WHERE id = ?";
+static const char SQL_UPDATE_CLOSED[] =
+    "UPDATE executions SET status = ?, stop_ms = ?, output = ?, error = ?, cause = ?,"
+    " next_timer_ms = NULL, n_events = ? WHERE id = ?";
+static const char SQL_INSERT_LOG[] = "INSERT INTO exec_log (exec_id, seq, rec) VALUES (?,?,?)";
+static const char SQL_DELETE_LOG[] = "DELETE FROM exec_log WHERE exec_id = ?";
+static const char SQL_INSERT_EVENT[] =
+    "INSERT INTO history (exec_id, event_id, event) VALUES (?,?,?)";
+static const char SQL_LOAD_OPEN[] =
+    "SELECT e.id, e.arn, e.sm_id, e.revision, e.next_timer_ms, e.token_key FROM executions e"
+    " WHERE e.status = 'RUNNING'";
+static const char SQL_MAX_EXEC[] = "SELECT COALESCE(MAX(id), 0) FROM executions";
+static const char SQL_EXEC_ROW[] =
+    "SELECT e.id, e.arn, e.sm_id, e.revision, e.name, e.status, e.start_ms, e.stop_ms,"
+    " e.input, e.output, e.error, e.cause, e.seed, e.token_key, e.n_events,"
+    " (SELECT r.role_arn FROM revisions r WHERE r.id = e.revision),"
+    " (SELECT m.arn FROM state_machines m WHERE m.id = e.sm_id)"
+    " FROM executions e WHERE e.arn = ?";
+static const char SQL_LOAD_LOG[] = "SELECT rec FROM exec_log WHERE exec_id = ? ORDER BY seq";
+
+/* ---- the timer heap (earliest next_timer first) ---- */
+
+static void heap_swap(server *s, size_t a, size_t b)
+{
+    xrec *t = s->heap[a];
+    s->heap[a] = s->heap[b];
+    s->heap[b] = t;
+    s->heap[a]->heap_pos = a;
+    s->heap[b]->heap_pos = b;
+}
+
+static void heap_up(server *s, size_t i)
+{
+    while (i > 0 && s->heap[(i - 1) / 2]->next_timer > s->heap[i]->next_timer) {
+        heap_swap(s, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(server *s, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->n_heap && s->heap[l]->next_timer < s->heap[m]->next_timer)
+            m = l;
+        if (r < s->n_heap && s->heap[r]->next_timer < s->heap[m]->next_timer)
+            m = r;
+        if (m == i)
+            return;
+        heap_swap(s, i, m);
+        i = m;
+    }
+}
+
+static void heap_remove(server *s, xrec *x)
+{
+    if (x->heap_pos == SIZE_MAX)
+        return;
+    size_t i = x->heap_pos;
+    s->n_heap--;
+    if (i != s->n_heap) {
+        s->heap[i] = s->heap[s->n_heap];
+        s->heap[i]->heap_pos = i;
+        heap_up(s, i);
+        heap_down(s, s->heap[i]->heap_pos);
+    }
+    x->heap_pos = SIZE_MAX;
+}
+
+static void heap_set(server *s, xrec *x, int64_t when)
+{
+    heap_remove(s, x);
+    x->next_timer = when;
+    if (when == INT64_MAX)
+        return;
+    if (s->n_heap == s->cap_heap) {
+        s->cap_heap = s->cap_heap ? s->cap_heap * 2 : 64;
+        s->heap = bt_xrealloc(s->heap, s->cap_heap * sizeof(xrec *));
+    }
+    x->heap_pos = s->n_heap;
+    s->heap[s->n_heap++] = x;
+    heap_up(s, x->heap_pos);
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* Arms the loop's one timer for the earliest execution timer. */
+static void rearm(server *s)
+{
+    int64_t due = s->n_heap ? s->heap[0]->next_timer : INT64_MAX;
+    if (due == s->timer_due)
+        return;
+    s->timer_due = due;
+    if (due == INT64_MAX) {
+        uv_timer_stop(&s->timer);
+        return;
+    }
+    int64_t wait = due - s->now_ms;
+    uv_timer_start(&s->timer, on_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+/* ---- records ---- */
+
+static void mark_dirty(server *s, xrec *x)
+{
+    if (x->dirty)
+        return;
+    x->dirty = true;
+    if (s->n_dirty == s->cap_dirty) {
+        s->cap_dirty = s->cap_dirty ? s->cap_dirty * 2 : 64;
+        s->dirty = bt_xrealloc(s->dirty, s->cap_dirty * sizeof(xrec *));
+    }
+    s->dirty[s->n_dirty++] = x;
+}
+
+void execs__record(server *s, xrec *x, json_t *rec)
+{
+    char *text = bt_json_dumps(rec);
+    json_decref(rec);
+    if (x->n_log == x->cap_log) {
+        x->cap_log = x->cap_log ? x->cap_log * 2 : 8;
+        x->log = bt_xrealloc(x->log, x->cap_log * sizeof(char *));
+    }
+    x->log[x->n_log++] = text;
+    x->log_seq++;
+    mark_dirty(s, x);
+}
+
+/* ---- tokens ---- */
+
+void execs__token_mac(const xrec *x, uint64_t task_id, uint8_t out[32])
+{
+    uint8_t msg[16];
+    for (int i = 0; i < 8; i++) {
+        msg[i] = (uint8_t)((uint64_t)x->id >> (8 * i));
+        msg[8 + i] = (uint8_t)(task_id >> (8 * i));
+    }
+    bt_hmac_sha256(x->token_key, sizeof x->token_key, msg, sizeof msg, out);
+}
+
+void execs__mint_token(void *ctx, uint64_t task_id, char out[EXEC_TOKEN_MAX])
+{
+    xrec *x = ctx;
+    uint8_t raw[TOKEN_BYTES], mac[32];
+    for (int i = 0; i < 8; i++) {
+        raw[i] = (uint8_t)((uint64_t)x->id >> (8 * i));
+        raw[8 + i] = (uint8_t)(task_id >> (8 * i));
+    }
+    execs__token_mac(x, task_id, mac);
+    memcpy(raw + 16, mac, 16);
+    bt_base64url_encode(raw, sizeof raw, out);
+}
+
+/* Splits a token into its execution and task; false when it is not one of ours. */
+bool execs__token_parse(const char *token, int64_t *exec_id, uint64_t *task_id, uint8_t mac[16])
+{
+    uint8_t raw[TOKEN_BYTES];
+    size_t len = strlen(token);
+    if (len != bt_base64url_len(TOKEN_BYTES) ||
+        bt_base64url_decode(token, len, raw, sizeof raw) != TOKEN_BYTES)
+        return false;
+    uint64_t e = 0, t = 0;
+    for (int i = 0; i < 8; i++) {
+        e |= (uint64_t)raw[i] << (8 * i);
+        t |= (uint64_t)raw[8 + i] << (8 * i);
+    }
+    if (e == 0 || e > INT64_MAX || t == 0)
+        return false;
+    *exec_id = (int64_t)e;
+    *task_id = t;
+    memcpy(mac, raw + 16, 16);
+    return true;
+}
+
+/* ---- the driver: effects of engine calls ---- */
+
+static void sink_push(xrec *x, pend_kind k, uint64_t id, json_t *v, const char *err,
+                      const char *cause)
+{
+    if (x->n_pend == x->cap_pend) {
+        x->cap_pend = x->cap_pend ? x->cap_pend * 2 : 4;
+        x->pend = bt_xrealloc(x->pend, x->cap_pend * sizeof *x->pend);
+    }
+    struct pending_outcome *p = &x->pend[x->n_pend++];
+    p->kind = k;
+    p->task_id = id;
+    p->value = v ? json_deep_copy(v) : NULL;
+    p->error = err ? bt_xstrdup(err) : NULL;
+    p->cause = cause ? bt_xstrdup(cause) : NULL;
+}
+
+static void sink_submitted(void *ud, uint64_t id, json_t *response)
+{
+    sink_push(ud, PEND_SUBMITTED, id, response, NULL, NULL);
+}
+static void sink_succeeded(void *ud, uint64_t id, json_t *output)
+{
+    sink_push(ud, PEND_SUCCEEDED, id, output, NULL, NULL);
+}
+static void sink_failed(void *ud, uint64_t id, const char *error, const char *cause)
+{
+    sink_push(ud, PEND_FAILED, id, NULL, error, cause);
+}
+static void sink_heartbeat(void *ud, uint64_t id)
+{
+    sink_push(ud, PEND_HEARTBEAT, id, NULL, NULL, NULL);
+}
+
+static integ *binding(server *s, const exec_task *t)
+{
+    for (size_t i = 0; i < s->n_integs; i++)
+        if (s->integs[i].ops->handles(s->integs[i].self, t->state_name, t->resource))
+            return &s->integs[i];
+    return NULL;
+}
+
+/* Writes the new events and starts/cancels tasks. Replaying (live false) only drains. */
+static void take_effects(server *s, xrec *x, bool live)
+{
+    exec_effects fx;
+    exec_take_effects(x->e, &fx);
+    if (!live)
+        return;
+    for (size_t i = 0; i < fx.n_events; i++) {
+        json_t *ev = history_event_to_json(&fx.events[i], 1);
+        char *text = ev ? bt_json_dumps(ev) : NULL;
+        json_decref(ev);
+        store_batch_add(server_batch(s), SQL_INSERT_EVENT, "iit", x->id,
+                        (int64_t)fx.events[i].id, text ? text : "{}");
+        free(text);
+    }
+    x->events_flushed += fx.n_events;
+    if (fx.n_events)
+        mark_dirty(s, x);
+    integ_sink sink = {x, sink_submitted, sink_succeeded, sink_failed, sink_heartbeat};
+    for (size_t i = 0; i < fx.n_items; i++) {
+        const exec_effect *it = &fx.items[i];
+        if (it->kind == EXEC_EFFECT_TASK_START) {
+            const exec_task *t = exec_get_task(x->e, it->id);
+            if (t == NULL)
+                continue;
+            integ *in = binding(s, t);
+            if (in == NULL) {
+                char *cause = bt_xasprintf("Baton does not serve the resource '%s'", t->resource);
+                sink_failed(x, t->id, "States.TaskFailed", cause);
+                free(cause);
+            } else if (in->ops->start(in->self, t, &sink) != 0) {
+                sink_failed(x, t->id, "States.TaskFailed", "the integration could not start");
+            }
+        } else if (it->kind == EXEC_EFFECT_TASK_CANCEL) {
+            for (size_t k = 0; k < s->n_integs; k++)
+                if (s->integs[k].ops->cancel)
+                    s->integs[k].ops->cancel(s->integs[k].self, x->arn, it->id);
+        }
+    }
+}
+
+static json_t *rec_time(const char *key, int64_t v, int64_t now)
+{
+    return json_pack("{s:I, s:I}", key, (json_int_t)v, "t", (json_int_t)now);
+}
+
+int execs__apply(server *s, xrec *x, struct pending_outcome *p, int64_t now)
+{
+    int rc = 0;
+    json_t *rec = NULL;
+    switch (p->kind) {
+    case PEND_SUBMITTED:
+        rc = exec_task_submitted(x->e, p->task_id, p->value, now);
+        rec = rec_time("s", (int64_t)p->task_id, now);
+        json_object_set(rec, "v", p->value ? p->value : json_null());
+        break;
+    case PEND_SUCCEEDED:
+        rc = exec_task_succeed(x->e, p->task_id, p->value, now);
+        rec = rec_time("o", (int64_t)p->task_id, now);
+        json_object_set(rec, "v", p->value ? p->value : json_null());
+        break;
+    case PEND_FAILED:
+        rc = exec_task_fail(x->e, p->task_id, p->error, p->cause, now);
+        rec = rec_time("f", (int64_t)p->task_id, now);
+        json_object_set_new(rec, "e", p->error ? json_string(p->error) : json_null());
+        json_object_set_new(rec, "c", p->cause ? json_string(p->cause) : json_null());
+        break;
+    case PEND_HEARTBEAT:
+        rc = exec_task_heartbeat(x->e, p->task_id, now);
+        rec = rec_time("h", (int64_t)p->task_id, now);
+        break;
+    }
+    if (rc == 0)
+        execs__record(s, x, rec);
+    else
+        json_decref(rec);
+    return rc;
+}
+
+static void pend_clear(struct pending_outcome *p)
+{
+    json_decref(p->value);
+    free((void *)(uintptr_t)p->error);
+    free((void *)(uintptr_t)p->cause);
+}
+
+/* Runs x until it waits, applying what integrations report meanwhile. */
+void execs__drive(server *s, xrec *x)
+{
+    int64_t now = s->now_ms;
+    for (;;) {
+        if (exec_get_status(x->e) == EXEC_RUNNING) {
+            exec_advance(x->e, now, 0);
+            execs__record(s, x, json_pack("{s:I}", "a", (json_int_t)now));
+        }
+        take_effects(s, x, true);
+        if (x->n_pend == 0)
+            break;
+        /* Outcomes reported inside start(): apply them in order, each then drained. */
+        size_t n = x->n_pend;
+        struct pending_outcome *batch = x->pend;
+        x->pend = NULL;
+        x->n_pend = x->cap_pend = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (exec_get_status(x->e) == EXEC_RUNNING)
+                execs__apply(s, x, &batch[i], now);
+            take_effects(s, x, true);
+            pend_clear(&batch[i]);
+        }
+        free(batch);
+    }
+    heap_set(s, x, exec_get_status(x->e) == EXEC_RUNNING ? exec_next_timer(x->e) : INT64_MAX);
+    mark_dirty(s, x);
+}
+
+/* ---- loading ---- */
+
+xrec *execs__new(server *s, int64_t id, const char *arn)
+{
+    xrec *x = bt_xcalloc(1, sizeof *x);
+    x->id = id;
+    x->arn = bt_xstrdup(arn);
+    snprintf(x->idkey, sizeof x->idkey, "%lld", (long long)id);
+    x->next_timer = INT64_MAX;
+    x->row_next_timer = INT64_MAX;
+    x->heap_pos = SIZE_MAX;
+    bt_strmap_put(&s->open_by_arn, x->arn, x);
+    bt_strmap_put(&s->open_by_id, x->idkey, x);
+    s->n_open++;
+    return x;
+}
+
+static void xrec_free(server *s, xrec *x)
+{
+    heap_remove(s, x);
+    bt_strmap_del(&s->open_by_arn, x->arn);
+    bt_strmap_del(&s->open_by_id, x->idkey);
+    s->n_open--;
+    exec_free(x->e);
+    for (size_t i = 0; i < x->n_log; i++)
+        free(x->log[i]);
+    free(x->log);
+    for (size_t i = 0; i < x->n_pend; i++)
+        pend_clear(&x->pend[i]);
+    free(x->pend);
+    free(x->input_text);
+    free(x->arn);
+    free(x);
+}
+
+const char *execs__col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : NULL;
+}
+
+static int replay_record(exec *e, json_t *rec)
+{
+    json_t *v;
+    int64_t t = json_integer_value(json_object_get(rec, "t"));
+    if ((v = json_object_get(rec, "a")) != NULL) {
+        exec_advance(e, json_integer_value(v), 0);
+        return 0;
+    }
+    if ((v = json_object_get(rec, "s")) != NULL)
+        return exec_task_submitted(e, (uint64_t)json_integer_value(v), json_object_get(rec, "v"),
+                                   t);
+    if ((v = json_object_get(rec, "o")) != NULL)
+        return exec_task_succeed(e, (uint64_t)json_integer_value(v), json_object_get(rec, "v"),
+                                 t);
+    if ((v = json_object_get(rec, "f")) != NULL)
+        return exec_task_fail(e, (uint64_t)json_integer_value(v),
+                              json_string_value(json_object_get(rec, "e")),
+                              json_string_value(json_object_get(rec, "c")), t);
+    if ((v = json_object_get(rec, "h")) != NULL)
+        return exec_task_heartbeat(e, (uint64_t)json_integer_value(v), t);
+    if ((v = json_object_get(rec, "x")) != NULL) {
+        exec_stop(e, json_string_value(json_object_get(rec, "e")),
+                  json_string_value(json_object_get(rec, "c")), json_integer_value(v));
+        return 0;
+    }
+    return -1;
+}
+
+/* Rebuilds x->e from its row and log. */
+int execs__load(server *s, xrec *x)
+{
+    if (x->e)
+        return 0;
+    sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXEC_ROW);
+    sqlite3_bind_text(st, 1, x->arn, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        server_log(s, SERVER_LOG_ERROR, "exec.load", "arn=%s error=\"no row\"", x->arn);
+        return -1;
+    }
+    asl_machine *m = machines_revision(s, sqlite3_column_int64(st, 3));
+    const char *input_text = execs__col_text(st, 8);
+    json_t *input = json_loads(input_text, JSON_DECODE_ANY, NULL);
+    const char *name = execs__col_text(st, 4);
+    exec_config cfg = {
+        .name = name,
+        .arn = x->arn,
+        .sm_arn = NULL,
+        .role_arn = execs__col_text(st, 15),
+        .region = s->cfg.region,
+        .start_ms = sqlite3_column_int64(st, 6),
+        .seed = (uint64_t)sqlite3_column_int64(st, 12),
+        .mint_token = execs__mint_token,
+        .mint_ctx = x,
+    };
+    /* The machine's ARN and name as at the start: the ARN of the execution tells them. */
+    bt_arn a;
+    const char *why;
+    char *sm_arn = NULL;
+    if (bt_arn_parse(x->arn, &a, &why) == 0) {
+        sm_arn = bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", a.region, a.account,
+                              a.machine);
+        cfg.sm_arn = sm_arn;
+        cfg.sm_name = a.machine;
+    }
+    int64_t n_events = sqlite3_column_int64(st, 14);
+    if (m == NULL || input == NULL) {
+        sqlite3_reset(st);
+        json_decref(input);
+        free(sm_arn);
+        server_log(s, SERVER_LOG_ERROR, "exec.load", "arn=%s error=\"definition or input\"",
+                   x->arn);
+        return -1;
+    }
+    x->e = exec_new(m, input, &cfg);
+    json_decref(input);
+    free(sm_arn);
+    sqlite3_reset(st);
+    take_effects(s, x, false);
+
+    st = store_read_stmt(s->store, SQL_LOAD_LOG);
+    sqlite3_bind_int64(st, 1, x->id);
+    uint32_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_t *rec = json_loads(execs__col_text(st, 0), 0, NULL);
+        if (rec == NULL || replay_record(x->e, rec) != 0)
+            server_log(s, SERVER_LOG_ERROR, "exec.replay", "arn=%s record=%u error=\"rejected\"",
+                       x->arn, n);
+        json_decref(rec);
+        take_effects(s, x, false);
+        n++;
+    }
+    sqlite3_reset(st);
+    x->log_seq = x->log_flushed = n;
+    x->events_flushed = exec_n_events(x->e);
+    x->inserted = true;
+    if ((int64_t)exec_n_events(x->e) != n_events)
+        server_log(s, SERVER_LOG_WARN, "exec.replay",
+                   "arn=%s events=%llu stored=%lld error=\"replay diverged\"", x->arn,
+                   (unsigned long long)exec_n_events(x->e), (long long)n_events);
+    return 0;
+}
+
+int execs_init(server *s, bt_err *err)
+{
+    bt_strmap_init(&s->open_by_arn);
+    bt_strmap_init(&s->open_by_id);
+    uv_timer_init(&s->loop, &s->timer);
+    s->timer.data = s;
+    s->timer_due = INT64_MAX;
+    sqlite3_stmt *st = store_read_stmt(s->store, SQL_MAX_EXEC);
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+        return bt_err_set(err, BT_EIO, "cannot read executions: %s",
+                          sqlite3_errmsg(store_reader(s->store)));
+    s->next_exec_id = sqlite3_column_int64(st, 0) + 1;
+    sqlite3_reset(st);
+    /* Open executions stay in the store; only their timers and keys come to memory. */
+    st = store_read_stmt(s->store, SQL_LOAD_OPEN);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        xrec *x = execs__new(s, sqlite3_column_int64(st, 0), execs__col_text(st, 1));
+        x->revision = sqlite3_column_int64(st, 3);
+        x->inserted = true;
+        if (sqlite3_column_int64(st, 4) > 0) { /* 0: no timer */
+            x->row_next_timer = sqlite3_column_int64(st, 4);
+            heap_set(s, x, x->row_next_timer);
+        }
+        if (sqlite3_column_bytes(st, 5) == TOKEN_KEY_BYTES)
+            memcpy(x->token_key, sqlite3_column_blob(st, 5), TOKEN_KEY_BYTES);
+    }
+    sqlite3_reset(st);
+    rearm(s);
+    if (s->n_open)
+        server_log(s, SERVER_LOG_INFO, "recover", "open_executions=%llu timers=%zu",
+                   (unsigned long long)s->n_open, s->n_heap);
+    return 0;
+}
+
+void execs_fini(server *s)
+{
+    size_t it = 0;
+    const char *key;
+    void *value;
+    while (bt_strmap_next(&s->open_by_id, &it, &key, &value)) {
+        {
+            xrec *x = value;
+            exec_free(x->e);
+            for (size_t k = 0; k < x->n_log; k++)
+                free(x->log[k]);
+            free(x->log);
+            for (size_t k = 0; k < x->n_pend; k++)
+                pend_clear(&x->pend[k]);
+            free(x->pend);
+            free(x->input_text);
+            free(x->arn);
+            free(x);
+        }
+    }
+    bt_strmap_fini(&s->open_by_id);
+    bt_strmap_fini(&s->open_by_arn);
+    free(s->heap);
+    free(s->dirty);
+    s->heap = NULL;
+    s->dirty = NULL;
+    s->n_heap = s->n_dirty = 0;
+    for (size_t i = 0; i < s->n_integs; i++)
+        if (s->integs[i].ops->destroy)
+            s->integs[i].ops->destroy(s->integs[i].self);
+    s->n_integs = 0;
+}
+
+void server_add_integ(server *s, integ in)
+{
+    if (s->n_integs < SERVER_MAX_INTEGS)
+        s->integs[s->n_integs++] = in;
+}
+
+/* ---- flushing: one iteration's work into the batch ---- */
+
+typedef struct close_ctx {
+    server *s;
+    xrec *x;
+} close_ctx;
+
+static void forget_closed(void *ctx, int rc)
+{
+    close_ctx *c = ctx;
+    if (c->x->sync_done) {
+        if (rc == 0) {
+            c->x->sync_done(c->x->sync_ctx, execs__sync_response(c->x), NULL);
+        } else {
+            sfn_err err;
+            sfn_fail(&err, "ServiceUnavailable", "the execution's end could not be stored");
+            c->x->sync_done(c->x->sync_ctx, NULL, &err);
+        }
+    }
+    xrec_free(c->s, c->x);
+    free(c);
+}
+
+static void flush_one(server *s, xrec *x)
+{
+    store_batch *b = server_batch(s);
+    bool closed = x->e && exec_get_status(x->e) != EXEC_RUNNING;
+    int64_t n_events = x->e ? (int64_t)exec_n_events(x->e) : 0;
+    if (!x->inserted) {
+        /* A new execution: one row with wherever it stands now. */
+        exec *e = x->e;
+        char *output = closed && exec_output(e) ? bt_json_dumps(exec_output(e)) : NULL;
+        bt_arn a;
+        const char *why;
+        char name[4 * BT_NAME_MAX_CHARS + 1] = "";
+        if (bt_arn_parse(x->arn, &a, &why) == 0)
+            snprintf(name, sizeof name, "%s", a.name);
+        store_batch_add(b, SQL_INSERT_EXEC, "itiittiittttibii", x->id, x->arn, x->sm->id,
+                        x->revision, name, exec_status_name(exec_get_status(e)), x->start_ms,
+                        closed ? exec_stop_ms(e) : (int64_t)0, x->input_text, output,
+                        closed ? exec_error(e) : NULL, closed ? exec_cause(e) : NULL,
+                        (int64_t)x->seed, x->token_key, (size_t)TOKEN_KEY_BYTES,
+                        x->next_timer == INT64_MAX ? (int64_t)0 : x->next_timer, n_events);
+        free(output);
+        x->inserted = true;
+        x->row_next_timer = x->next_timer;
+        if (closed)
+            x->closed_flushed = true;
+    } else if (closed && !x->closed_flushed) {
+        char *output = exec_output(x->e) ? bt_json_dumps(exec_output(x->e)) : NULL;
+        store_batch_add(b, SQL_UPDATE_CLOSED, "titttii", exec_status_name(exec_get_status(x->e)),
+                        exec_stop_ms(x->e), output, exec_error(x->e), exec_cause(x->e), n_events,
+                        x->id);
+        free(output);
+        x->closed_flushed = true;
+    } else if (!closed && x->e) {
+        store_batch_add(b, SQL_UPDATE_OPEN, "iii",
+                        x->next_timer == INT64_MAX ? (int64_t)0 : x->next_timer, n_events, x->id);
+        x->row_next_timer = x->next_timer;
+    }
+    if (closed) {
+        if (x->log_flushed > 0)
+            store_batch_add(b, SQL_DELETE_LOG, "i", x->id);
+    } else {
+        for (size_t i = 0; i < x->n_log; i++)
+            store_batch_add(b, SQL_INSERT_LOG, "iit", x->id, (int64_t)(x->log_flushed + i),
+                            x->log[i]);
+        x->log_flushed += (uint32_t)x->n_log;
+    }
+    for (size_t i = 0; i < x->n_log; i++)
+        free(x->log[i]);
+    x->n_log = 0;
+    if (closed) {
+        /* Kept until the row is durable, so that a second start with its name sees it. */
+        close_ctx *c = bt_xmalloc(sizeof *c);
+        c->s = s;
+        c->x = x;
+        heap_remove(s, x);
+        store_batch_on_done(b, forget_closed, c);
+    }
+}
+
+void execs_flush(server *s)
+{
+    for (size_t i = 0; i < s->n_dirty; i++) {
+        xrec *x = s->dirty[i];
+        x->dirty = false;
+        if (!x->closed_flushed)
+            flush_one(s, x);
+    }
+    s->n_dirty = 0;
+    rearm(s);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    server *s = t->data;
+    s->timer_due = INT64_MAX;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    while (s->n_heap && s->heap[0]->next_timer <= s->now_ms) {
+        xrec *x = s->heap[0];
+        heap_remove(s, x);
+        if (execs__load(s, x) != 0)
+            continue;
+        execs__drive(s, x);
+    }
+    rearm(s);
+}
+

@@ -1,0 +1,58 @@
+/*
+ * schema.c — the server's tables (migration 1). Other services (queues) add theirs as
+ * later migrations; a store written by a newer Baton is refused by store_open.
+ *
+ *   state_machines  one row per state machine; `revision` points at its current definition
+ *   revisions       every definition a state machine has had (executions run a revision)
+ *   executions      one row per execution: what it was started with (input, seed, token
+ *                   key, revision) and where it stands (status, output, next timer)
+ *   exec_log        an open execution's inputs since its start, in order (task outcomes,
+ *                   heartbeats, the times the engine was advanced at): replaying them from
+ *                   the start rebuilds its state exactly, because the engine reads no clock
+ *                   and no randomness of its own; deleted when the execution ends
+ *   history         the AWS-shaped history events, as GetExecutionHistory returns them
+ *   tags            tags of state machines and activities
+ */
+#include "server/server_int.h"
+
+static const char schema_v1[] =
+    "CREATE TABLE state_machines ("
+    " id INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " type TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+    " revision INTEGER NOT NULL, revision_id TEXT NOT NULL, logging TEXT, tracing TEXT,"
+    " description TEXT);"
+    "CREATE TABLE revisions ("
+    " id INTEGER PRIMARY KEY, sm_id INTEGER NOT NULL, definition TEXT NOT NULL,"
+    " role_arn TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE executions ("
+    " id INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, sm_id INTEGER NOT NULL,"
+    " revision INTEGER NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,"
+    " start_ms INTEGER NOT NULL, stop_ms INTEGER, input TEXT NOT NULL, output TEXT,"
+    " error TEXT, cause TEXT, seed INTEGER NOT NULL, token_key BLOB NOT NULL,"
+    " next_timer_ms INTEGER, n_events INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX executions_by_machine ON executions (sm_id, id);"
+    "CREATE INDEX executions_open ON executions (id) WHERE status = 'RUNNING';"
+    "CREATE TABLE exec_log ("
+    " exec_id INTEGER NOT NULL, seq INTEGER NOT NULL, rec TEXT NOT NULL,"
+    " PRIMARY KEY (exec_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE history ("
+    " exec_id INTEGER NOT NULL, event_id INTEGER NOT NULL, event TEXT NOT NULL,"
+    " PRIMARY KEY (exec_id, event_id)) WITHOUT ROWID;"
+    "CREATE TABLE tags ("
+    " arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (arn, key)) WITHOUT ROWID;";
+
+static const store_migration migrations[] = {
+    {1, schema_v1},
+};
+
+size_t server_n_migrations(void)
+{
+    return sizeof migrations / sizeof migrations[0];
+}
+
+void server_migrations(store_migration *out)
+{
+    for (size_t i = 0; i < server_n_migrations(); i++)
+        out[i] = migrations[i];
+}

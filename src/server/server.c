@@ -1,0 +1,296 @@
+/*
+ * server.c — the engine thread's loop (server.h). Work arrives from other threads through
+ * server_post (a locked list and a uv_async); everything it writes lands in the batch of the
+ * current loop iteration, which the prepare handle submits to the store just before the loop
+ * sleeps; the store's writer wakes us (another uv_async) when batches are durable, and only
+ * then do replies and other effects of those batches run. So a burst of requests shares one
+ * fsync (group commit), and nothing leaves the process before the writes behind it are safe.
+ */
+#include "server/server_int.h"
+#include "base/alloc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct posted {
+    struct posted *next;
+    void (*fn)(void *ctx);
+    void *ctx;
+} posted;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uv_loop_t *server_loop(server *s)
+{
+    return &s->loop;
+}
+
+store *server_store(server *s)
+{
+    return s->store;
+}
+
+store_batch *server_batch(server *s)
+{
+    if (s->batch == NULL)
+        s->batch = store_batch_new();
+    return s->batch;
+}
+
+void server_after_commit(server *s, void (*fn)(void *ctx, int rc), void *ctx)
+{
+    store_batch_on_done(server_batch(s), fn, ctx);
+}
+
+int64_t server_now_ms(server *s)
+{
+    return s->now_ms;
+}
+
+const char *server_region(const server *s)
+{
+    return s->cfg.region;
+}
+
+const char *server_account(const server *s)
+{
+    return s->cfg.account;
+}
+
+const char *server_endpoint(const server *s)
+{
+    return s->endpoint;
+}
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void server_log(server *s, server_log_level level, const char *event, const char *fmt, ...)
+{
+    if (level > s->cfg.log_level)
+        return;
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char line[2048];
+    int n = snprintf(line, sizeof line, "%s %s %s ", ts, level_names[level], event);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof line)
+        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", line);
+}
+
+/* ---- the loop ---- */
+
+void server_post(server *s, void (*fn)(void *ctx), void *ctx)
+{
+    posted *p = bt_xmalloc(sizeof *p);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->next = NULL;
+    uv_mutex_lock(&s->post_mu);
+    if (s->post_tail)
+        s->post_tail->next = p;
+    else
+        s->post_head = p;
+    s->post_tail = p;
+    uv_mutex_unlock(&s->post_mu);
+    uv_async_send(&s->post_async);
+}
+
+static void on_posted(uv_async_t *a)
+{
+    server *s = a->data;
+    uv_mutex_lock(&s->post_mu);
+    posted *p = s->post_head;
+    s->post_head = s->post_tail = NULL;
+    uv_mutex_unlock(&s->post_mu);
+    s->now_ms = wall_ms();
+    while (p) {
+        posted *next = p->next;
+        p->fn(p->ctx);
+        free(p);
+        p = next;
+    }
+}
+
+/* The store's writer finished batches: run their completions (replies, effects). */
+static void on_committed(uv_async_t *a)
+{
+    server *s = a->data;
+    s->now_ms = wall_ms();
+    store_poll(s->store);
+}
+
+static void store_wakeup(void *ctx)
+{
+    server *s = ctx;
+    uv_async_send(&s->commit_async);
+}
+
+/* Just before the loop sleeps: whatever this iteration wrote goes to the writer. */
+static void on_prepare(uv_prepare_t *p)
+{
+    server *s = p->data;
+    s->now_ms = wall_ms();
+    execs_flush(s);
+    if (s->batch != NULL) {
+        store_batch *b = s->batch;
+        s->batch = NULL;
+        s->stats.batches++;
+        store_submit(s->store, b);
+    }
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    server *s = sig->data;
+    server_log(s, SERVER_LOG_INFO, "signal", "signal=%d action=stop", signum);
+    server_shutdown(s);
+}
+
+void server_on_stop(server *s, void (*fn)(void *ctx), void *ctx)
+{
+    if (s->n_stop_hooks < SERVER_MAX_STOP_HOOKS) {
+        s->stop_hooks[s->n_stop_hooks].fn = fn;
+        s->stop_hooks[s->n_stop_hooks].ctx = ctx;
+        s->n_stop_hooks++;
+    }
+}
+
+void server_shutdown(server *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    uv_stop(&s->loop);
+}
+
+server *server_new(const server_config *cfg, const store_migration *extra, size_t n_extra,
+                   bt_err *err)
+{
+    server *s = bt_xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->cfg.listen = s->own[0] = bt_xstrdup(cfg->listen ? cfg->listen : "127.0.0.1:8083");
+    s->cfg.data_dir = s->own[1] = bt_xstrdup(cfg->data_dir ? cfg->data_dir : "./baton-data");
+    s->cfg.region = s->own[2] = bt_xstrdup(cfg->region ? cfg->region : "us-east-1");
+    s->cfg.account = s->own[3] = bt_xstrdup(cfg->account ? cfg->account : "123456789012");
+    if (s->cfg.retention_days <= 0)
+        s->cfg.retention_days = 90;
+    s->now_ms = wall_ms();
+    uv_loop_init(&s->loop);
+    uv_mutex_init(&s->post_mu);
+    uv_async_init(&s->loop, &s->post_async, on_posted);
+    s->post_async.data = s;
+    uv_async_init(&s->loop, &s->commit_async, on_committed);
+    s->commit_async.data = s;
+    uv_prepare_init(&s->loop, &s->prepare);
+    s->prepare.data = s;
+    uv_prepare_start(&s->prepare, on_prepare);
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    s->sigterm.data = s->sigint.data = s;
+
+    size_t n_mig = server_n_migrations() + n_extra;
+    store_migration *mig = bt_xcalloc(n_mig, sizeof *mig);
+    server_migrations(mig);
+    for (size_t i = 0; i < n_extra; i++)
+        mig[server_n_migrations() + i] = extra[i];
+    store_config sc = {
+        .dir = s->cfg.data_dir,
+        .migrations = mig,
+        .n_migrations = n_mig,
+        .sync_normal = cfg->sync_normal,
+        .wakeup = store_wakeup,
+        .wakeup_ctx = s,
+    };
+    s->store = store_open(&sc, err);
+    free(mig);
+    if (s->store == NULL) {
+        server_free(s);
+        return NULL;
+    }
+    if (machines_load(s, err) != 0 || execs_init(s, err) != 0) {
+        server_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+const server_config *server_get_config(const server *s)
+{
+    return &s->cfg;
+}
+
+void server_set_endpoint(server *s, const char *url)
+{
+    free(s->endpoint);
+    s->endpoint = bt_xstrdup(url);
+}
+
+int server_run(server *s)
+{
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    for (size_t i = 0; i < s->n_stop_hooks; i++)
+        s->stop_hooks[i].fn(s->stop_hooks[i].ctx);
+    /* Commit what is in flight and answer it. */
+    on_prepare(&s->prepare);
+    while (store_pending(s->store) > 0) {
+        uv_run(&s->loop, UV_RUN_ONCE);
+        store_poll(s->store);
+    }
+    uv_signal_stop(&s->sigterm);
+    uv_signal_stop(&s->sigint);
+    return 0;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+void server_free(server *s)
+{
+    if (s == NULL)
+        return;
+    execs_fini(s);
+    machines_fini(s);
+    if (s->store) {
+        if (s->batch) {
+            store_submit(s->store, s->batch);
+            s->batch = NULL;
+        }
+        store_close(s->store);
+    }
+    store_batch_free(s->batch);
+    uv_walk(&s->loop, close_handle, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+    uv_mutex_destroy(&s->post_mu);
+    posted *p = s->post_head;
+    while (p) {
+        posted *next = p->next;
+        free(p);
+        p = next;
+    }
+    for (size_t i = 0; i < 4; i++)
+        free(s->own[i]);
+    free(s->endpoint);
+    free(s);
+}
