@@ -461,8 +461,9 @@ static bool parse_amz_date(const char *s, int64_t *ms)
     return bt_time_parse_rfc3339(rfc3339, ms);
 }
 
-/* Reads an HTTP Date header, IMF-fixdate ("Tue, 01 Dec 2026 12:00:00 GMT", RFC 9110), or the
- * basic ISO-8601 form AWS's date-handling page also shows for it. */
+/* Reads a Date header: IMF-fixdate ("Tue, 01 Dec 2026 12:00:00 GMT", RFC 9110), the numeric
+ * zone of RFC 5322 that botocore sends ("… 12:00:00 -0000"), or the basic ISO-8601 form AWS's
+ * date-handling page shows for it. */
 static bool parse_http_date(const char *s, int64_t *ms)
 {
     if (parse_amz_date(s, ms))
@@ -470,17 +471,33 @@ static bool parse_http_date(const char *s, int64_t *ms)
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     char wday[4], mon[4];
     int day, year, hour, minute, second, used = 0;
-    if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &day, mon, &year, &hour,
+    if (sscanf(s, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %n", wday, &day, mon, &year, &hour,
                &minute, &second, &used) != 7 ||
-        s[used] != '\0')
+        used == 0)
         return false;
+    const char *zone = s + used;
+    int offset_minutes = 0;
+    if (strcmp(zone, "GMT") != 0) {
+        if (strlen(zone) != 5 || (zone[0] != '+' && zone[0] != '-'))
+            return false;
+        for (int i = 1; i < 5; i++)
+            if (zone[i] < '0' || zone[i] > '9')
+                return false;
+        offset_minutes =
+            ((zone[1] - '0') * 10 + (zone[2] - '0')) * 60 + (zone[3] - '0') * 10 + (zone[4] - '0');
+        if (zone[0] == '-')
+            offset_minutes = -offset_minutes;
+    }
     const char *m = strstr(months, mon);
     if (m == NULL || strlen(mon) != 3 || (m - months) % 3 != 0)
         return false;
-    char rfc3339[32];
+    char rfc3339[40];
     snprintf(rfc3339, sizeof(rfc3339), "%04d-%02d-%02dT%02d:%02d:%02dZ", year,
              (int)((m - months) / 3 + 1), day, hour, minute, second);
-    return bt_time_parse_rfc3339(rfc3339, ms);
+    if (!bt_time_parse_rfc3339(rfc3339, ms))
+        return false;
+    *ms -= (int64_t)offset_minutes * 60000;
+    return true;
 }
 
 /* "20261201T120000Z" for ms (second precision), into out[17]. */
