@@ -49,10 +49,24 @@ typedef enum sigv4_result {
     SIGV4_EXPIRED,        /* X-Amz-Date more than 15 minutes from now (Signature expired / RequestExpired) */
 } sigv4_result;
 
+/* A request's headers reach sigv4_verify through header(ctx, name): name is lower case, the
+ * lookup case-insensitive; a header sent more than once is its values, each trimmed, joined
+ * with ",". The canonical request signs the path as sent encoded once more, the query
+ * decoded ("+" as a space) and re-encoded, and the body's SHA-256 unless an
+ * X-Amz-Content-Sha256 header gives it. */
+
 /* Verifies the request: the secret of auth->access_key comes from lookup (NULL: unknown
  * key); now_ms is the server's clock. err gets AWS's message text for the result. */
 sigv4_result sigv4_verify(const sigv4_request *rq, const char *(*lookup)(void *ctx, const char *key),
                           void *lookup_ctx, int64_t now_ms, bt_err *err);
+
+/* The error a result is on the wire: its __type in the AWS JSON protocol
+ * ("InvalidSignatureException") or its Code in the query protocol ("SignatureDoesNotMatch");
+ * NULL for SIGV4_OK. An expired signature is the same error as a wrong one, as AWS has it. */
+const char *sigv4_error_type(sigv4_result r, bool query_protocol);
+/* Its HTTP status: 400 for every error in the JSON protocol; 403 in the query protocol
+ * except IncompleteSignature (400). 200 for SIGV4_OK. */
+int sigv4_http_status(sigv4_result r, bool query_protocol);
 
 /* Signs a request for a client: writes the Authorization and X-Amz-Date values (the caller
  * sends both, and a Host header equal to host). */
