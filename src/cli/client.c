@@ -20,7 +20,7 @@
 struct cli_client {
     CURL *curl;
     char *url;
-    char *region;
+    char *region; /* the scope of a SigV4 signature (request_headers) */
     long timeout_s;
 };
 
