@@ -458,7 +458,7 @@ class AgainstServer(BatonTestCase):
         proc = self.cli("heartbeat", "--", token)
         self.assertExit(proc, 0)
         self.assertEqual(proc.stdout, "")  # the aws CLI prints nothing for {}
-        self.assertExit(self.cli("send-success", "--", token, "--output", '{"approved": true}'), 0)
+        self.assertExit(self.cli("send-success", "--output", '{"approved": true}', "--", token), 0)
         got = self.wait_status(ex, "SUCCEEDED")
         self.assertEqual(json.loads(got["output"]), {"approved": True})
         again = self.cli("send-success", "--", token)  # a token is good for one answer
@@ -468,8 +468,8 @@ class AgainstServer(BatonTestCase):
 
         ex = self.cli_json("start", sm)["executionArn"]
         token = self.receive_token(queue_url)
-        self.assertExit(self.cli("send-failure", "--", token, "--error", "Rejected",
-                                 "--cause", "not today"), 0)
+        self.assertExit(self.cli("send-failure", "--error", "Rejected", "--cause", "not today",
+                                 "--", token), 0)
         got = self.wait_status(ex, "FAILED")
         self.assertEqual((got.get("error"), got.get("cause")), ("Rejected", "not today"))
 
