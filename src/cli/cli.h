@@ -4,8 +4,20 @@
 #ifndef BT_CLI_CLI_H
 #define BT_CLI_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
+#define BATON_VERSION "0.1.0"
+
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+
+/* The client verbs (cmd_client.c): create-state-machine, start, describe, executions,
+ * history, send-success, send-failure, heartbeat, stop. argv[0] is the verb. */
+bool cmd_client_is_verb(const char *verb);
+int cmd_client(int argc, char **argv);
+/* Appends their part of `baton help` to f. */
+void cmd_client_usage(FILE *f);
 
 #endif

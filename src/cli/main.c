@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define BATON_VERSION "0.1.0"
-
 static void usage(FILE *f)
 {
     fputs("usage: baton <command> [options]\n"
@@ -25,8 +23,10 @@ static void usage(FILE *f)
           "                      problem with its JSON Pointer; exit 1 if there is any\n"
           "  serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N] ...\n"
           "                      run the server: the Step Functions and SQS APIs on one\n"
-          "                      port, executions kept in DIR (see baton serve --help)\n"
-          "  help                this text\n"
+          "                      port, executions kept in DIR (see baton serve --help)\n",
+          f);
+    cmd_client_usage(f);
+    fputs("  help                this text\n"
           "  version             print the version\n"
           "\n"
           "run options:\n"
@@ -40,7 +40,15 @@ static void usage(FILE *f)
           "  --mock-case NAME    the test case of the mock config to use\n"
           "  --role-arn ARN      the execution role ($$.Execution.RoleArn)\n"
           "  --clock virtual     Wait states, retries and timeouts take no real time\n"
-          "  --seed N            seed for States.UUID, States.MathRandom and retry jitter\n",
+          "  --seed N            seed for States.UUID, States.MathRandom and retry jitter\n"
+          "\n"
+          "The client verbs (create-state-machine … stop) call a Step Functions endpoint:\n"
+          "  --endpoint URL      default $BATON_ENDPOINT, else http://127.0.0.1:8083\n"
+          "  --region REGION     default $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1\n"
+          "  --timeout SECONDS   give up on a call after this long (default 60)\n"
+          "They print the answer as JSON and exit as the aws CLI does: 0 done, 252 usage\n"
+          "error, 254 the service answered with an error, 255 no answer. `baton VERB --help`\n"
+          "describes one.\n",
           f);
 }
 
@@ -57,6 +65,8 @@ int main(int argc, char **argv)
         return cmd_validate(argc - 1, argv + 1);
     if (strcmp(verb, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (cmd_client_is_verb(verb))
+        return cmd_client(argc - 1, argv + 1);
     if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
         usage(stdout);
         return 0;
