@@ -289,6 +289,8 @@ static void teardown(store *s)
     sqlite3_close(s->db);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
     free(s->path);
     free(s);
 }
@@ -301,6 +303,8 @@ store *store_open(const store_config *cfg, bt_err *err)
     s->lock_fd = -1;
     s->wakeup = cfg->wakeup;
     s->wakeup_ctx = cfg->wakeup_ctx;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     int rc = make_dir(cfg->dir, err);
     if (rc == 0)
         rc = take_lock(s, cfg->dir, err);

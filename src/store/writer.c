@@ -135,8 +135,6 @@ static void *writer_main(void *arg)
 
 int store__writer_start(store *s, bt_err *err)
 {
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
     /* Signals (SIGTERM, SIGINT) are for the engine thread's loop: the writer blocks them all
      * and inherits that mask from here. */
     sigset_t all, old;
@@ -144,11 +142,8 @@ int store__writer_start(store *s, bt_err *err)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&s->writer, NULL, writer_main, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        pthread_cond_destroy(&s->cv);
-        pthread_mutex_destroy(&s->mu);
+    if (rc != 0)
         return bt_err_set(err, BT_EIO, "cannot start the store's writer thread: %s", strerror(rc));
-    }
     return 0;
 }
 
@@ -159,8 +154,6 @@ void store__writer_stop(store *s)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->writer, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
 }
 
 void store_submit(store *s, store_batch *b)
