@@ -213,8 +213,7 @@ static int cap_size(store *s, int64_t max_bytes, bt_err *err)
         return rc;
     int64_t pages = max_bytes / page_size > 0 ? max_bytes / page_size : 1;
     char *sql = sqlite3_mprintf("PRAGMA max_page_count = %lld", (long long)pages);
-    int64_t applied = 0;
-    rc = query_int(s, s->db, sql, &applied, err);
+    rc = exec_sql(s, s->db, sql, err);
     sqlite3_free(sql);
     return rc;
 }
