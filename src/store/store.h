@@ -39,17 +39,20 @@ typedef struct store_migration {
 } store_migration;
 
 typedef struct store_config {
-    const char *dir;                      /* created (0700) if missing */
-    const store_migration *migrations;    /* in version order */
+    const char *dir;                   /* created (0700) if missing */
+    const store_migration *migrations; /* in version order */
     size_t n_migrations;
-    bool sync_normal;                     /* PRAGMA synchronous=NORMAL instead of FULL */
-    void (*wakeup)(void *ctx);            /* writer thread: completions are ready */
+    bool sync_normal;          /* PRAGMA synchronous=NORMAL instead of FULL */
+    int64_t max_bytes;         /* cap on the file (PRAGMA max_page_count); 0: none */
+    void (*wakeup)(void *ctx); /* writer thread: completions are ready */
     void *wakeup_ctx;
 } store_config;
 
 /* Opens (creating) DIR/baton.db, takes the lock, migrates, starts the writer. NULL with err
  * set on failure: BT_EEXIST (locked by another process), BT_ESTATE (newer schema or not a
- * Baton store), BT_EIO (cannot create, corrupt file: SQLite's own message). */
+ * Baton store), BT_EIO (cannot create, corrupt file: SQLite's own message).
+ * With max_bytes set, a commit that would grow the file beyond it fails as a full disk does
+ * (BT_ELIMIT, "database or disk is full"); deleting rows makes room again. */
 store *store_open(const store_config *cfg, bt_err *err);
 /* Commits what was submitted, runs nothing further, stops the writer, releases the lock.
  * Completions not yet polled are run (with their result) before it returns. */
@@ -64,8 +67,11 @@ bool store_batch_empty(const store_batch *b);
  * Everything is copied. sql must stay valid for the life of the store (a static string). */
 void store_batch_add(store_batch *b, const char *sql, const char *fmt, ...);
 /* fn(ctx, rc) on the engine thread once the batch is durable (rc 0) or failed (a BT_E* code,
- * the message in store_last_error). In the order added. */
+ * the message in store_last_error): BT_ELIMIT when the disk or max_bytes is full, BT_EIO for
+ * any other failure of SQLite. In the order added. fn may submit batches; it must not call
+ * store_poll. */
 void store_batch_on_done(store_batch *b, void (*fn)(void *ctx, int rc), void *ctx);
+/* The bytes of values copied in (texts and blobs, 8 per integer): what the batch will write. */
 size_t store_batch_bytes(const store_batch *b);
 
 /* Hands the batch to the writer (ownership passes). An empty batch with completions is
@@ -79,7 +85,10 @@ size_t store_pending(const store *s);
 const char *store_last_error(const store *s);
 
 /* Engine thread only: a read connection (sees every committed batch) and a cache of its
- * prepared statements by SQL text address (reset before they are returned). */
+ * prepared statements by SQL text address (reset, bindings cleared, before they are
+ * returned; NULL when the SQL does not prepare: sqlite3_errmsg(store_reader(s)) says why).
+ * Reset a statement once done with it: one left mid-result holds its snapshot open, which
+ * keeps the WAL from being checkpointed. The connection is query_only. */
 sqlite3 *store_reader(store *s);
 sqlite3_stmt *store_read_stmt(store *s, const char *sql);
 
@@ -89,7 +98,10 @@ typedef struct store_stats {
     uint64_t batches;
     uint64_t statements;
     uint64_t commit_us_total; /* time spent in COMMIT (fsync) */
+    uint64_t failures;        /* transactions rolled back (their batches failed) */
 } store_stats;
+/* commits, batches and statements count what was committed; an empty batch counts among the
+ * batches once it is done. */
 void store_get_stats(const store *s, store_stats *out);
 
 #endif
