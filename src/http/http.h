@@ -5,9 +5,12 @@
  * connection is suspended meanwhile and holds no thread.
  *
  * Bounds, each answered by the front end itself before any handler runs: body larger than
- * max_body → 413, header section larger than max_header → 431 (libmicrohttpd: 400/413),
- * more than max_connections → refused, idle connections closed after timeout_s. Malformed
- * HTTP is answered 400 by libmicrohttpd. Stopping answers every unanswered request 503.
+ * max_body → 413 (a Content-Length over it at once, closing the connection; a chunked body
+ * once it has all arrived), header section larger than about max_header → 431 (414 when the
+ * request line alone is; libmicrohttpd holds the head in max_header plus 8 KiB of
+ * per-connection memory), more than max_connections → refused, idle connections closed after
+ * timeout_s. Malformed HTTP is answered 400 by libmicrohttpd. Stopping refuses new
+ * connections and answers every unanswered request 503 with Connection: close.
  */
 #ifndef BT_HTTP_HTTP_H
 #define BT_HTTP_HTTP_H
@@ -47,8 +50,8 @@ const char *http_header(const http_request *r, const char *name);
 size_t http_n_headers(const http_request *r);
 void http_header_at(const http_request *r, size_t i, const char **name, const char **value);
 const char *http_body(const http_request *r, size_t *len); /* NUL-terminated copy */
-const char *http_peer(const http_request *r);              /* "127.0.0.1:53412" */
-uint64_t http_request_id(const http_request *r);            /* increasing, for logs */
+const char *http_peer(const http_request *r);              /* "127.0.0.1:53412", "[::1]:53412" */
+uint64_t http_request_id(const http_request *r);           /* increasing, for logs */
 
 /*
  * Answers the request and releases it: copies body; extra is a NULL-terminated list of
