@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <stdint.h>
+#include <string.h>
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -145,4 +146,65 @@ bool qc_text_ok(const char *s, size_t len)
             return false;
     }
     return true;
+}
+
+int qc_parse_queue_path(const char *path, const char *account, char name[81])
+{
+    if (path[0] != '/')
+        return -1;
+    const char *acct = path + 1, *slash = strchr(acct, '/');
+    if (slash == NULL || slash == acct)
+        return -1;
+    const char *q = slash + 1;
+    size_t n = strlen(q);
+    if (n == 0 || n > 80 || strchr(q, '/'))
+        return -1;
+    for (const char *p = acct; p < slash; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    memcpy(name, q, n + 1);
+    size_t alen = (size_t)(slash - acct);
+    return alen == strlen(account) && strncmp(acct, account, alen) == 0 ? 0 : 1;
+}
+
+/* The region an AWS SQS host names, or NULL for any other host. */
+static bool host_region(const char *host, size_t len, const char **region, size_t *rlen)
+{
+    static const char sqs[] = "sqs.", aws[] = ".amazonaws.com", legacy[] = ".queue.amazonaws.com";
+    size_t la = sizeof(aws) - 1, ll = sizeof(legacy) - 1;
+    if (len > ll && memcmp(host + len - ll, legacy, ll) == 0) {
+        *region = host;
+        *rlen = len - ll;
+        return true;
+    }
+    if (len > 4 + la && memcmp(host, sqs, 4) == 0 && memcmp(host + len - la, aws, la) == 0) {
+        *region = host + 4;
+        *rlen = len - 4 - la;
+        return true;
+    }
+    return false;
+}
+
+int qc_parse_queue_url(const char *url, const char *region, const char *account, char name[81])
+{
+    const char *host;
+    if (strncmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else if (strncmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else
+        return -1;
+    const char *path = strchr(host, '/');
+    if (path == NULL || path == host)
+        return -1;
+    for (const char *p = host; p < path; p++)
+        if (*p <= ' ' || *p == '?' || *p == '#' || *p == '@')
+            return -1;
+    int rc = qc_parse_queue_path(path, account, name);
+    const char *r;
+    size_t rlen;
+    if (rc == 0 && host_region(host, (size_t)(path - host), &r, &rlen) &&
+        (rlen != strlen(region) || strncmp(r, region, rlen) != 0))
+        rc = 1;
+    return rc;
 }

@@ -125,6 +125,8 @@ void qmodel_set_observer(qmodel *m, const qm_observer *obs);
 void qmodel_set_hold(qmodel *m, bool hold);
 /* Releases the held messages with serial <= serial; returns how many. */
 size_t qmodel_release(qmodel *m, uint64_t serial);
+/* Removes the held messages with serial <= serial (their batch failed); returns how many. */
+size_t qmodel_drop_held(qmodel *m, uint64_t serial);
 /* The serial of the newest message sent. */
 uint64_t qmodel_last_serial(const qmodel *m);
 const char *qmodel_account(const qmodel *m);

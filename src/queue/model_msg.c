@@ -129,6 +129,16 @@ size_t qmodel_release(qmodel *m, uint64_t serial)
     return n;
 }
 
+size_t qmodel_drop_held(qmodel *m, uint64_t serial)
+{
+    size_t n = 0;
+    while (m->held_head && m->held_head->serial <= serial) {
+        qm__msg_remove(m->held_head);
+        n++;
+    }
+    return n;
+}
+
 /* ---- MD5 of attributes ---- */
 
 static void put_length_prefixed(bt_buf *b, const char *s, size_t len)
