@@ -1,5 +1,5 @@
 /*
- * model_test.c — unit tests for the in-memory SQS model (model.c, model_msg.c, codec.c):
+ * queue_model_test.c — unit tests for the in-memory SQS model (model.c, model_msg.c, codec.c):
  * queue names and attributes, idempotent creation, send/receive/delete with visibility and
  * receipt handles, delays, redrive, retention, purge, FIFO order, group blocking and
  * deduplication, the MD5 vectors AWS's SDKs check, holding messages until durable, and the

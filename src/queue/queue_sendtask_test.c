@@ -1,5 +1,5 @@
 /*
- * sendtask_test.c — unit tests for the pure half of the sqs:sendMessage integration
+ * queue_sendtask_test.c — unit tests for the pure half of the sqs:sendMessage integration
  * (sendtask.c) and for queue URL parsing (codec.c): parameters to SendMessage, the recorded
  * response shape, error names and causes, and which URLs name a queue of this server.
  */
