@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "http/http.h"
 #include "queue/queue.h"
+#include "server/sfn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
