@@ -25,13 +25,13 @@ typedef struct api_call {
     server *srv;
     http_request *req;
     api_proto proto;
-    const char *op;   /* "StartExecution", "SendMessage", … */
-    json_t *json;     /* API_PROTO_JSON: the body (an object; {} when empty); owned */
-    bt_form *form;    /* API_PROTO_QUERY: the decoded form (body, or query string); owned */
-    int64_t now_ms;   /* server_now_ms at arrival */
-    uint64_t id;      /* request number, for logs */
-    char request_id[37]; /* x-amzn-RequestId: a UUID */
-    char *op_buf;     /* owns op */
+    const char *op;       /* "StartExecution", "SendMessage", … */
+    json_t *json;         /* API_PROTO_JSON: the body (an object; {} when empty); owned */
+    bt_form *form;        /* API_PROTO_QUERY: the decoded form (body, or query string); owned */
+    int64_t now_ms;       /* server_now_ms at arrival */
+    uint64_t id;          /* request number, for logs */
+    char request_id[37];  /* x-amzn-RequestId: a UUID */
+    char *op_buf;         /* owns op */
     char sig_service[32]; /* the SigV4 scope's service ("sqs"), or "" */
 } api_call;
 

@@ -159,8 +159,7 @@ void api_router_handle(void *ctx, http_request *req)
         json_t *j = len == 0 ? json_object() : json_loadb(body, len, 0, &jerr);
         if (j == NULL || !json_is_object(j)) {
             json_decref(j);
-            answer_now(req, 400, "SerializationException",
-                       "The request body is not a JSON object");
+            answer_now(req, 400, "SerializationException", "The request body is not a JSON object");
             return;
         }
         c = new_call(rt, req);

@@ -17,9 +17,9 @@
 
 typedef struct sigv4_auth {
     char access_key[129];
-    char date[9];     /* YYYYMMDD of the scope */
+    char date[9]; /* YYYYMMDD of the scope */
     char region[64];
-    char service[64]; /* "states", "sqs", "sns", "lambda", "events", … */
+    char service[64];          /* "states", "sqs", "sns", "lambda", "events", … */
     char signed_headers[1024]; /* "content-type;host;x-amz-date" (lower case, ';'-separated) */
     char signature[65];        /* 64 lower-case hex digits */
 } sigv4_auth;
@@ -42,11 +42,13 @@ typedef struct sigv4_request {
 
 typedef enum sigv4_result {
     SIGV4_OK,
-    SIGV4_MISSING,        /* no Authorization header (MissingAuthenticationToken) */
-    SIGV4_INCOMPLETE,     /* malformed header (IncompleteSignature) */
-    SIGV4_UNKNOWN_KEY,    /* access key not known (UnrecognizedClientException / InvalidClientTokenId) */
-    SIGV4_BAD_SIGNATURE,  /* SignatureDoesNotMatch / InvalidSignatureException */
-    SIGV4_EXPIRED,        /* X-Amz-Date more than 15 minutes from now (Signature expired / RequestExpired) */
+    SIGV4_MISSING,     /* no Authorization header (MissingAuthenticationToken) */
+    SIGV4_INCOMPLETE,  /* malformed header (IncompleteSignature) */
+    SIGV4_UNKNOWN_KEY, /* access key not known (UnrecognizedClientException / InvalidClientTokenId)
+                        */
+    SIGV4_BAD_SIGNATURE, /* SignatureDoesNotMatch / InvalidSignatureException */
+    SIGV4_EXPIRED, /* X-Amz-Date more than 15 minutes from now (Signature expired / RequestExpired)
+                    */
 } sigv4_result;
 
 /* A request's headers reach sigv4_verify through header(ctx, name): name is lower case, the
@@ -57,8 +59,9 @@ typedef enum sigv4_result {
 
 /* Verifies the request: the secret of auth->access_key comes from lookup (NULL: unknown
  * key); now_ms is the server's clock. err gets AWS's message text for the result. */
-sigv4_result sigv4_verify(const sigv4_request *rq, const char *(*lookup)(void *ctx, const char *key),
-                          void *lookup_ctx, int64_t now_ms, bt_err *err);
+sigv4_result sigv4_verify(const sigv4_request *rq,
+                          const char *(*lookup)(void *ctx, const char *key), void *lookup_ctx,
+                          int64_t now_ms, bt_err *err);
 
 /* The error a result is on the wire: its __type in the AWS JSON protocol
  * ("InvalidSignatureException") or its Code in the query protocol ("SignatureDoesNotMatch");
@@ -73,8 +76,8 @@ int sigv4_http_status(sigv4_result r, bool query_protocol);
 void sigv4_sign(const char *method, const char *host, const char *path, const char *query,
                 const char *const *headers /* name, value, …, NULL: the others to sign */,
                 const char *body, size_t body_len, const char *access_key, const char *secret,
-                const char *region, const char *service, int64_t now_ms,
-                char authorization[1024], char amz_date[17]);
+                const char *region, const char *service, int64_t now_ms, char authorization[1024],
+                char amz_date[17]);
 
 /* A credentials file: lines `ACCESS_KEY SECRET` (blank lines and # comments ignored). */
 typedef struct sigv4_keys sigv4_keys;

@@ -260,8 +260,8 @@ static void take_effects(server *s, xrec *x, bool live)
         json_t *ev = history_event_to_json(&fx.events[i], 1);
         char *text = ev ? bt_json_dumps(ev) : NULL;
         json_decref(ev);
-        store_batch_add(server_batch(s), SQL_INSERT_EVENT, "iit", x->id,
-                        (int64_t)fx.events[i].id, text ? text : "{}");
+        store_batch_add(server_batch(s), SQL_INSERT_EVENT, "iit", x->id, (int64_t)fx.events[i].id,
+                        text ? text : "{}");
         free(text);
     }
     x->events_flushed += fx.n_events;
@@ -417,8 +417,7 @@ static int replay_record(exec *e, json_t *rec)
         return exec_task_submitted(e, (uint64_t)json_integer_value(v), json_object_get(rec, "v"),
                                    t);
     if ((v = json_object_get(rec, "o")) != NULL)
-        return exec_task_succeed(e, (uint64_t)json_integer_value(v), json_object_get(rec, "v"),
-                                 t);
+        return exec_task_succeed(e, (uint64_t)json_integer_value(v), json_object_get(rec, "v"), t);
     if ((v = json_object_get(rec, "f")) != NULL)
         return exec_task_fail(e, (uint64_t)json_integer_value(v),
                               json_string_value(json_object_get(rec, "e")),
@@ -465,8 +464,8 @@ int execs__load(server *s, xrec *x)
     const char *why;
     char *sm_arn = NULL;
     if (bt_arn_parse(x->arn, &a, &why) == 0) {
-        sm_arn = bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", a.region, a.account,
-                              a.machine);
+        sm_arn =
+            bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", a.region, a.account, a.machine);
         cfg.sm_arn = sm_arn;
         cfg.sm_name = a.machine;
     }
@@ -691,4 +690,3 @@ static void on_timer(uv_timer_t *t)
     }
     rearm(s);
 }
-

@@ -7,7 +7,7 @@
 
 #include "server/server_int.h"
 
-#define TOKEN_BYTES 32
+#define TOKEN_BYTES     32
 #define TOKEN_KEY_BYTES 32
 /* AWS's bound on inputs, outputs and task results. */
 #define MAX_PAYLOAD 262144
@@ -51,7 +51,6 @@ struct pending_outcome {
     json_t *value;
     const char *error, *cause; /* owned (heap) when queued by an integration */
 };
-
 
 /* execs.c */
 xrec *execs__new(server *s, int64_t id, const char *arn);

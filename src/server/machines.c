@@ -23,7 +23,7 @@
 
 /* AWS's limits: definitions of at most 1 MiB, 50 tags per resource. */
 #define MAX_DEFINITION 1048576
-#define MAX_TAGS 50
+#define MAX_TAGS       50
 
 static const char SQL_INSERT_MACHINE[] =
     "INSERT INTO state_machines (id, arn, name, type, created_ms, updated_ms, revision,"
@@ -38,9 +38,8 @@ static const char SQL_LOAD_MACHINES[] =
     "SELECT m.id, m.arn, m.name, m.type, m.created_ms, m.updated_ms, m.revision,"
     " m.revision_id, m.logging, m.tracing, m.description, r.definition, r.role_arn"
     " FROM state_machines m JOIN revisions r ON r.id = m.revision ORDER BY m.id";
-static const char SQL_MAX_IDS[] =
-    "SELECT (SELECT COALESCE(MAX(id), 0) FROM state_machines),"
-    " (SELECT COALESCE(MAX(id), 0) FROM revisions)";
+static const char SQL_MAX_IDS[] = "SELECT (SELECT COALESCE(MAX(id), 0) FROM state_machines),"
+                                  " (SELECT COALESCE(MAX(id), 0) FROM revisions)";
 static const char SQL_LOAD_REVISION[] = "SELECT definition FROM revisions WHERE id = ?";
 static const char SQL_PUT_TAG[] = "INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?,?,?)";
 static const char SQL_DEL_TAG[] = "DELETE FROM tags WHERE arn = ? AND key = ?";
@@ -309,8 +308,7 @@ static void put_tags(server *s, const char *arn, json_t *tags)
     json_array_foreach(tags, i, t)
     {
         const char *v = str_member(t, "value");
-        store_batch_add(server_batch(s), SQL_PUT_TAG, "ttt", arn, str_member(t, "key"),
-                        v ? v : "");
+        store_batch_add(server_batch(s), SQL_PUT_TAG, "ttt", arn, str_member(t, "key"), v ? v : "");
     }
 }
 
@@ -347,13 +345,13 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
     if (compile_definition(definition, &compiled, err) != 0)
         return NULL;
 
-    char *arn = bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", s->cfg.region,
-                             s->cfg.account, name);
+    char *arn =
+        bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", s->cfg.region, s->cfg.account, name);
     machine *old = machines_find(s, arn);
     if (old) {
         /* CreateStateMachine is idempotent: the same request answers the same machine. */
-        bool same = strcmp(old->definition, definition) == 0 &&
-                    strcmp(old->role_arn, role) == 0 && strcmp(old->type, type) == 0;
+        bool same = strcmp(old->definition, definition) == 0 && strcmp(old->role_arn, role) == 0 &&
+                    strcmp(old->type, type) == 0;
         asl_machine_unref(compiled);
         free(arn);
         if (!same) {
@@ -382,8 +380,8 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
     list_add(s, m);
 
     store_batch *b = server_batch(s);
-    store_batch_add(b, SQL_INSERT_REVISION, "iitti", m->revision, m->id, m->definition,
-                    m->role_arn, m->created_ms);
+    store_batch_add(b, SQL_INSERT_REVISION, "iitti", m->revision, m->id, m->definition, m->role_arn,
+                    m->created_ms);
     store_batch_add(b, SQL_INSERT_MACHINE, "itttiiitttt", m->id, m->arn, m->name, m->type,
                     m->created_ms, m->updated_ms, m->revision, m->revision_id, m->logging,
                     m->tracing, m->description);
@@ -488,14 +486,13 @@ static json_t *json_or_default(const char *text, const char *fallback)
 
 json_t *sfn_describe_machine_json(const machine *m)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:o, s:s}", "stateMachineArn",
-                          m->arn, "name", m->name, "status", "ACTIVE", "definition",
-                          m->definition, "roleArn", m->role_arn, "type", m->type,
-                          "creationDate", epoch_s(m->created_ms), "loggingConfiguration",
-                          json_or_default(m->logging, "{\"level\":\"OFF\",\"includeExecutionData\":false}"),
-                          "tracingConfiguration",
-                          json_or_default(m->tracing, "{\"enabled\":false}"), "revisionId",
-                          m->revision_id);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:o, s:s}", "stateMachineArn", m->arn, "name",
+        m->name, "status", "ACTIVE", "definition", m->definition, "roleArn", m->role_arn, "type",
+        m->type, "creationDate", epoch_s(m->created_ms), "loggingConfiguration",
+        json_or_default(m->logging, "{\"level\":\"OFF\",\"includeExecutionData\":false}"),
+        "tracingConfiguration", json_or_default(m->tracing, "{\"enabled\":false}"), "revisionId",
+        m->revision_id);
     if (m->description)
         json_object_set_new(o, "description", json_string(m->description));
     return o;
@@ -612,10 +609,10 @@ json_t *sfn_validate_definition(server *s, json_t *req, sfn_err *err)
     json_t *parsed = NULL;
     int rc = asl_validate_text(definition, len, &parsed, &d);
     for (size_t i = 0; i < d.len; i++)
-        json_array_append_new(diags, json_pack("{s:s, s:s, s:s, s:s}", "severity", "ERROR",
-                                               "code", d.items[i].code, "message",
-                                               d.items[i].message, "location",
-                                               d.items[i].pointer ? d.items[i].pointer : ""));
+        json_array_append_new(diags,
+                              json_pack("{s:s, s:s, s:s, s:s}", "severity", "ERROR", "code",
+                                        d.items[i].code, "message", d.items[i].message, "location",
+                                        d.items[i].pointer ? d.items[i].pointer : ""));
     bt_diag_fini(&d);
     json_decref(parsed);
     return json_pack("{s:s, s:o, s:b}", "result", rc == 0 ? "OK" : "FAIL", "diagnostics", diags,
@@ -675,8 +672,8 @@ json_t *sfn_list_tags(server *s, json_t *req, sfn_err *err)
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     json_t *tags = json_array();
     while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(tags, json_pack("{s:s, s:s}", "key", col_text(st, 0), "value",
-                                              col_text(st, 1)));
+        json_array_append_new(
+            tags, json_pack("{s:s, s:s}", "key", col_text(st, 0), "value", col_text(st, 1)));
     sqlite3_reset(st);
     return json_pack("{s:o}", "tags", tags);
 }

@@ -6,8 +6,8 @@
  * then do replies and other effects of those batches run. So a burst of requests shares one
  * fsync (group commit), and nothing leaves the process before the writes behind it are safe.
  */
-#include "server/server_int.h"
 #include "base/alloc.h"
+#include "server/server_int.h"
 
 #include <signal.h>
 #include <stdio.h>

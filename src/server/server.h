@@ -29,13 +29,13 @@ typedef enum server_log_level {
 } server_log_level;
 
 typedef struct server_config {
-    const char *listen;      /* "127.0.0.1:8083" */
-    const char *data_dir;    /* "./baton-data" */
-    const char *region;      /* "us-east-1" */
-    const char *account;     /* "123456789012" */
+    const char *listen;   /* "127.0.0.1:8083" */
+    const char *data_dir; /* "./baton-data" */
+    const char *region;   /* "us-east-1" */
+    const char *account;  /* "123456789012" */
     server_log_level log_level;
-    bool sync_normal;        /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
-    int64_t retention_days;  /* closed executions kept this long (AWS: 90) */
+    bool sync_normal;       /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
+    int64_t retention_days; /* closed executions kept this long (AWS: 90) */
 } server_config;
 
 /* Opens the store (taking the data folder's lock), loads what it holds; NULL with err set

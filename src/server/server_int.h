@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define SERVER_MAX_STOP_HOOKS 8
-#define SERVER_MAX_INTEGS 8
+#define SERVER_MAX_INTEGS     8
 
 typedef struct machine machine;
 typedef struct xrec xrec;
@@ -71,12 +71,12 @@ struct machine {
     int64_t id;
     char *arn, *name, *type;
     int64_t created_ms, updated_ms;
-    int64_t revision;   /* current revision row */
-    char *revision_id;  /* AWS's revisionId (a UUID per update) */
-    char *definition;   /* text as given */
+    int64_t revision;  /* current revision row */
+    char *revision_id; /* AWS's revisionId (a UUID per update) */
+    char *definition;  /* text as given */
     char *role_arn;
-    char *logging;      /* JSON text of loggingConfiguration */
-    char *tracing;      /* JSON text of tracingConfiguration */
+    char *logging; /* JSON text of loggingConfiguration */
+    char *tracing; /* JSON text of tracingConfiguration */
     char *description;
     asl_machine *compiled;
     bool deleting;

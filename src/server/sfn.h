@@ -49,8 +49,7 @@ json_t *sfn_send_task_heartbeat(server *s, json_t *req, sfn_err *err);
  * done(ctx, NULL, err); it returns -1 with err (and never calls done) when the request is
  * refused at once. */
 typedef void (*sfn_sync_done)(void *ctx, json_t *response, const sfn_err *err);
-int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *ctx,
-                             sfn_err *err);
+int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err);
 
 /* Integrations for Task states: the server binds each Task state to the first that
  * handles it (at most SERVER_MAX_INTEGS; the server owns them from here). */

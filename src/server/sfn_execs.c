@@ -26,8 +26,7 @@
 static const char SQL_EXEC_ROW_BY_ID[] =
     "SELECT e.arn, e.status, e.stop_ms, e.token_key FROM executions e WHERE e.id = ?";
 
-static const char SQL_FIND_EXEC[] =
-    "SELECT input, status, start_ms FROM executions WHERE arn = ?";
+static const char SQL_FIND_EXEC[] = "SELECT input, status, start_ms FROM executions WHERE arn = ?";
 static const char SQL_DESCRIBE[] =
     "SELECT e.arn, e.name, e.status, e.start_ms, e.stop_ms, e.input, e.output, e.error,"
     " e.cause, e.sm_id, e.revision FROM executions e WHERE e.arn = ?";
@@ -83,8 +82,8 @@ static char *machine_arn_of(const char *exec_arn)
     const char *why;
     if (bt_arn_parse(exec_arn, &a, &why) != 0)
         return bt_xstrdup("");
-    return bt_xasprintf("arn:%s:states:%s:%s:stateMachine:%s", a.partition, a.region,
-                        a.account, a.machine);
+    return bt_xasprintf("arn:%s:states:%s:%s:stateMachine:%s", a.partition, a.region, a.account,
+                        a.machine);
 }
 
 /* Starts an execution: the new record, or NULL with *answer (an idempotent repeat) or err. */
@@ -136,11 +135,11 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         uint8_t b[16];
         bt_random_bytes(b, sizeof b);
         bt_uuid_format(b, id);
-        arn = bt_xasprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s->cfg.region,
-                           s->cfg.account, m->name, name, id);
+        arn = bt_xasprintf("arn:aws:states:%s:%s:express:%s:%s:%s", s->cfg.region, s->cfg.account,
+                           m->name, name, id);
     } else {
-        arn = bt_xasprintf("arn:aws:states:%s:%s:execution:%s:%s", s->cfg.region,
-                           s->cfg.account, m->name, name);
+        arn = bt_xasprintf("arn:aws:states:%s:%s:execution:%s:%s", s->cfg.region, s->cfg.account,
+                           m->name, name);
     }
     /* StartExecution is idempotent while the first is running and the input is the same. */
     xrec *old = bt_strmap_get(&s->open_by_arn, arn);
@@ -161,8 +160,7 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         }
         json_decref(input);
         if (running && same) {
-            *answer = json_pack("{s:s, s:f}", "executionArn", arn, "startDate",
-                                epoch_s(start_ms));
+            *answer = json_pack("{s:s, s:f}", "executionArn", arn, "startDate", epoch_s(start_ms));
             free(arn);
             return NULL;
         }
@@ -218,8 +216,7 @@ json_t *sfn_start_execution(server *s, json_t *req, sfn_err *err)
     return json_pack("{s:s, s:f}", "executionArn", x->arn, "startDate", epoch_s(x->start_ms));
 }
 
-int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *ctx,
-                             sfn_err *err)
+int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err)
 {
     json_t *answer;
     xrec *x = start(s, req, true, &answer, err);
@@ -248,9 +245,8 @@ json_t *execs__sync_response(const xrec *x)
                           "executionArn", x->arn, "stateMachineArn", sm_arn, "name", name,
                           "startDate", epoch_s(x->start_ms), "stopDate", epoch_s(exec_stop_ms(e)),
                           "status", status, "input", x->input_text ? x->input_text : "{}",
-                          "inputDetails", "included", 1, "billingDetails",
-                          "billedMemoryUsedInMB", (json_int_t)64, "billedDurationInMilliseconds",
-                          (json_int_t)billed);
+                          "inputDetails", "included", 1, "billingDetails", "billedMemoryUsedInMB",
+                          (json_int_t)64, "billedDurationInMilliseconds", (json_int_t)billed);
     free(sm_arn);
     if (exec_output(e)) {
         char *out = bt_json_dumps(exec_output(e));
@@ -290,10 +286,11 @@ json_t *sfn_describe_execution(server *s, json_t *req, sfn_err *err)
         return NULL;
     char *sm_arn = machine_arn_of(execs__col_text(st, 0));
     const char *status = execs__col_text(st, 2);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:{s:b}}", "executionArn",
-                          execs__col_text(st, 0), "stateMachineArn", sm_arn, "name", execs__col_text(st, 1),
-                          "status", status, "startDate", epoch_s(sqlite3_column_int64(st, 3)),
-                          "input", execs__col_text(st, 5), "inputDetails", "included", 1);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:{s:b}}", "executionArn", execs__col_text(st, 0),
+                  "stateMachineArn", sm_arn, "name", execs__col_text(st, 1), "status", status,
+                  "startDate", epoch_s(sqlite3_column_int64(st, 3)), "input",
+                  execs__col_text(st, 5), "inputDetails", "included", 1);
     free(sm_arn);
     if (strcmp(status, "RUNNING") != 0)
         json_object_set_new(o, "stopDate", json_real(epoch_s(sqlite3_column_int64(st, 4))));
@@ -346,8 +343,7 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
 {
     const char *sm_arn = str_member(req, "stateMachineArn");
     if (sm_arn == NULL) {
-        sfn_fail(err, "ValidationException",
-                 "Must provide a StateMachine ARN or MapRun ARN");
+        sfn_fail(err, "ValidationException", "Must provide a StateMachine ARN or MapRun ARN");
         return NULL;
     }
     bt_arn a;
