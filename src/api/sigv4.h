@@ -42,13 +42,17 @@ typedef struct sigv4_request {
 
 typedef enum sigv4_result {
     SIGV4_OK,
-    SIGV4_MISSING,     /* no Authorization header (MissingAuthenticationToken) */
-    SIGV4_INCOMPLETE,  /* malformed header (IncompleteSignature) */
-    SIGV4_UNKNOWN_KEY, /* access key not known (UnrecognizedClientException / InvalidClientTokenId)
-                        */
-    SIGV4_BAD_SIGNATURE, /* SignatureDoesNotMatch / InvalidSignatureException */
-    SIGV4_EXPIRED, /* X-Amz-Date more than 15 minutes from now (Signature expired / RequestExpired)
-                    */
+    /* no Authorization header (MissingAuthenticationToken) */
+    SIGV4_MISSING,
+    /* malformed header (IncompleteSignature) */
+    SIGV4_INCOMPLETE,
+    /* access key not known (UnrecognizedClientException / InvalidClientTokenId) */
+    SIGV4_UNKNOWN_KEY,
+    /* SignatureDoesNotMatch / InvalidSignatureException */
+    SIGV4_BAD_SIGNATURE,
+    /* X-Amz-Date more than 15 minutes away (InvalidSignatureException; in the query protocol
+     * SignatureDoesNotMatch with "Signature expired: …") */
+    SIGV4_EXPIRED,
 } sigv4_result;
 
 /* A request's headers reach sigv4_verify through header(ctx, name): name is lower case, the
