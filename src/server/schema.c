@@ -1,6 +1,7 @@
 /*
- * schema.c — the server's tables (migration 1). Other services (queues) add theirs as
- * later migrations; a store written by a newer Baton is refused by store_open.
+ * schema.c — the server's tables. Migrations of the server and of the services (queues: 2,
+ * passed by serve.c) share one numbering and are applied in version order; a store written by
+ * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues.
  *
  *   state_machines  one row per state machine; `revision` points at its current definition
  *   revisions       every definition a state machine has had (executions run a revision)

@@ -177,6 +177,12 @@ void server_shutdown(server *s)
     uv_stop(&s->loop);
 }
 
+static int migration_cmp(const void *a, const void *b)
+{
+    int va = ((const store_migration *)a)->version, vb = ((const store_migration *)b)->version;
+    return (va > vb) - (va < vb);
+}
+
 server *server_new(const server_config *cfg, const store_migration *extra, size_t n_extra,
                    bt_err *err)
 {
@@ -207,6 +213,8 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
     server_migrations(mig);
     for (size_t i = 0; i < n_extra; i++)
         mig[server_n_migrations() + i] = extra[i];
+    /* The server's and the services' migrations share one numbering: in version order. */
+    qsort(mig, n_mig, sizeof *mig, migration_cmp);
     store_config sc = {
         .dir = s->cfg.data_dir,
         .migrations = mig,
