@@ -126,8 +126,32 @@ static int check_members(api_call *c, const op_spec *op)
     return 0;
 }
 
+static void reply_error(api_call *c, const char *op, const sfn_err *err);
+
+/* StartSyncExecution answers when the execution has ended (and its end is durable). */
+static void sync_done(void *ctx, json_t *response, const sfn_err *err)
+{
+    api_call *c = ctx;
+    if (response)
+        api_reply_json(c, response);
+    else
+        reply_error(c, "StartSyncExecution", err);
+}
+
+static const op_spec sync_spec = {"StartSyncExecution", NULL,
+                                  "stateMachineArn:s!,name:s,input:s,traceHeader:s,"
+                                  "includedData:s"};
+
 void api_sfn(api_call *c)
 {
+    if (strcmp(c->op, "StartSyncExecution") == 0) {
+        if (check_members(c, &sync_spec) != 0)
+            return;
+        sfn_err err = {0};
+        if (sfn_start_sync_execution(c->srv, c->json, sync_done, c, &err) != 0)
+            reply_error(c, "StartSyncExecution", &err);
+        return;
+    }
     const op_spec *op = find_op(c->op);
     if (op == NULL) {
         api_reply_json_error(c, 400, "UnknownOperationException",
@@ -138,21 +162,26 @@ void api_sfn(api_call *c)
         return;
     sfn_err err = {0};
     json_t *out = op->fn(c->srv, c->json, &err);
-    if (out) {
+    if (out)
         api_reply_json(c, out);
-        return;
-    }
+    else
+        reply_error(c, op->name, &err);
+}
+
+static void reply_error(api_call *c, const char *op, const sfn_err *err)
+{
     char type[160];
-    if (err.type == NULL) {
-        api_reply_json_error(c, 500, "InternalFailure", "%s failed", op->name);
+    if (err->type == NULL) {
+        api_reply_json_error(c, 500, "InternalFailure", "%s failed", op);
         return;
     }
-    if (strcmp(err.type, "ValidationException") == 0)
-        snprintf(type, sizeof type, "com.amazon.coral.validate#%s", err.type);
-    else if (strcmp(err.type, "ServiceUnavailable") == 0) {
-        api_reply_json_error(c, 503, err.type, "%s", err.message);
+    if (strcmp(err->type, "ValidationException") == 0) {
+        snprintf(type, sizeof type, "com.amazon.coral.validate#%s", err->type);
+    } else if (strcmp(err->type, "ServiceUnavailable") == 0) {
+        api_reply_json_error(c, 503, err->type, "%s", err->message);
         return;
-    } else
-        snprintf(type, sizeof type, "com.amazonaws.swf.service.v2.model#%s", err.type);
-    api_reply_json_error(c, 400, type, "%s", err.message);
+    } else {
+        snprintf(type, sizeof type, "com.amazonaws.swf.service.v2.model#%s", err->type);
+    }
+    api_reply_json_error(c, 400, type, "%s", err->message);
 }

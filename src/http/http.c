@@ -227,9 +227,25 @@ static void format_peer(struct MHD_Connection *conn, char *out, size_t size)
     }
 }
 
+/* A request sent through a proxy names an absolute URI ("http://sync-baton:8083/x"): its
+ * path is what matters here, whatever the host (README: the sync- host prefix). */
+static const char *origin_path(const char *path)
+{
+    const char *p = NULL;
+    if (strncmp(path, "http://", 7) == 0)
+        p = path + 7;
+    else if (strncmp(path, "https://", 8) == 0)
+        p = path + 8;
+    if (p == NULL)
+        return path;
+    const char *slash = strchr(p, '/');
+    return slash ? slash : "/";
+}
+
 /* One allocation for everything the handler reads besides the body and the query. */
 static void copy_head(http_request *r, const char *method, const char *path)
 {
+    path = origin_path(path);
     char peer[INET6_ADDRSTRLEN + 16];
     format_peer(r->conn, peer, sizeof peer);
     struct head_copy h = {0};

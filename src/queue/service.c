@@ -647,6 +647,25 @@ static bool integ_handles(void *self, const char *state_name, const char *resour
     return resource && (strcmp(resource, res_send) == 0 || strcmp(resource, res_wait) == 0);
 }
 
+/* A QueueUrl on a host that is neither AWS's SQS nor this server: Step Functions' SQS client
+ * cannot even connect, and reports it as the Java SDK does (a recorded AWS result:
+ * "Unable to execute HTTP request: no-such-queue-…: Name or service not known"). */
+static bool unreachable_host(const char *url, const integ_sink *sink, uint64_t task_id)
+{
+    const char *p = strstr(url, "://");
+    if (p == NULL)
+        return false;
+    p += 3;
+    size_t n = strcspn(p, ":/?#");
+    if (n == 0 || n > 253)
+        return false;
+    char *cause =
+        bt_xasprintf("Unable to execute HTTP request: %.*s: Name or service not known", (int)n, p);
+    sink->failed(sink->ud, task_id, "SQS.SdkClientException", cause);
+    free(cause);
+    return true;
+}
+
 static int integ_start(void *self, const integ_task *t, const integ_sink *sink)
 {
     queue_service *qs = self;
@@ -661,6 +680,11 @@ static int integ_start(void *self, const integ_task *t, const integ_sink *sink)
     int rc = sendtask_decode(t->parameters, &st, &err);
     if (rc == 0)
         q = queue_resolve_url(qs, st.queue_url, &err);
+    if (rc == 0 && q == NULL && err.code == QM_E_INVALID_ADDRESS &&
+        unreachable_host(st.queue_url, sink, t->id)) {
+        sendtask_fini(&st);
+        return 0;
+    }
     if (rc == 0 && q)
         rc = qm_send_message(qs->model, q, &st.send, server_now_ms(qs->srv), &sent, &err);
     if (rc < 0 || q == NULL) {

@@ -267,7 +267,7 @@ static int compile_definition(const char *text, asl_machine **out, sfn_err *err)
     int rc = asl_load_text(text, len, out, &d);
     if (rc != 0) {
         char *why = bt_diag_format(&d);
-        sfn_fail(err, "InvalidDefinition", "Invalid State Machine Definition: '%s'", why);
+        sfn_fail(err, "InvalidDefinition", "%s", why);
         free(why);
     }
     bt_diag_fini(&d);

@@ -240,7 +240,7 @@ json_t *execs__sync_response(const xrec *x)
     const char *name = bt_arn_parse(x->arn, &a, &why) == 0 ? a.name : "";
     int64_t billed = exec_stop_ms(e) - x->start_ms;
     /* Billed in 100 ms steps at 64 MB, as AWS reports Express usage. */
-    billed = (billed + 99) / 100 * 100;
+    billed = billed < 100 ? 100 : (billed + 99) / 100 * 100;
     json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:{s:b}, s:{s:I, s:I}}",
                           "executionArn", x->arn, "stateMachineArn", sm_arn, "name", name,
                           "startDate", epoch_s(x->start_ms), "stopDate", epoch_s(exec_stop_ms(e)),
