@@ -11,7 +11,7 @@
 static const char serve_usage[] =
     "usage: baton serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N]\n"
     "                   [--log-level error|warn|info|debug] [--sync full|normal]\n"
-    "                   [--retention-days N] [--http-threads N]\n"
+    "                   [--retention-days N] [--http-threads N] [--max-resident N]\n"
     "\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8083; port 0 picks one)\n"
     "  --data DIR          the data folder: one SQLite store (default ./baton-data)\n"
@@ -21,7 +21,9 @@ static const char serve_usage[] =
     "  --sync full|normal  full: every commit survives power loss (default); normal:\n"
     "                      survives a crash of the process, not of the machine\n"
     "  --retention-days N  how long closed executions are kept (default 90)\n"
-    "  --http-threads N    threads reading requests (default 2)\n";
+    "  --http-threads N    threads reading requests (default 2)\n"
+    "  --max-resident N    parked executions kept in memory (default 4096); the others\n"
+    "                      wait in the store and are loaded when a callback or timer comes\n";
 
 static int level_of(const char *s, server_log_level *out)
 {
@@ -75,17 +77,20 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             }
             cfg.server.sync_normal = strcmp(v, "normal") == 0;
-        } else if (strcmp(a, "--retention-days") == 0 || strcmp(a, "--http-threads") == 0) {
+        } else if (strcmp(a, "--retention-days") == 0 || strcmp(a, "--http-threads") == 0 ||
+                   strcmp(a, "--max-resident") == 0) {
             char *end;
             long n = strtol(v, &end, 10);
-            if (*end != '\0' || n < 1 || n > 100000) {
+            if (*end != '\0' || n < 1 || n > 100000000) {
                 fprintf(stderr, "baton serve: %s wants a positive number\n", a);
                 return 2;
             }
             if (a[2] == 'r')
                 cfg.server.retention_days = n;
-            else
+            else if (a[2] == 'h')
                 cfg.http_threads = (unsigned)n;
+            else
+                cfg.server.max_resident = (size_t)n;
         } else {
             fprintf(stderr, "baton serve: unknown option '%s'\n\n%s", a, serve_usage);
             return 2;

@@ -136,8 +136,66 @@ static void rearm(server *s)
 
 /* ---- records ---- */
 
+/* ---- which parked executions stay in memory ---- */
+
+static void lru_remove(server *s, xrec *x)
+{
+    if (!x->in_lru)
+        return;
+    if (x->lru_prev)
+        x->lru_prev->lru_next = x->lru_next;
+    else
+        s->lru_head = x->lru_next;
+    if (x->lru_next)
+        x->lru_next->lru_prev = x->lru_prev;
+    else
+        s->lru_tail = x->lru_prev;
+    x->lru_prev = x->lru_next = NULL;
+    x->in_lru = false;
+    s->n_lru--;
+}
+
+/* Drops the execution's state from memory: the store has all of it (no commit pending), and
+ * the next callback or timer replays it. What stays is its record: id, ARN, key, timer. */
+static void evict(server *s, xrec *x)
+{
+    lru_remove(s, x);
+    exec_free(x->e);
+    x->e = NULL;
+    free(x->input_text);
+    x->input_text = NULL;
+    s->n_evictions++;
+}
+
+static void lru_push(server *s, xrec *x)
+{
+    x->lru_prev = s->lru_tail;
+    x->lru_next = NULL;
+    if (s->lru_tail)
+        s->lru_tail->lru_next = x;
+    else
+        s->lru_head = x;
+    s->lru_tail = x;
+    x->in_lru = true;
+    s->n_lru++;
+    while (s->n_lru > s->max_resident)
+        evict(s, s->lru_head);
+}
+
+/* A batch with x's writes is durable: once none is pending and x is parked, it may go. */
+static void x_committed(void *ctx, int rc)
+{
+    xrec *x = ctx;
+    (void)rc; /* a failed commit stops the server (api.c answers 503); nothing to keep */
+    x->pending_commits--;
+    if (x->pending_commits == 0 && !x->dirty && x->e && x->n_pend == 0 &&
+        exec_get_status(x->e) == EXEC_RUNNING && x->sync_done == NULL)
+        lru_push(x->srv, x);
+}
+
 static void mark_dirty(server *s, xrec *x)
 {
+    lru_remove(s, x);
     if (x->dirty)
         return;
     x->dirty = true;
@@ -369,6 +427,7 @@ void execs__drive(server *s, xrec *x)
 xrec *execs__new(server *s, int64_t id, const char *arn)
 {
     xrec *x = bt_xcalloc(1, sizeof *x);
+    x->srv = s;
     x->id = id;
     x->arn = bt_xstrdup(arn);
     snprintf(x->idkey, sizeof x->idkey, "%lld", (long long)id);
@@ -384,6 +443,7 @@ xrec *execs__new(server *s, int64_t id, const char *arn)
 static void xrec_free(server *s, xrec *x)
 {
     heap_remove(s, x);
+    lru_remove(s, x);
     bt_strmap_del(&s->open_by_arn, x->arn);
     bt_strmap_del(&s->open_by_id, x->idkey);
     s->n_open--;
@@ -435,8 +495,10 @@ static int replay_record(exec *e, json_t *rec)
 /* Rebuilds x->e from its row and log. */
 int execs__load(server *s, xrec *x)
 {
+    lru_remove(s, x); /* in use: the most recently used once it parks again */
     if (x->e)
         return 0;
+    s->n_loads++;
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXEC_ROW);
     sqlite3_bind_text(st, 1, x->arn, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -511,6 +573,7 @@ int execs_init(server *s, bt_err *err)
 {
     bt_strmap_init(&s->open_by_arn);
     bt_strmap_init(&s->open_by_id);
+    s->max_resident = s->cfg.max_resident ? s->cfg.max_resident : 4096;
     uv_timer_init(&s->loop, &s->timer);
     s->timer.data = s;
     s->timer_due = INT64_MAX;
@@ -617,7 +680,7 @@ static void flush_one(server *s, xrec *x)
         char name[4 * BT_NAME_MAX_CHARS + 1] = "";
         if (bt_arn_parse(x->arn, &a, &why) == 0)
             snprintf(name, sizeof name, "%s", a.name);
-        store_batch_add(b, SQL_INSERT_EXEC, "itiittiittttibii", x->id, x->arn, x->sm->id,
+        store_batch_add(b, SQL_INSERT_EXEC, "itiittiittttibii", x->id, x->arn, x->sm_id,
                         x->revision, name, exec_status_name(exec_get_status(e)), x->start_ms,
                         closed ? exec_stop_ms(e) : (int64_t)0, x->input_text, output,
                         closed ? exec_error(e) : NULL, closed ? exec_cause(e) : NULL,
@@ -659,6 +722,9 @@ static void flush_one(server *s, xrec *x)
         c->x = x;
         heap_remove(s, x);
         store_batch_on_done(b, forget_closed, c);
+    } else {
+        x->pending_commits++;
+        store_batch_on_done(b, x_committed, x);
     }
 }
 

@@ -14,11 +14,12 @@
 
 /* One open execution (or one that closed in the iteration not yet committed). */
 struct xrec {
+    server *srv;
     int64_t id;
     char *arn;
     char idkey[24];
     exec *e; /* NULL while it lives only in the store */
-    machine *sm;
+    int64_t sm_id;
     int64_t revision;
     uint8_t token_key[TOKEN_KEY_BYTES];
     int64_t next_timer; /* INT64_MAX: none */
@@ -38,6 +39,13 @@ struct xrec {
     /* StartSyncExecution: answered once the end is durable (rc 0), or failed (rc != 0). */
     sfn_sync_done sync_done;
     void *sync_ctx;
+    /* Batches holding its writes that are not yet durable; while there are any it stays in
+     * memory (the store does not have all of it yet). */
+    uint32_t pending_commits;
+    /* Parked and durable: in the server's list of executions it may drop from memory, least
+     * recently used first. */
+    xrec *lru_prev, *lru_next;
+    bool in_lru;
     /* Outcomes the integrations reported during a call, applied after it returns. */
     struct pending_outcome *pend;
     size_t n_pend, cap_pend;

@@ -36,6 +36,9 @@ typedef struct server_config {
     server_log_level log_level;
     bool sync_normal;       /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
     int64_t retention_days; /* closed executions kept this long (AWS: 90) */
+    /* Parked executions kept in memory (0: 4096); the others are loaded from the store
+     * when a callback or a timer arrives. */
+    size_t max_resident;
 } server_config;
 
 /* Opens the store (taking the data folder's lock), loads what it holds; NULL with err set

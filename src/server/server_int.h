@@ -65,6 +65,11 @@ struct server {
     int64_t timer_due;
     int64_t next_exec_id;
     uint64_t n_open;
+    /* Parked executions kept in memory, least recently used first (execs.c). */
+    xrec *lru_head, *lru_tail;
+    size_t n_lru;
+    size_t max_resident;
+    uint64_t n_loads, n_evictions;
 };
 
 struct machine {

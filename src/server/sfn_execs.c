@@ -181,7 +181,7 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
 
     xrec *x = execs__new(s, s->next_exec_id++, arn);
     free(arn);
-    x->sm = m;
+    x->sm_id = m->id;
     x->revision = m->revision;
     x->start_ms = s->now_ms;
     x->input_text = bt_xstrdup(input_text);

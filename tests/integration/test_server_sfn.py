@@ -287,5 +287,28 @@ class Callbacks(servertest.ServerTestCase):
         self.assertTrue(d["error"].startswith("SQS."), d)
 
 
+class CallbacksEvicted(Callbacks):
+    """The callback tests again with one parked execution in memory: the others are dropped
+    once durable and replayed from the store when their token comes back."""
+
+    server_args = ("--max-resident", "1")
+
+    def test_many_parked_answered_out_of_order(self):
+        sm = self.machine("many", callback_machine(self.queue, {"HeartbeatSeconds": 60}))
+        arns = [self.sfn.start_execution(stateMachineArn=sm, name="p%d" % i,
+                                         input=json.dumps({"who": "w%d" % i}))["executionArn"]
+                for i in range(6)]
+        bodies = [self.receive_token() for _ in arns]
+        self.assertEqual(sorted(b["who"] for b in bodies), ["w%d" % i for i in range(6)])
+        for b in sorted(bodies, key=lambda b: b["who"], reverse=True):
+            self.sfn.send_task_heartbeat(taskToken=b["token"])
+            self.sfn.send_task_success(taskToken=b["token"], output=json.dumps({"n": b["who"]}))
+        for i, arn in enumerate(arns):
+            d = self.wait_status(self.sfn, arn, "SUCCEEDED")
+            self.assertEqual(json.loads(d["output"]), {"n": "w%d" % i})
+            ids = [e["id"] for e in self.sfn.get_execution_history(executionArn=arn)["events"]]
+            self.assertEqual(ids, list(range(1, len(ids) + 1)))
+
+
 if __name__ == "__main__":
     servertest.main()
