@@ -70,9 +70,7 @@ static void on_engine(void *ctx)
     c->now_ms = server_now_ms(c->srv);
     switch (r->t) {
     case TARGET_HEALTH: {
-        json_t *h = json_pack("{s:s, s:s, s:s}", "status", "ok", "endpoint",
-                              server_endpoint(c->srv), "region", server_region(c->srv));
-        api_reply_json(c, h);
+        api_reply_json(c, server_health(c->srv));
         break;
     }
     case TARGET_SFN:

@@ -91,6 +91,21 @@ void server_log(server *s, server_log_level level, const char *event, const char
     fprintf(stderr, "%s\n", line);
 }
 
+json_t *server_health(server *s)
+{
+    store_stats st;
+    store_get_stats(s->store, &st);
+    return json_pack(
+        "{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}", "status", "ok",
+        "endpoint", s->endpoint ? s->endpoint : "", "region", s->cfg.region, "store", "commits",
+        (json_int_t)st.commits, "batches", (json_int_t)st.batches, "statements",
+        (json_int_t)st.statements, "commit_us_avg",
+        (json_int_t)(st.commits ? st.commit_us_total / st.commits : 0), "failures",
+        (json_int_t)st.failures, "pending", (json_int_t)store_pending(s->store), "executions",
+        "open", (json_int_t)s->n_open, "parked_in_memory", (json_int_t)s->n_lru, "loads",
+        (json_int_t)s->n_loads, "evictions", (json_int_t)s->n_evictions);
+}
+
 /* ---- the loop ---- */
 
 void server_post(server *s, void (*fn)(void *ctx), void *ctx)

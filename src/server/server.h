@@ -14,6 +14,7 @@
 
 #include "store/store.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,6 +71,9 @@ const char *server_endpoint(const server *s);
 void server_set_endpoint(server *s, const char *url);
 /* The settings it runs with (strings owned by the server). */
 const server_config *server_get_config(const server *s);
+
+/* What /health reports: the store's commits and the executions in and out of memory. */
+json_t *server_health(server *s);
 
 /* One line on stderr: `ts level event key=value …` (fmt gives the key=value part). */
 void server_log(server *s, server_log_level level, const char *event, const char *fmt, ...)
