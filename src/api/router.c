@@ -15,7 +15,9 @@
 #include "api/router.h"
 #include "api/sfn.h"
 #include "api/sqs.h"
+#include "api/xml.h"
 #include "base/alloc.h"
+#include "base/json.h"
 #include "base/rand.h"
 
 #include <stdatomic.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 typedef enum target {
     TARGET_HEALTH,
@@ -39,14 +42,16 @@ typedef struct routed {
 struct api_router {
     server *srv;
     queue_service *queues;
+    sigv4_keys *keys;
     atomic_uint_fast64_t next_id;
 };
 
-api_router *api_router_new(server *srv, queue_service *queues)
+api_router *api_router_new(server *srv, queue_service *queues, sigv4_keys *keys)
 {
     api_router *rt = bt_xcalloc(1, sizeof *rt);
     rt->srv = srv;
     rt->queues = queues;
+    rt->keys = keys;
     atomic_init(&rt->next_id, 1);
     return rt;
 }
@@ -123,6 +128,62 @@ static bool is_form(const char *ctype)
     return ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
 }
 
+static const char *req_header(void *ctx, const char *name)
+{
+    return http_header(ctx, name);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* With keys, a request must be signed by one of them: refused here, on the HTTP thread, in
+ * the error shape of its protocol (AWS's names and statuses, api/sigv4.c). */
+static bool signature_refused(api_router *rt, http_request *req, bool query)
+{
+    if (rt->keys == NULL)
+        return false;
+    size_t len;
+    const char *body = http_body(req, &len);
+    sigv4_request rq = {
+        .method = http_method(req),
+        .path = http_path(req),
+        .query = http_query(req),
+        .header = req_header,
+        .header_ctx = req,
+        .body = body,
+        .body_len = len,
+    };
+    bt_err err = {0};
+    sigv4_result r = sigv4_verify(&rq, sigv4_keys_lookup, rt->keys, wall_ms(), &err);
+    if (r == SIGV4_OK)
+        return false;
+    const char *type = sigv4_error_type(r, query);
+    int status = sigv4_http_status(r, query);
+    bt_buf b;
+    bt_buf_init(&b);
+    if (query) {
+        bt_buf_printf(&b, "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>",
+                      type);
+        bt_xml_escape(&b, err.msg, strlen(err.msg));
+        bt_buf_puts(&b, "</Message></Error><RequestId>00000000-0000-0000-0000-000000000000"
+                        "</RequestId></ErrorResponse>");
+        http_respond(req, status, "text/xml", b.data, b.len, NULL);
+    } else {
+        bt_buf_puts(&b, "{\"__type\":");
+        bt_json_write_string(&b, type, strlen(type));
+        bt_buf_puts(&b, ",\"message\":");
+        bt_json_write_string(&b, err.msg, strlen(err.msg));
+        bt_buf_putc(&b, '}');
+        http_respond(req, status, "application/x-amz-json-1.0", b.data, b.len, NULL);
+    }
+    bt_buf_fini(&b);
+    return true;
+}
+
 void api_router_handle(void *ctx, http_request *req)
 {
     api_router *rt = ctx;
@@ -136,6 +197,8 @@ void api_router_handle(void *ctx, http_request *req)
         c->op = "Health";
         t = TARGET_HEALTH;
     } else if (http_header(req, "X-Amz-Target") != NULL) {
+        if (signature_refused(rt, req, false))
+            return;
         const char *target_hdr = http_header(req, "X-Amz-Target");
         const char *dot = strrchr(target_hdr, '.');
         if (strcmp(method, "POST") != 0 || dot == NULL) {
@@ -167,6 +230,8 @@ void api_router_handle(void *ctx, http_request *req)
         c->op = c->op_buf;
     } else if (is_form(http_header(req, "Content-Type")) ||
                (strcmp(method, "GET") == 0 && strstr(http_query(req), "Action=") != NULL)) {
+        if (signature_refused(rt, req, true))
+            return;
         size_t len;
         const char *body = http_body(req, &len);
         if (len == 0) {

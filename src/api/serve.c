@@ -40,6 +40,13 @@ static int split_listen(const char *listen, char *host, size_t host_len, int *po
     return 0;
 }
 
+/* 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+static bool is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
+}
+
 int api_serve(const api_serve_config *cfg)
 {
     char host[256];
@@ -49,21 +56,44 @@ int api_serve(const api_serve_config *cfg)
         fprintf(stderr, "baton serve: --listen wants HOST:PORT, not '%s'\n", listen);
         return 1;
     }
-    store_migration extra[] = {{2, queue_schema_v1}};
     bt_err err = {0};
+    sigv4_keys *keys = NULL;
+    if (cfg->credentials) {
+        keys = sigv4_keys_load(cfg->credentials, &err);
+        if (keys == NULL) {
+            fprintf(stderr, "baton serve: %s\n", err.msg);
+            return 1;
+        }
+    } else if (!is_loopback(host)) {
+        if (!cfg->insecure) {
+            fprintf(stderr,
+                    "baton serve: listening on %s lets other machines in: give --credentials "
+                    "FILE (lines \"ACCESS_KEY SECRET\"; every request must then be signed "
+                    "by one of them), or --insecure to accept any request from anyone\n",
+                    host);
+            return 1;
+        }
+        fprintf(stderr,
+                "baton serve: WARNING: --insecure: listening on %s and accepting "
+                "unsigned requests from anyone who can reach it\n",
+                host);
+    }
+    store_migration extra[] = {{2, queue_schema_v1}};
     server *srv = server_new(&cfg->server, extra, 1, &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
+        sigv4_keys_free(keys);
         return 1;
     }
     queue_service *queues = queue_service_new(srv, &err);
     if (queues == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
         server_free(srv);
+        sigv4_keys_free(keys);
         return 1;
     }
     server_add_integ(srv, queue_integ(queues));
-    api_router *rt = api_router_new(srv, queues);
+    api_router *rt = api_router_new(srv, queues, keys);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
@@ -71,6 +101,7 @@ int api_serve(const api_serve_config *cfg)
         api_router_free(rt);
         queue_service_free(queues);
         server_free(srv);
+        sigv4_keys_free(keys);
         return 1;
     }
     char url[300];
@@ -89,5 +120,6 @@ int api_serve(const api_serve_config *cfg)
     queue_service_free(queues);
     server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
     server_free(srv);
+    sigv4_keys_free(keys);
     return rc;
 }

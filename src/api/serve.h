@@ -6,9 +6,13 @@
 
 #include "server/server.h"
 
+#include <stdbool.h>
+
 typedef struct api_serve_config {
     server_config server;
-    unsigned http_threads; /* 0: 2 */
+    unsigned http_threads;   /* 0: 2 */
+    const char *credentials; /* a keys file: every request must be signed by one (SigV4) */
+    bool insecure;           /* listen beyond loopback without checking signatures */
 } api_serve_config;
 
 /* Runs until SIGTERM/SIGINT. 0 after a clean stop; 1 when it cannot start (said on stderr). */

@@ -12,8 +12,13 @@ static const char serve_usage[] =
     "usage: baton serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N]\n"
     "                   [--log-level error|warn|info|debug] [--sync full|normal]\n"
     "                   [--retention-days N] [--http-threads N] [--max-resident N]\n"
+    "                   [--credentials FILE | --insecure]\n"
     "\n"
-    "  --listen HOST:PORT  where to listen (default 127.0.0.1:8083; port 0 picks one)\n"
+    "  --listen HOST:PORT  where to listen (default 127.0.0.1:8083; port 0 picks one);\n"
+    "                      beyond loopback it needs --credentials or --insecure\n"
+    "  --credentials FILE  lines `ACCESS_KEY SECRET` (mode 0600): every request must carry\n"
+    "                      a SigV4 signature by one of them (15 minutes of clock skew)\n"
+    "  --insecure          listen beyond loopback and take unsigned requests (loudly)\n"
     "  --data DIR          the data folder: one SQLite store (default ./baton-data)\n"
     "  --region R          the region in ARNs (default us-east-1)\n"
     "  --account N         the account in ARNs (default 123456789012)\n"
@@ -52,6 +57,10 @@ int cmd_serve(int argc, char **argv)
             fputs(serve_usage, stdout);
             return 0;
         }
+        if (strcmp(a, "--insecure") == 0) {
+            cfg.insecure = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "baton serve: unknown option or missing value: '%s'\n\n%s", a,
                     serve_usage);
@@ -60,6 +69,8 @@ int cmd_serve(int argc, char **argv)
         const char *v = argv[++i];
         if (strcmp(a, "--listen") == 0)
             cfg.server.listen = v;
+        else if (strcmp(a, "--credentials") == 0)
+            cfg.credentials = v;
         else if (strcmp(a, "--data") == 0)
             cfg.server.data_dir = v;
         else if (strcmp(a, "--region") == 0)

@@ -1,0 +1,82 @@
+"""Signatures: with --credentials every request must be SigV4-signed by one of the keys
+(AWS's error names per protocol otherwise); beyond loopback the server will not start
+without --credentials or --insecure."""
+
+import json
+import os
+import subprocess
+import tempfile
+
+import batontest
+import servertest
+from servertest import ROLE
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+class Signed(servertest.ServerTestCase):
+
+    def setUp(self):
+        fd, keys = tempfile.mkstemp(prefix="baton-keys-")
+        self.keys_file = keys
+        with os.fdopen(fd, "w") as f:
+            f.write("# test keys\nAKIDGOOD s3cr3t\n")
+        os.chmod(keys, 0o600)
+        self.server_args = ("--credentials", keys)
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        os.unlink(self.keys_file)
+
+    def client_with(self, service, key, secret):
+        boto3 = servertest.boto3_or_skip()
+        from botocore.config import Config
+        return boto3.client(service, endpoint_url=self.server.url, region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            config=Config(retries={"max_attempts": 1}))
+
+    def test_good_key_works(self):
+        sfn = self.client_with("stepfunctions", "AKIDGOOD", "s3cr3t")
+        arn = sfn.create_state_machine(name="m", definition=json.dumps(PASS),
+                                       roleArn=ROLE)["stateMachineArn"]
+        self.assertEqual(sfn.describe_state_machine(stateMachineArn=arn)["name"], "m")
+        sqs = self.client_with("sqs", "AKIDGOOD", "s3cr3t")
+        self.assertIn("QueueUrl", sqs.create_queue(QueueName="q"))
+
+    def test_wrong_secret_and_unknown_key(self):
+        from botocore.exceptions import ClientError
+        sfn = self.client_with("stepfunctions", "AKIDGOOD", "wrong")
+        with self.assertRaises(ClientError) as cm:
+            sfn.list_state_machines()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidSignatureException")
+        self.assertIn("signature we calculated does not match",
+                      cm.exception.response["Error"]["Message"])
+        sfn = self.client_with("stepfunctions", "AKIDNOBODY", "s3cr3t")
+        with self.assertRaises(ClientError) as cm:
+            sfn.list_state_machines()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "UnrecognizedClientException")
+        sqs = self.client_with("sqs", "AKIDGOOD", "wrong")
+        with self.assertRaises(ClientError) as cm:
+            sqs.list_queues()
+        self.assertIn(cm.exception.response["Error"]["Code"],
+                      ("SignatureDoesNotMatch", "InvalidSignatureException"))
+
+    def test_unsigned_request_refused(self):
+        st, body = self.raw("AWSStepFunctions.ListStateMachines", {})
+        self.assertEqual(st, 400)
+        self.assertEqual(body["__type"], "MissingAuthenticationTokenException")
+
+
+class Listening(batontest.BatonTestCase):
+
+    def test_beyond_loopback_needs_credentials(self):
+        p = subprocess.run([batontest.BATON, "serve", "--listen", "0.0.0.0:0", "--data",
+                            self.path("d")], capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--credentials FILE", p.stderr)
+        self.assertFalse(os.path.exists(self.path("d")), "nothing is created when refused")
+
+
+if __name__ == "__main__":
+    servertest.main()
