@@ -69,6 +69,8 @@ void api_reply(api_call *c, int status, const char *content_type, const char *bo
     }
     r->extra[n++] = bt_xstrdup("x-amzn-RequestId");
     r->extra[n++] = bt_xstrdup(c->request_id);
+    server_log(c->srv, SERVER_LOG_DEBUG, "request", "id=%llu op=%s status=%d request_id=%s",
+               (unsigned long long)c->id, c->op ? c->op : "-", status, c->request_id);
     server_after_commit(c->srv, send_reply, r);
     api_call_free(c);
 }

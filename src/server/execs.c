@@ -730,6 +730,9 @@ static void flush_one(server *s, xrec *x)
 
 void execs_flush(server *s)
 {
+    if (s->n_dirty > 0)
+        server_log(s, SERVER_LOG_DEBUG, "transitions", "executions=%zu open=%llu", s->n_dirty,
+                   (unsigned long long)s->n_open);
     for (size_t i = 0; i < s->n_dirty; i++) {
         xrec *x = s->dirty[i];
         x->dirty = false;

@@ -145,13 +145,31 @@ static void on_committed(uv_async_t *a)
 {
     server *s = a->data;
     s->now_ms = wall_ms();
-    store_poll(s->store);
+    size_t n = store_poll(s->store);
+    if (n > 0)
+        server_log(s, SERVER_LOG_DEBUG, "commit", "batches=%zu pending=%zu", n,
+                   store_pending(s->store));
 }
 
 static void store_wakeup(void *ctx)
 {
     server *s = ctx;
     uv_async_send(&s->commit_async);
+}
+
+/* A batch could not be made durable (disk full, I/O error): what is in memory is now ahead
+ * of the store, so the server stops; the replies of the batch said 503, and a restart
+ * resumes from the last commit. */
+static void batch_done(void *ctx, int rc)
+{
+    server *s = ctx;
+    if (rc == 0 || s->failed)
+        return;
+    s->failed = true;
+    server_log(s, SERVER_LOG_ERROR, "commit.failed",
+               "error=\"%s\" action=stop note=\"nothing of the failed batch was kept\"",
+               store_last_error(s->store));
+    server_shutdown(s);
 }
 
 /* Just before the loop sleeps: whatever this iteration wrote goes to the writer. */
@@ -164,6 +182,7 @@ static void on_prepare(uv_prepare_t *p)
         store_batch *b = s->batch;
         s->batch = NULL;
         s->stats.batches++;
+        store_batch_on_done(b, batch_done, s);
         store_submit(s->store, b);
     }
 }
@@ -235,6 +254,7 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
         .migrations = mig,
         .n_migrations = n_mig,
         .sync_normal = cfg->sync_normal,
+        .stop_after_failure = true,
         .wakeup = store_wakeup,
         .wakeup_ctx = s,
     };
@@ -278,7 +298,7 @@ int server_run(server *s)
     }
     uv_signal_stop(&s->sigterm);
     uv_signal_stop(&s->sigint);
-    return 0;
+    return s->failed ? 1 : 0;
 }
 
 static void close_handle(uv_handle_t *h, void *arg)

@@ -33,6 +33,7 @@ struct server {
     uv_mutex_t post_mu;
     struct posted *post_head, *post_tail;
     bool stopping;
+    bool failed; /* a commit failed: stopping, exit status 1 */
     int64_t now_ms;
     store *store;
     store_batch *batch;

@@ -291,6 +291,7 @@ static void teardown(store *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
+    free(s->first_failure);
     free(s);
 }
 
@@ -302,6 +303,7 @@ store *store_open(const store_config *cfg, bt_err *err)
     s->lock_fd = -1;
     s->wakeup = cfg->wakeup;
     s->wakeup_ctx = cfg->wakeup_ctx;
+    s->stop_after_failure = cfg->stop_after_failure;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     int rc = make_dir(cfg->dir, err);

@@ -42,7 +42,10 @@ typedef struct store_config {
     const char *dir;                   /* created (0700) if missing */
     const store_migration *migrations; /* in version order */
     size_t n_migrations;
-    bool sync_normal;          /* PRAGMA synchronous=NORMAL instead of FULL */
+    bool sync_normal; /* PRAGMA synchronous=NORMAL instead of FULL */
+    /* After a failed transaction take no further writes: every later batch fails with the
+     * first failure's message (for a caller whose memory is then ahead of the file). */
+    bool stop_after_failure;
     int64_t max_bytes;         /* cap on the file (PRAGMA max_page_count); 0: none */
     void (*wakeup)(void *ctx); /* writer thread: completions are ready */
     void *wakeup_ctx;

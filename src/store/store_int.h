@@ -108,6 +108,8 @@ struct store {
     char last_error[512]; /* engine thread: copied from the failed batch being completed */
 
     _Atomic uint64_t n_commits, n_batches, n_statements, commit_us_total, n_failures;
+    bool stop_after_failure; /* writer thread only, after open */
+    char *first_failure;     /* writer thread: set once a transaction failed */
 };
 
 /* Starts the writer thread on s->db; BT_EIO when the thread cannot be created. */

@@ -88,7 +88,15 @@ static void finish_group(store *s, store_batch *group, store_batch *last)
     }
     bt_err err;
     bt_err_clear(&err);
-    int rc = write_group(s, group, last, n_stmts, &err);
+    int rc;
+    if (s->stop_after_failure && s->first_failure) {
+        rc = bt_err_set(&err, BT_EIO, "the store takes no writes after a failed commit (%s)",
+                        s->first_failure);
+    } else {
+        rc = write_group(s, group, last, n_stmts, &err);
+        if (rc != 0 && s->first_failure == NULL)
+            s->first_failure = bt_xstrdup(err.msg);
+    }
     for (store_batch *b = group;; b = b->next) {
         b->rc = rc;
         if (rc != 0)
