@@ -218,6 +218,18 @@ class Workers(ActivityTestCase):
         with self.assertRaises(sfn.exceptions.TaskTimedOut):
             sfn.send_task_heartbeat(taskToken=task["taskToken"])
 
+    def test_missing_activity_fails_the_task(self):
+        sfn = self.sfn()
+        missing = ACCOUNT_ARN + ":activity:never-made"
+        sm = sfn.create_state_machine(name="orphan", roleArn=ROLE,
+                                      definition=json.dumps(activity_machine(missing)))
+        arn = sfn.start_execution(stateMachineArn=sm["stateMachineArn"],
+                                  name="e1")["executionArn"]
+        d = self.wait_status(sfn, arn, "FAILED")
+        self.assertEqual(d["error"], "States.TaskFailed")
+        self.assertEqual(d["cause"], "Activity Does Not Exist: '%s'" % missing)
+        self.assertIn("ActivityFailed", self.history_types(arn))
+
     def test_timed_out_task_is_withdrawn(self):
         """A task nobody took before its TimeoutSeconds is no longer offered."""
         sfn = self.sfn()
