@@ -4,6 +4,8 @@
  * operations in server/ see only well-typed requests; and AWS's error shapes:
  * HTTP 400 with {"__type": "com.amazonaws.swf.service.v2.model#<Name>", "message": …}
  * (ValidationException under com.amazon.coral.validate#, as AWS sends it).
+ * An operation either answers at once (fn) or later (async: long polls, the sync start), and
+ * both answers take the same way out.
  */
 #include "api/sfn.h"
 #include "base/alloc.h"
@@ -46,7 +48,30 @@ static const op_spec ops[] = {
     {"SendTaskSuccess", sfn_send_task_success, "taskToken:s!,output:s!"},
     {"SendTaskFailure", sfn_send_task_failure, "taskToken:s!,error:s,cause:s"},
     {"SendTaskHeartbeat", sfn_send_task_heartbeat, "taskToken:s!"},
+    {"CreateActivity", sfn_create_activity, "name:s!,tags:a,encryptionConfiguration:o"},
+    {"DescribeActivity", sfn_describe_activity, "activityArn:s!"},
+    {"DeleteActivity", sfn_delete_activity, "activityArn:s!"},
+    {"ListActivities", sfn_list_activities, "maxResults:i,nextToken:s"},
+    {"GetActivityTask", NULL, "activityArn:s!,workerName:s"},
+    {"StartSyncExecution", NULL, "stateMachineArn:s!,name:s,input:s,traceHeader:s,includedData:s"},
 };
+
+/* The operations that answer later (fn NULL above, where their members are listed). */
+static const struct async_spec {
+    const char *name;
+    sfn_async_op fn;
+} async_ops[] = {
+    {"GetActivityTask", sfn_get_activity_task},
+    {"StartSyncExecution", sfn_start_sync_execution},
+};
+
+static sfn_async_op find_async(const char *name)
+{
+    for (size_t i = 0; i < sizeof async_ops / sizeof async_ops[0]; i++)
+        if (strcmp(async_ops[i].name, name) == 0)
+            return async_ops[i].fn;
+    return NULL;
+}
 
 static const op_spec *find_op(const char *name)
 {
@@ -126,32 +151,33 @@ static int check_members(api_call *c, const op_spec *op)
     return 0;
 }
 
-static void reply_error(api_call *c, const char *op, const sfn_err *err);
-
-/* StartSyncExecution answers when the execution has ended (and its end is durable). */
-static void sync_done(void *ctx, json_t *response, const sfn_err *err)
+static void reply_error(api_call *c, const sfn_err *err)
 {
-    api_call *c = ctx;
-    if (response)
-        api_reply_json(c, response);
-    else
-        reply_error(c, "StartSyncExecution", err);
+    char type[160];
+    if (err == NULL || err->type == NULL) {
+        api_reply_json_error(c, 500, "InternalFailure", "%s failed", c->op);
+        return;
+    }
+    if (strcmp(err->type, "ValidationException") == 0)
+        snprintf(type, sizeof type, "com.amazon.coral.validate#%s", err->type);
+    else if (strcmp(err->type, "ServiceUnavailable") == 0) {
+        api_reply_json_error(c, 503, err->type, "%s", err->message);
+        return;
+    } else
+        snprintf(type, sizeof type, "com.amazonaws.swf.service.v2.model#%s", err->type);
+    api_reply_json_error(c, 400, type, "%s", err->message);
 }
 
-static const op_spec sync_spec = {"StartSyncExecution", NULL,
-                                  "stateMachineArn:s!,name:s,input:s,traceHeader:s,"
-                                  "includedData:s"};
+static void async_done(void *ctx, json_t *response, const sfn_err *err)
+{
+    if (response)
+        api_reply_json(ctx, response);
+    else
+        reply_error(ctx, err);
+}
 
 void api_sfn(api_call *c)
 {
-    if (strcmp(c->op, "StartSyncExecution") == 0) {
-        if (check_members(c, &sync_spec) != 0)
-            return;
-        sfn_err err = {0};
-        if (sfn_start_sync_execution(c->srv, c->json, sync_done, c, &err) != 0)
-            reply_error(c, "StartSyncExecution", &err);
-        return;
-    }
     const op_spec *op = find_op(c->op);
     if (op == NULL) {
         api_reply_json_error(c, 400, "UnknownOperationException",
@@ -161,27 +187,16 @@ void api_sfn(api_call *c)
     if (check_members(c, op) != 0)
         return;
     sfn_err err = {0};
+    if (op->fn == NULL) {
+        /* c belongs to async_done from here unless the operation refuses at once. */
+        if (find_async(op->name)(c->srv, c->json, async_done, c, &err) != 0)
+            reply_error(c, &err);
+        return;
+    }
     json_t *out = op->fn(c->srv, c->json, &err);
-    if (out)
+    if (out) {
         api_reply_json(c, out);
-    else
-        reply_error(c, op->name, &err);
-}
-
-static void reply_error(api_call *c, const char *op, const sfn_err *err)
-{
-    char type[160];
-    if (err->type == NULL) {
-        api_reply_json_error(c, 500, "InternalFailure", "%s failed", op);
         return;
     }
-    if (strcmp(err->type, "ValidationException") == 0) {
-        snprintf(type, sizeof type, "com.amazon.coral.validate#%s", err->type);
-    } else if (strcmp(err->type, "ServiceUnavailable") == 0) {
-        api_reply_json_error(c, 503, err->type, "%s", err->message);
-        return;
-    } else {
-        snprintf(type, sizeof type, "com.amazonaws.swf.service.v2.model#%s", err->type);
-    }
-    api_reply_json_error(c, 400, type, "%s", err->message);
+    reply_error(c, &err);
 }

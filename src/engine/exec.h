@@ -21,7 +21,8 @@
  *     exec__task_start --> OPEN --exec_task_succeed/fail-------------> closed (outcome)
  *                            |--timeout / heartbeat expiry------------> closed + CANCEL
  *                            `--abort, stop, execution end------------> closed + CANCEL
- *     exec_task_submitted (TaskSubmitted) and exec_task_heartbeat keep it OPEN.
+ *     exec_task_submitted (TaskSubmitted), exec_task_started (ActivityStarted) and
+ *     exec_task_heartbeat keep it OPEN.
  */
 #ifndef BT_ENGINE_EXEC_H
 #define BT_ENGINE_EXEC_H
@@ -137,6 +138,11 @@ int exec_task_submitted(exec *e, uint64_t id, json_t *response, int64_t now_ms);
 int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms);
 int exec_task_fail(exec *e, uint64_t id, const char *error, const char *cause, int64_t now_ms);
 int exec_task_heartbeat(exec *e, uint64_t id, int64_t now_ms);
+/* An activity's task was handed to a worker (GetActivityTask): records ActivityStarted with
+ * workerName (may be NULL) and counts HeartbeatSeconds from now, so that a task that waited
+ * for a worker does not expire as it is taken. BT_ESTATE when the task is not an activity's or
+ * was handed out already. */
+int exec_task_started(exec *e, uint64_t id, const char *worker, int64_t now_ms);
 /* Stops the execution (StopExecution): status ABORTED; open tasks are cancelled. */
 void exec_stop(exec *e, const char *error, const char *cause, int64_t now_ms);
 

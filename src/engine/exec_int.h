@@ -69,6 +69,7 @@ typedef struct exec__task {
     run *r;
     char token[EXEC__TOKEN_SIZE];
     exec__timer timeout, heartbeat;
+    bool is_started; /* an activity's task handed to a worker (exec_task_started) */
 } exec__task;
 
 /* ---- runs ---- */

@@ -627,6 +627,59 @@ static void test_heartbeat_expires_and_rearms(void **state)
     asl_machine_unref(m);
 }
 
+/* An activity's task handed to a worker: ActivityStarted with workerName, the heartbeat
+ * counted from the hand-out, a second hand-out refused. */
+static const char *ACTIVITY =
+    "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":"
+    "\"arn:aws:states:us-east-1:123456789012:activity:work\",\"TimeoutSeconds\":100,"
+    "\"HeartbeatSeconds\":10,\"End\":true}}}";
+
+static void test_activity_started_by_worker(void **state)
+{
+    (void)state;
+    asl_machine *m = load(ACTIVITY);
+    exec *e = start(m, "{\"n\":1}");
+    const exec_task *t = pop_task(e);
+    uint64_t id = t->id;
+    assert_non_null(t->token);
+    assert_int_equal(exec_next_timer(e), T0 + 10000);
+    assert_int_equal(exec_task_started(e, id, "worker-1", T0 + 8000), 0);
+    advance(e, T0 + 8000);
+    assert_int_equal(exec_next_timer(e), T0 + 18000);
+    assert_int_equal(exec_task_started(e, id, "worker-2", T0 + 9000), BT_ESTATE);
+    json_t *out = json_pack("{s:i}", "done", 1);
+    assert_int_equal(exec_task_succeed(e, id, out, T0 + 9000), 0);
+    json_decref(out);
+    advance(e, T0 + 9000);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    static const char *const types[] = {
+        "ExecutionStarted",  "TaskStateEntered", "ActivityScheduled", "ActivityStarted",
+        "ActivitySucceeded", "TaskStateExited",  "ExecutionSucceeded"};
+    assert_history(e, types, sizeof(types) / sizeof(types[0]));
+    json_t *ev = history_event_to_json(&exec_history(e)->events[3], 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(ev, "activityStartedEventDetails"), "workerName")),
+                        "worker-1");
+    json_decref(ev);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
+/* exec_task_started is for activities only. */
+static void test_started_refused_for_other_tasks(void **state)
+{
+    (void)state;
+    asl_machine *m = load(HEARTBEAT);
+    exec *e = start(m, "{}");
+    const exec_task *t = pop_task(e);
+    assert_int_equal(exec_task_started(e, t->id, "w", T0 + 1), BT_ESTATE);
+    assert_int_equal(exec_task_started(e, t->id + 100, "w", T0 + 1), BT_ENOTFOUND);
+    exec_stop(e, NULL, NULL, T0 + 2);
+    advance(e, T0 + 2);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
 /* A submitted task records TaskSubmitted and stays open until its outcome. */
 static void test_submitted_then_succeeded(void **state)
 {
@@ -1029,6 +1082,8 @@ int main(void)
         cmocka_unit_test(test_too_deep_output_fails),
         cmocka_unit_test(test_cause_kept_whole_then_capped),
         cmocka_unit_test(test_heartbeat_expires_and_rearms),
+        cmocka_unit_test(test_activity_started_by_worker),
+        cmocka_unit_test(test_started_refused_for_other_tasks),
         cmocka_unit_test(test_submitted_then_succeeded),
         cmocka_unit_test(test_stop_cancels_open_tasks),
         cmocka_unit_test(test_stop_caps_error_and_cause),

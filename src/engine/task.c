@@ -346,6 +346,24 @@ int exec_task_heartbeat(exec *e, uint64_t id, int64_t now_ms)
     return 0;
 }
 
+int exec_task_started(exec *e, uint64_t id, const char *worker, int64_t now_ms)
+{
+    exec__task *t = open_task(e, id, now_ms);
+    if (t == NULL)
+        return BT_ENOTFOUND;
+    if (t->r->st->task_kind != ASL_TASK_ACTIVITY || t->is_started)
+        return BT_ESTATE;
+    t->is_started = true;
+    hist_event *ev = exec__emit(t->r, HIST_ActivityStarted);
+    if (worker)
+        exec__ev_extra_set(ev, "workerName", json_string(worker));
+    if (t->pub.heartbeat_s > 0)
+        exec__timer_arm(e, &t->heartbeat,
+                        exec__add_ms(e->now_ms, exec__seconds_ms(t->pub.heartbeat_s)));
+    exec__settle(e);
+    return 0;
+}
+
 int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms)
 {
     exec__task *t = open_task(e, id, now_ms);

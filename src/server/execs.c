@@ -378,11 +378,18 @@ int execs__apply(server *s, xrec *x, struct pending_outcome *p, int64_t now)
         rc = exec_task_heartbeat(x->e, p->task_id, now);
         rec = rec_time("h", (int64_t)p->task_id, now);
         break;
+    case PEND_STARTED:
+        rc = exec_task_started(x->e, p->task_id, json_string_value(p->value), now);
+        rec = rec_time("w", (int64_t)p->task_id, now);
+        json_object_set(rec, "v", p->value ? p->value : json_null());
+        break;
     }
     if (rc == 0)
         execs__record(s, x, rec);
     else
         json_decref(rec);
+    if (rc == 0 && (p->kind == PEND_SUCCEEDED || p->kind == PEND_FAILED))
+        activities__task_closed(s, x->id, p->task_id);
     return rc;
 }
 
@@ -484,6 +491,9 @@ static int replay_record(exec *e, json_t *rec)
                               json_string_value(json_object_get(rec, "c")), t);
     if ((v = json_object_get(rec, "h")) != NULL)
         return exec_task_heartbeat(e, (uint64_t)json_integer_value(v), t);
+    if ((v = json_object_get(rec, "w")) != NULL)
+        return exec_task_started(e, (uint64_t)json_integer_value(v),
+                                 json_string_value(json_object_get(rec, "v")), t);
     if ((v = json_object_get(rec, "x")) != NULL) {
         exec_stop(e, json_string_value(json_object_get(rec, "e")),
                   json_string_value(json_object_get(rec, "c")), json_integer_value(v));

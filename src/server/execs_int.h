@@ -51,7 +51,15 @@ struct xrec {
     size_t n_pend, cap_pend;
 };
 
-typedef enum pend_kind { PEND_SUBMITTED, PEND_SUCCEEDED, PEND_FAILED, PEND_HEARTBEAT } pend_kind;
+/* PEND_STARTED: an activity's task handed to a worker (value: the workerName string or NULL);
+ * applied at once by activities.c, never queued. */
+typedef enum pend_kind {
+    PEND_SUBMITTED,
+    PEND_SUCCEEDED,
+    PEND_FAILED,
+    PEND_HEARTBEAT,
+    PEND_STARTED
+} pend_kind;
 
 struct pending_outcome {
     pend_kind kind;

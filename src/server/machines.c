@@ -312,6 +312,16 @@ static void put_tags(server *s, const char *arn, json_t *tags)
     }
 }
 
+int sfn_check_tags(json_t *tags, sfn_err *err)
+{
+    return check_tags(tags, err);
+}
+
+void sfn_put_tags(server *s, const char *arn, json_t *tags)
+{
+    put_tags(s, arn, tags);
+}
+
 static char *dump_or_null(json_t *v)
 {
     return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -629,6 +639,8 @@ static int tag_target(server *s, json_t *req, sfn_err *err)
     if (bt_arn_parse(arn, &a, &why) != 0)
         return sfn_fail(err, "InvalidArn", "Invalid Arn: '%s'", why ? why : arn);
     if (a.kind == BT_ARN_STATE_MACHINE && machines_find(s, arn))
+        return 0;
+    if (a.kind == BT_ARN_ACTIVITY && activities_exists(s, arn))
         return 0;
     return sfn_fail(err, "ResourceNotFound", "Resource not found: '%s'", arn);
 }

@@ -1,18 +1,24 @@
 /*
  * schema.c — the server's tables. Migrations of the server and of the services (queues: 2,
  * passed by serve.c) share one numbering and are applied in version order; a store written by
- * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues.
+ * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues,
+ * 3 activities.
  *
  *   state_machines  one row per state machine; `revision` points at its current definition
  *   revisions       every definition a state machine has had (executions run a revision)
  *   executions      one row per execution: what it was started with (input, seed, token
  *                   key, revision) and where it stands (status, output, next timer)
  *   exec_log        an open execution's inputs since its start, in order (task outcomes,
- *                   heartbeats, the times the engine was advanced at): replaying them from
+ *                   heartbeats, hand-outs to activity workers, the times the engine was
+ *                   advanced at): replaying them from
  *                   the start rebuilds its state exactly, because the engine reads no clock
  *                   and no randomness of its own; deleted when the execution ends
  *   history         the AWS-shaped history events, as GetExecutionHistory returns them
  *   tags            tags of state machines and activities
+ *   activities      one row per activity (v3)
+ *   activity_tasks  the work Task states offered to an activity's workers (v3): offered until
+ *                   GetActivityTask hands it out, then started (with the worker) until the
+ *                   task closes; the row goes when it does
  */
 #include "server/server_int.h"
 
@@ -43,8 +49,19 @@ static const char schema_v1[] =
     " arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     " PRIMARY KEY (arn, key)) WITHOUT ROWID;";
 
+static const char schema_v3[] =
+    "CREATE TABLE activities ("
+    " id INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE activity_tasks ("
+    " exec_id INTEGER NOT NULL, task_id INTEGER NOT NULL, activity_arn TEXT NOT NULL,"
+    " token TEXT NOT NULL, input TEXT NOT NULL, state TEXT NOT NULL, worker TEXT,"
+    " scheduled_ms INTEGER NOT NULL, started_ms INTEGER,"
+    " PRIMARY KEY (exec_id, task_id)) WITHOUT ROWID;";
+
 static const store_migration migrations[] = {
     {1, schema_v1},
+    {3, schema_v3},
 };
 
 size_t server_n_migrations(void)

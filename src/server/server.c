@@ -264,7 +264,7 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
         server_free(s);
         return NULL;
     }
-    if (machines_load(s, err) != 0 || execs_init(s, err) != 0) {
+    if (machines_load(s, err) != 0 || execs_init(s, err) != 0 || activities_init(s, err) != 0) {
         server_free(s);
         return NULL;
     }
@@ -312,6 +312,7 @@ void server_free(server *s)
 {
     if (s == NULL)
         return;
+    activities_fini(s);
     execs_fini(s);
     machines_fini(s);
     if (s->store) {

@@ -1,7 +1,7 @@
 /*
  * server_int.h — the server's private state, shared by server.c (the loop and the commit
- * path), machines.c (state machines and their revisions), execs.c (durable executions)
- * and schema.c (the tables).
+ * path), machines.c (state machines and their revisions), execs.c (durable executions),
+ * activities.c (activities and their workers) and schema.c (the tables).
  */
 #ifndef BT_SERVER_SERVER_INT_H
 #define BT_SERVER_SERVER_INT_H
@@ -71,6 +71,9 @@ struct server {
     size_t n_lru;
     size_t max_resident;
     uint64_t n_loads, n_evictions;
+
+    /* activities.c */
+    struct activities *activities;
 };
 
 struct machine {
@@ -113,5 +116,17 @@ json_t *sfn_describe_machine_json(const machine *m);
 int execs_init(server *s, bt_err *err);
 void execs_fini(server *s);
 void execs_flush(server *s);
+
+/* activities.c: the registry, the workers' long polls and the integration for activity ARNs
+ * (after execs_init: open executions are known). */
+int activities_init(server *s, bt_err *err);
+void activities_fini(server *s);
+bool activities_exists(server *s, const char *arn);
+/* Task task_id of execution exec_id closed with an outcome from outside (SendTaskSuccess or
+ * SendTaskFailure): it leaves its activity. */
+void activities__task_closed(server *s, int64_t exec_id, uint64_t task_id);
+/* Tag checks and writes shared with the activities (machines.c). */
+int sfn_check_tags(json_t *tags, sfn_err *err);
+void sfn_put_tags(server *s, const char *arn, json_t *tags);
 
 #endif

@@ -51,6 +51,20 @@ json_t *sfn_send_task_heartbeat(server *s, json_t *req, sfn_err *err);
 typedef void (*sfn_sync_done)(void *ctx, json_t *response, const sfn_err *err);
 int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err);
 
+/* An operation that answers later, in that shape: 0, then done exactly once (possibly before
+ * it returns; done takes the response's reference), or -1 with err and no call of done. The
+ * request is borrowed for the call only. */
+typedef int (*sfn_async_op)(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err);
+
+/* activities (activities.c) */
+json_t *sfn_create_activity(server *s, json_t *req, sfn_err *err);
+json_t *sfn_describe_activity(server *s, json_t *req, sfn_err *err);
+json_t *sfn_delete_activity(server *s, json_t *req, sfn_err *err);
+json_t *sfn_list_activities(server *s, json_t *req, sfn_err *err);
+/* The workers' long poll: answers {"taskToken", "input"} once a task is handed out (after
+ * the commit of its ActivityStarted), or {} after 60 s or when the server stops. */
+int sfn_get_activity_task(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err);
+
 /* Integrations for Task states: the server binds each Task state to the first that
  * handles it (at most SERVER_MAX_INTEGS; the server owns them from here). */
 void server_add_integ(server *s, integ in);
