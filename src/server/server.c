@@ -229,7 +229,7 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
         server_free(s);
         return NULL;
     }
-    if (machines_load(s, err) != 0 || execs_init(s, err) != 0) {
+    if (machines_load(s, err) != 0 || versions_load(s, err) != 0 || execs_init(s, err) != 0) {
         server_free(s);
         return NULL;
     }
@@ -278,6 +278,7 @@ void server_free(server *s)
     if (s == NULL)
         return;
     execs_fini(s);
+    versions_fini(s);
     machines_fini(s);
     if (s->store) {
         if (s->batch) {
