@@ -14,11 +14,11 @@
  *                   and no randomness of its own; deleted when the execution ends
  *   history         the AWS-shaped history events, as GetExecutionHistory returns them
  *   tags            tags of state machines and activities
- *   versions        published versions (4): a number per machine and the revision it froze
- *   version_numbers the last number each machine gave out (numbers are never reused, even
+ *   versions        published versions (v4): a number per machine and the revision it froze
+ *   version_numbers the last number each machine gave out (v4; numbers are never reused, even
  *                   once the newest version is deleted)
- *   aliases         aliases (4) and their routing: one or two versions with weights
- *   exec_versions   the version (and alias) an execution was started through (4)
+ *   aliases         aliases (v4) and their routing: one or two versions with weights
+ *   exec_versions   the version (and alias) an execution was started through (v4)
  *
  * Triggers keep the version tables in step with the core's deletes, so that removing a state
  * machine or an expired execution needs no knowledge of them.
