@@ -61,6 +61,23 @@ const char *bt_name_problem(const char *name)
     return NULL;
 }
 
+const char *bt_alias_name_problem(const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return "is empty";
+    if (strlen(name) > BT_NAME_MAX_CHARS)
+        return "is longer than 80 characters";
+    bool all_digits = true;
+    for (const char *p = name; *p; p++) {
+        bool digit = *p >= '0' && *p <= '9';
+        if (!digit && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+                        *p == '-' || *p == '.'))
+            return "contains a character that is not allowed";
+        all_digits = all_digits && digit;
+    }
+    return all_digits ? "is all digits" : NULL;
+}
+
 /* Copies [s, s + n) into dst (cap bytes); false when it does not fit. */
 static bool take(char *dst, size_t cap, const char *s, size_t n)
 {

@@ -28,6 +28,14 @@
  */
 const char *bt_name_problem(const char *name);
 
+/*
+ * The same for an alias name, whose rule is stricter (CreateStateMachineAlias's
+ * CharacterRestrictedName: 1–80 of A–Z a–z 0–9 _ - . with at least one that is not a digit,
+ * so that an alias ARN never reads as a version ARN). NULL when valid, else "is empty", "is
+ * longer than 80 characters", "contains a character that is not allowed" or "is all digits".
+ */
+const char *bt_alias_name_problem(const char *name);
+
 typedef enum bt_arn_kind {
     BT_ARN_STATE_MACHINE,
     BT_ARN_EXECUTION,

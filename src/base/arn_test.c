@@ -160,10 +160,47 @@ static void test_refused(void **state)
     assert_string_equal(why, "is longer than 256 characters");
 }
 
+static void test_alias_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *problem; /* NULL: valid */
+    } rows[] = {
+        {"PROD", NULL},
+        {"v1.2_beta-3", NULL},
+        {"1a", NULL},
+        {"_", NULL},
+        {"", "is empty"},
+        {"123", "is all digits"},
+        {"0", "is all digits"},
+        {"INVALID ALIAS", "contains a character that is not allowed"},
+        {"!INVALID", "contains a character that is not allowed"},
+        {"ALIAS@", "contains a character that is not allowed"},
+        {"a:b", "contains a character that is not allowed"},
+        {"caf\xc3\xa9", "contains a character that is not allowed"},
+        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+         "is longer than 80 characters"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *got = bt_alias_name_problem(rows[i].name);
+        if (rows[i].problem == NULL)
+            assert_null(got);
+        else
+            assert_string_equal(got, rows[i].problem);
+    }
+    /* 80 characters is still a name. */
+    char at_limit[BT_NAME_MAX_CHARS + 1];
+    memset(at_limit, 'a', BT_NAME_MAX_CHARS);
+    at_limit[BT_NAME_MAX_CHARS] = '\0';
+    assert_null(bt_alias_name_problem(at_limit));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_alias_names),
         cmocka_unit_test(test_shapes_round_trip),
         cmocka_unit_test(test_refused),
     };

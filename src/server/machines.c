@@ -2,7 +2,7 @@
  * machines.c — state machines: their registry on the engine thread (every one is in memory,
  * compiled once), their rows, and the operations CreateStateMachine, UpdateStateMachine,
  * DeleteStateMachine, DescribeStateMachine, ListStateMachines,
- * ValidateStateMachineDefinition and the tag operations.
+ * ValidateStateMachineDefinition and the tag operations (versions and aliases: versions.c).
  *
  * Each definition a machine ever had is a revision row; an execution runs the revision
  * current at its start, so an update never changes what a running (or replayed) execution
@@ -358,6 +358,11 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
     char *arn =
         bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", s->cfg.region, s->cfg.account, name);
     machine *old = machines_find(s, arn);
+    if (versions_check_publish(s, old, req, err) != 0) {
+        asl_machine_unref(compiled);
+        free(arn);
+        return NULL;
+    }
     if (old) {
         /* CreateStateMachine is idempotent: the same request answers the same machine. */
         bool same = strcmp(old->definition, definition) == 0 && strcmp(old->role_arn, role) == 0 &&
@@ -369,8 +374,10 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
                      old->arn);
             return NULL;
         }
-        return json_pack("{s:s, s:f}", "stateMachineArn", old->arn, "creationDate",
-                         epoch_s(old->created_ms));
+        json_t *out = json_pack("{s:s, s:f}", "stateMachineArn", old->arn, "creationDate",
+                                epoch_s(old->created_ms));
+        versions_publish_requested(s, old, req, out);
+        return out;
     }
     machine *m = bt_xcalloc(1, sizeof *m);
     m->id = s->next_machine_id++;
@@ -399,8 +406,10 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
     if (tags)
         put_tags(s, m->arn, tags);
     server_log(s, SERVER_LOG_INFO, "machine.create", "arn=%s type=%s", m->arn, m->type);
-    return json_pack("{s:s, s:f}", "stateMachineArn", m->arn, "creationDate",
-                     epoch_s(m->created_ms));
+    json_t *out =
+        json_pack("{s:s, s:f}", "stateMachineArn", m->arn, "creationDate", epoch_s(m->created_ms));
+    versions_publish_requested(s, m, req, out);
+    return out;
 }
 
 static machine *find_machine(server *s, json_t *req, sfn_err *err)
@@ -431,11 +440,19 @@ json_t *sfn_update_state_machine(server *s, json_t *req, sfn_err *err)
                  "EncryptionConfiguration or the TracingConfiguration must be specified");
         return NULL;
     }
-    if (role && check_role(role, err) != 0)
+    if ((role && check_role(role, err) != 0) || versions_check_publish(s, m, req, err) != 0)
         return NULL;
     asl_machine *compiled = NULL;
     if (definition && compile_definition(definition, &compiled, err) != 0)
         return NULL;
+    /* The same definition and role are the same revision: AWS keeps its revisionId, and
+     * publishing it again answers the version it already has. */
+    if ((!definition || strcmp(definition, m->definition) == 0) &&
+        (!role || strcmp(role, m->role_arn) == 0)) {
+        asl_machine_unref(compiled);
+        compiled = NULL;
+        definition = role = NULL;
+    }
     if (definition || role) {
         if (compiled) {
             asl_machine_unref(m->compiled);
@@ -466,8 +483,10 @@ json_t *sfn_update_state_machine(server *s, json_t *req, sfn_err *err)
     m->updated_ms = s->now_ms;
     store_batch_add(server_batch(s), SQL_UPDATE_MACHINE, "iittti", m->updated_ms, m->revision,
                     m->revision_id, m->logging, m->tracing, m->id);
-    return json_pack("{s:f, s:s}", "updateDate", epoch_s(m->updated_ms), "revisionId",
-                     m->revision_id);
+    json_t *out =
+        json_pack("{s:f, s:s}", "updateDate", epoch_s(m->updated_ms), "revisionId", m->revision_id);
+    versions_publish_requested(s, m, req, out);
+    return out;
 }
 
 json_t *sfn_delete_state_machine(server *s, json_t *req, sfn_err *err)
@@ -483,6 +502,7 @@ json_t *sfn_delete_state_machine(server *s, json_t *req, sfn_err *err)
         store_batch_add(server_batch(s), SQL_DELETE_MACHINE, "i", m->id);
         store_batch_add(server_batch(s), SQL_DEL_TAGS, "t", m->arn);
         server_log(s, SERVER_LOG_INFO, "machine.delete", "arn=%s", m->arn);
+        versions_drop_machine(s, m);
         machine_free(m);
     }
     return json_object();
@@ -510,6 +530,8 @@ json_t *sfn_describe_machine_json(const machine *m)
 
 json_t *sfn_describe_state_machine(server *s, json_t *req, sfn_err *err)
 {
+    if (versions_is_qualified(str_member(req, "stateMachineArn")))
+        return sfn_describe_state_machine_version(s, req, err);
     machine *m = find_machine(s, req, err);
     return m ? sfn_describe_machine_json(m) : NULL;
 }

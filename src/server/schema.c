@@ -2,7 +2,7 @@
  * schema.c — the server's tables. Migrations of the server and of the services (queues: 2,
  * passed by serve.c) share one numbering and are applied in version order; a store written by
  * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues,
- * 3 activities.
+ * 3 activities, 4 versions and aliases.
  *
  *   state_machines  one row per state machine; `revision` points at its current definition
  *   revisions       every definition a state machine has had (executions run a revision)
@@ -19,6 +19,14 @@
  *   activity_tasks  the work Task states offered to an activity's workers (v3): offered until
  *                   GetActivityTask hands it out, then started (with the worker) until the
  *                   task closes; the row goes when it does
+ *   versions        published versions (v4): a number per machine and the revision it froze
+ *   version_numbers the last number each machine gave out (v4; numbers are never reused, even
+ *                   once the newest version is deleted)
+ *   aliases         aliases (v4) and their routing: one or two versions with weights
+ *   exec_versions   the version (and alias) an execution was started through (v4)
+ *
+ * Triggers keep the version tables in step with the core's deletes, so that removing a state
+ * machine or an expired execution needs no knowledge of them.
  */
 #include "server/server_int.h"
 
@@ -59,9 +67,32 @@ static const char schema_v3[] =
     " scheduled_ms INTEGER NOT NULL, started_ms INTEGER,"
     " PRIMARY KEY (exec_id, task_id)) WITHOUT ROWID;";
 
+static const char schema_v4[] =
+    "CREATE TABLE versions ("
+    " sm_id INTEGER NOT NULL, number INTEGER NOT NULL, revision INTEGER NOT NULL,"
+    " revision_id TEXT NOT NULL, description TEXT, logging TEXT, tracing TEXT,"
+    " created_ms INTEGER NOT NULL, PRIMARY KEY (sm_id, number)) WITHOUT ROWID;"
+    "CREATE TABLE version_numbers (sm_id INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
+    "CREATE TABLE aliases ("
+    " id INTEGER PRIMARY KEY, sm_id INTEGER NOT NULL, name TEXT NOT NULL, description TEXT,"
+    " version1 INTEGER NOT NULL, weight1 INTEGER NOT NULL, version2 INTEGER, weight2 INTEGER,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, UNIQUE (sm_id, name));"
+    "CREATE TABLE exec_versions ("
+    " exec_id INTEGER PRIMARY KEY, version_arn TEXT NOT NULL, alias_arn TEXT);"
+    "CREATE INDEX exec_versions_by_version ON exec_versions (version_arn);"
+    "CREATE INDEX exec_versions_by_alias ON exec_versions (alias_arn)"
+    " WHERE alias_arn IS NOT NULL;"
+    "CREATE TRIGGER state_machines_versions AFTER DELETE ON state_machines BEGIN"
+    " DELETE FROM versions WHERE sm_id = old.id;"
+    " DELETE FROM version_numbers WHERE sm_id = old.id;"
+    " DELETE FROM aliases WHERE sm_id = old.id; END;"
+    "CREATE TRIGGER executions_versions AFTER DELETE ON executions BEGIN"
+    " DELETE FROM exec_versions WHERE exec_id = old.id; END;";
+
 static const store_migration migrations[] = {
     {1, schema_v1},
     {3, schema_v3},
+    {4, schema_v4},
 };
 
 size_t server_n_migrations(void)

@@ -264,7 +264,8 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
         server_free(s);
         return NULL;
     }
-    if (machines_load(s, err) != 0 || execs_init(s, err) != 0 || activities_init(s, err) != 0) {
+    if (machines_load(s, err) != 0 || versions_load(s, err) != 0 || execs_init(s, err) != 0 ||
+        activities_init(s, err) != 0) {
         server_free(s);
         return NULL;
     }
@@ -314,6 +315,7 @@ void server_free(server *s)
         return;
     activities_fini(s);
     execs_fini(s);
+    versions_fini(s);
     machines_fini(s);
     if (s->store) {
         if (s->batch) {

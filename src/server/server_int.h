@@ -1,7 +1,8 @@
 /*
  * server_int.h — the server's private state, shared by server.c (the loop and the commit
- * path), machines.c (state machines and their revisions), execs.c (durable executions),
- * activities.c (activities and their workers) and schema.c (the tables).
+ * path), machines.c (state machines and their revisions), versions.c (their versions and
+ * aliases), execs.c (durable executions), activities.c (activities and their workers) and
+ * schema.c (the tables).
  */
 #ifndef BT_SERVER_SERVER_INT_H
 #define BT_SERVER_SERVER_INT_H
@@ -52,6 +53,10 @@ struct server {
     size_t n_machines, cap_machines;
     int64_t next_machine_id, next_revision_id;
     bt_strmap revisions; /* revision id (decimal) → compiled asl_machine (cache) */
+
+    /* versions.c */
+    bt_strmap machine_versions; /* machine id (decimal) → its versions and aliases */
+    int64_t next_alias_id;
 
     /* execs.c */
     integ integs[SERVER_MAX_INTEGS];
@@ -107,10 +112,40 @@ int sfn_check_arn(const char *text, bt_arn_kind kind, bt_arn *out, sfn_err *err)
 int sfn_page_args(json_t *req, const char *op, int64_t *position, size_t *max, sfn_err *err);
 json_t *sfn_describe_machine_json(const machine *m);
 
-/* Shared request checks (machines.c). */
-int sfn_check_arn(const char *text, bt_arn_kind kind, bt_arn *out, sfn_err *err);
-int sfn_page_args(json_t *req, const char *op, int64_t *position, size_t *max, sfn_err *err);
-json_t *sfn_describe_machine_json(const machine *m);
+/* versions.c: the registry of versions and aliases, and the hooks the state machine and
+ * execution operations call. */
+int versions_load(server *s, bt_err *err);
+void versions_fini(server *s);
+/* DeleteStateMachine: forgets m's versions and aliases (the store's triggers drop the rows). */
+void versions_drop_machine(server *s, const machine *m);
+/* CreateStateMachine / UpdateStateMachine, before they change anything: versionDescription
+ * only with publish, and room for a version (m is NULL on create). */
+int versions_check_publish(server *s, const machine *m, json_t *req, sfn_err *err);
+/* …and after: publishes m's current revision when the request asks, adding
+ * stateMachineVersionArn to out. */
+void versions_publish_requested(server *s, machine *m, json_t *req, json_t *out);
+/* True when arn names a version or an alias (a state machine ARN with a qualifier). */
+bool versions_is_qualified(const char *arn);
+
+/* What StartExecution runs for a version or alias ARN. */
+typedef struct versions_target {
+    machine *m;
+    int64_t revision;
+    asl_machine *compiled; /* borrowed from the revision cache */
+    const char *role_arn;  /* borrowed from the version */
+    char version_arn[BT_ARN_MAX_CHARS + 1];
+    char alias_arn[BT_ARN_MAX_CHARS + 1]; /* "" when started through a version */
+} versions_target;
+int versions_resolve(server *s, const char *arn, versions_target *out, sfn_err *err);
+/* Records, in the current batch, what execution exec_id was started through. */
+void versions_note_execution(server *s, int64_t exec_id, const versions_target *t);
+/* Adds stateMachineVersionArn / stateMachineAliasArn to a DescribeExecution answer or a
+ * ListExecutions item, when the execution was started through them. */
+void versions_annotate_execution(server *s, const char *exec_arn, json_t *out);
+/* ListExecutions with a version or alias ARN: its machine, or NULL with err. */
+machine *versions_list_target(server *s, const char *arn, sfn_err *err);
+/* Pure: the index of the route a draw in [0, 100) picks, given weights summing to 100. */
+size_t versions_pick_route(const int *weights, size_t n, uint32_t draw);
 
 /* execs.c */
 int execs_init(server *s, bt_err *err);

@@ -34,6 +34,17 @@ json_t *sfn_tag_resource(server *s, json_t *req, sfn_err *err);
 json_t *sfn_untag_resource(server *s, json_t *req, sfn_err *err);
 json_t *sfn_list_tags(server *s, json_t *req, sfn_err *err);
 
+/* versions and aliases (versions.c) */
+json_t *sfn_publish_state_machine_version(server *s, json_t *req, sfn_err *err);
+json_t *sfn_list_state_machine_versions(server *s, json_t *req, sfn_err *err);
+json_t *sfn_delete_state_machine_version(server *s, json_t *req, sfn_err *err);
+json_t *sfn_describe_state_machine_version(server *s, json_t *req, sfn_err *err);
+json_t *sfn_create_state_machine_alias(server *s, json_t *req, sfn_err *err);
+json_t *sfn_describe_state_machine_alias(server *s, json_t *req, sfn_err *err);
+json_t *sfn_update_state_machine_alias(server *s, json_t *req, sfn_err *err);
+json_t *sfn_delete_state_machine_alias(server *s, json_t *req, sfn_err *err);
+json_t *sfn_list_state_machine_aliases(server *s, json_t *req, sfn_err *err);
+
 /* executions (execs.c) */
 json_t *sfn_start_execution(server *s, json_t *req, sfn_err *err);
 json_t *sfn_describe_execution(server *s, json_t *req, sfn_err *err);

@@ -23,6 +23,10 @@
 
 /* ---- operations ---- */
 
+#define SQL_LIST_QUALIFIED                                                                         \
+    " AND (?5 IS NULL OR id IN (SELECT exec_id FROM exec_versions"                                 \
+    " WHERE version_arn = ?5 OR alias_arn = ?5))"
+
 static const char SQL_EXEC_ROW_BY_ID[] =
     "SELECT e.arn, e.status, e.stop_ms, e.token_key FROM executions e WHERE e.id = ?";
 
@@ -30,12 +34,14 @@ static const char SQL_FIND_EXEC[] = "SELECT input, status, start_ms FROM executi
 static const char SQL_DESCRIBE[] =
     "SELECT e.arn, e.name, e.status, e.start_ms, e.stop_ms, e.input, e.output, e.error,"
     " e.cause, e.sm_id, e.revision FROM executions e WHERE e.arn = ?";
+/* ?5: a version or alias ARN, to list only the executions started through it. */
 static const char SQL_LIST[] =
     "SELECT arn, name, status, start_ms, stop_ms FROM executions"
-    " WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3) ORDER BY id DESC LIMIT ?4";
+    " WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)" SQL_LIST_QUALIFIED
+    " ORDER BY id DESC LIMIT ?4";
 static const char SQL_LIST_IDS[] =
-    "SELECT id FROM executions WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)"
-    " ORDER BY id DESC LIMIT 1 OFFSET ?4";
+    "SELECT id FROM executions WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = "
+    "?3)" SQL_LIST_QUALIFIED " ORDER BY id DESC LIMIT 1 OFFSET ?4";
 static const char SQL_EXEC_ID[] = "SELECT id FROM executions WHERE arn = ?";
 static const char SQL_HISTORY_FWD[] =
     "SELECT event_id, event FROM history WHERE exec_id = ? AND event_id > ? ORDER BY event_id"
@@ -95,6 +101,13 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
     if (sfn_check_arn(sm_arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
     machine *m = machines_find(s, sm_arn);
+    /* A version or alias ARN runs that version's revision (versions.c). */
+    versions_target vt = {0};
+    if (m == NULL && versions_is_qualified(sm_arn)) {
+        if (versions_resolve(s, sm_arn, &vt, err) != 0)
+            return NULL;
+        m = vt.m;
+    }
     if (m == NULL) {
         sfn_fail(err, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", sm_arn);
         return NULL;
@@ -182,7 +195,8 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
     xrec *x = execs__new(s, s->next_exec_id++, arn);
     free(arn);
     x->sm_id = m->id;
-    x->revision = m->revision;
+    x->revision = vt.m ? vt.revision : m->revision;
+    versions_note_execution(s, x->id, &vt);
     x->start_ms = s->now_ms;
     x->input_text = bt_xstrdup(input_text);
     bt_random_bytes(&x->seed, sizeof x->seed);
@@ -192,14 +206,14 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         .arn = x->arn,
         .sm_arn = m->arn,
         .sm_name = m->name,
-        .role_arn = m->role_arn,
+        .role_arn = vt.m ? vt.role_arn : m->role_arn,
         .region = s->cfg.region,
         .start_ms = x->start_ms,
         .seed = x->seed,
         .mint_token = execs__mint_token,
         .mint_ctx = x,
     };
-    x->e = exec_new(m->compiled, input, &cfg);
+    x->e = exec_new(vt.m ? vt.compiled : m->compiled, input, &cfg);
     json_decref(input);
     return x;
 }
@@ -305,6 +319,7 @@ json_t *sfn_describe_execution(server *s, json_t *req, sfn_err *err)
         json_object_set_new(o, "cause", json_string(execs__col_text(st, 8)));
     json_object_set_new(o, "redriveCount", json_integer(0));
     json_object_set_new(o, "redriveStatus", json_string("NOT_REDRIVABLE"));
+    versions_annotate_execution(s, execs__col_text(st, 0), o);
     sqlite3_reset(st);
     return o;
 }
@@ -350,6 +365,14 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
     if (sfn_check_arn(sm_arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
     machine *m = machines_find(s, sm_arn);
+    /* A version ARN lists the executions of that version (through it or an alias), an alias
+     * ARN those started through the alias (API reference). */
+    const char *qualified = NULL;
+    if (m == NULL && versions_is_qualified(sm_arn)) {
+        if ((m = versions_list_target(s, sm_arn, err)) == NULL)
+            return NULL;
+        qualified = sm_arn;
+    }
     if (m == NULL) {
         sfn_fail(err, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", sm_arn);
         return NULL;
@@ -382,6 +405,7 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
     else
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, (int64_t)max);
+    sqlite3_bind_text(st, 5, qualified, -1, SQLITE_TRANSIENT);
     json_t *list = json_array();
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *stat = execs__col_text(st, 2);
@@ -390,6 +414,7 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
                                stat, "startDate", epoch_s(sqlite3_column_int64(st, 3)));
         if (strcmp(stat, "RUNNING") != 0)
             json_object_set_new(it, "stopDate", json_real(epoch_s(sqlite3_column_int64(st, 4))));
+        versions_annotate_execution(s, execs__col_text(st, 0), it);
         json_array_append_new(list, it);
     }
     sqlite3_reset(st);
@@ -403,6 +428,7 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
     else
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, (int64_t)max - 1);
+    sqlite3_bind_text(st, 5, qualified, -1, SQLITE_TRANSIENT);
     if (json_array_size(list) == max && sqlite3_step(st) == SQLITE_ROW) {
         char *t = sfn_page_token("ListExecutions", sqlite3_column_int64(st, 0));
         json_object_set_new(out, "nextToken", json_string(t));
