@@ -171,13 +171,17 @@ static void reply_error(api_call *c, const sfn_err *err)
         api_reply_json_error(c, 500, "InternalFailure", "%s failed", c->op);
         return;
     }
-    if (strcmp(err->type, "ValidationException") == 0)
+    if (strcmp(err->type, "ValidationException") == 0) {
         snprintf(type, sizeof type, "com.amazon.coral.validate#%s", err->type);
-    else if (strcmp(err->type, "ServiceUnavailable") == 0) {
-        api_reply_json_error(c, 503, err->type, "%s", err->message);
+    } else if (strcmp(err->type, "ServiceUnavailable") == 0 ||
+               strcmp(err->type, "InternalFailure") == 0) {
+        api_reply_json_error(c, err->type[0] == 'S' ? 503 : 500, err->type, "%s", err->message);
         return;
-    } else
+    } else if (strcmp(err->type, "SerializationException") == 0) {
+        snprintf(type, sizeof type, "%s", err->type); /* the protocol's, not the service's */
+    } else {
         snprintf(type, sizeof type, "com.amazonaws.swf.service.v2.model#%s", err->type);
+    }
     api_reply_json_error(c, 400, type, "%s", err->message);
 }
 

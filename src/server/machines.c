@@ -38,7 +38,9 @@ static const char SQL_LOAD_MACHINES[] =
     "SELECT m.id, m.arn, m.name, m.type, m.created_ms, m.updated_ms, m.revision,"
     " m.revision_id, m.logging, m.tracing, m.description, r.definition, r.role_arn"
     " FROM state_machines m JOIN revisions r ON r.id = m.revision ORDER BY m.id";
-static const char SQL_MAX_IDS[] = "SELECT (SELECT COALESCE(MAX(id), 0) FROM state_machines),"
+/* Machine ids come from the revisions, which outlive a deleted machine: a new machine never
+ * takes the id (and so the executions) of a deleted one. */
+static const char SQL_MAX_IDS[] = "SELECT (SELECT COALESCE(MAX(sm_id), 0) FROM revisions),"
                                   " (SELECT COALESCE(MAX(id), 0) FROM revisions)";
 static const char SQL_LOAD_REVISION[] = "SELECT definition FROM revisions WHERE id = ?";
 static const char SQL_PUT_TAG[] = "INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?,?,?)";
@@ -247,10 +249,23 @@ int sfn_check_arn(const char *text, bt_arn_kind kind, bt_arn *out, sfn_err *err)
     return 0;
 }
 
+/* An IAM role ARN: arn:<partition>:iam::<12 digits>:role/<path and name>. */
 static int check_role(const char *role, sfn_err *err)
 {
-    if (strncmp(role, "arn:aws:iam::", 13) != 0 && strncmp(role, "arn:aws-", 8) != 0)
+    static const char *const partitions[] = {
+        "arn:aws:iam::", "arn:aws-cn:iam::", "arn:aws-us-gov:iam::"};
+    const char *p = NULL;
+    for (size_t i = 0; i < sizeof partitions / sizeof partitions[0] && p == NULL; i++)
+        if (strncmp(role, partitions[i], strlen(partitions[i])) == 0)
+            p = role + strlen(partitions[i]);
+    if (p == NULL)
         return sfn_fail(err, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", role);
+    size_t digits = strspn(p, "0123456789");
+    if (digits != 12 || strncmp(p + 12, ":role/", 6) != 0 || p[18] == '\0' || strlen(role) > 2048)
+        return sfn_fail(err, "InvalidArn",
+                        "Invalid Arn: 'Resource type not valid in this "
+                        "context: %s'",
+                        role);
     return 0;
 }
 
@@ -286,6 +301,11 @@ static int check_tags(json_t *tags, sfn_err *err)
     {
         const char *k = str_member(t, "key");
         const char *v = str_member(t, "value");
+        json_t *vj = json_object_get(t, "value");
+        if (!json_is_object(t) || (vj && !json_is_null(vj) && !json_is_string(vj)) ||
+            (json_object_get(t, "key") && !json_is_string(json_object_get(t, "key"))))
+            return sfn_fail(err, "SerializationException",
+                            "Expected an object of strings {key, value} at tags.%zu", i + 1);
         if (k == NULL || k[0] == '\0' || strlen(k) > 128)
             return sfn_fail(err, "ValidationException",
                             "1 validation error detected: Value at 'tags.%zu.member.key' failed "
@@ -692,7 +712,15 @@ json_t *sfn_untag_resource(server *s, json_t *req, sfn_err *err)
     const char *arn = str_member(req, "resourceArn");
     size_t i;
     json_t *k;
-    json_array_foreach(json_object_get(req, "tagKeys"), i, k)
+    json_t *keys = json_object_get(req, "tagKeys");
+    json_array_foreach(keys, i, k)
+    {
+        if (!json_is_string(k)) {
+            sfn_fail(err, "SerializationException", "Expected a string at tagKeys.%zu", i + 1);
+            return NULL;
+        }
+    }
+    json_array_foreach(keys, i, k)
         store_batch_add(server_batch(s), SQL_DEL_TAG, "tt", arn, json_string_value(k));
     return json_object();
 }

@@ -63,6 +63,21 @@ static double epoch_s(int64_t ms)
     return (double)ms / 1000.0;
 }
 
+/* Steps a read: 1 a row, 0 none, -1 the store could not be read (a damaged file must not
+ * pass for a missing execution): err is set and the reason logged. */
+static int read_row(server *s, sqlite3_stmt *st, sfn_err *err)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    const char *why = sqlite3_errmsg(store_reader(s->store));
+    server_log(s, SERVER_LOG_ERROR, "store.read", "error=\"%s\"", why);
+    sfn_fail(err, "InternalFailure", "The store could not be read: %s", why);
+    return -1;
+}
+
 /* An execution ARN, Standard or Express. */
 static int sfn_check_execution_arn(const char *arn, bt_arn *a, sfn_err *err)
 {
@@ -183,11 +198,12 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
     }
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_FIND_EXEC);
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
-    bool exists = sqlite3_step(st) == SQLITE_ROW;
+    int exists = read_row(s, st, err);
     sqlite3_reset(st);
-    if (exists) {
+    if (exists != 0) {
         json_decref(input);
-        sfn_fail(err, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn);
+        if (exists > 0)
+            sfn_fail(err, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn);
         free(arn);
         return NULL;
     }
@@ -285,8 +301,11 @@ static int find_row(server *s, json_t *req, sqlite3_stmt **out, sfn_err *err)
         return -1;
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_DESCRIBE);
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    int found = read_row(s, st, err);
+    if (found <= 0) {
         sqlite3_reset(st);
+        if (found < 0)
+            return -1;
         return sfn_fail(err, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
     }
     *out = st;
@@ -462,9 +481,11 @@ json_t *sfn_get_execution_history(server *s, json_t *req, sfn_err *err)
         return NULL;
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXEC_ID);
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    int found = read_row(s, st, err);
+    if (found <= 0) {
         sqlite3_reset(st);
-        sfn_fail(err, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
+        if (found == 0)
+            sfn_fail(err, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
         return NULL;
     }
     int64_t id = sqlite3_column_int64(st, 0);
@@ -571,9 +592,12 @@ static xrec *token_target(server *s, json_t *req, uint64_t *task_id, sfn_err *er
     if (x == NULL) {
         sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXEC_ROW_BY_ID);
         sqlite3_bind_int64(st, 1, exec_id);
-        if (sqlite3_step(st) != SQLITE_ROW) {
+        int found = read_row(s, st, err);
+        if (found <= 0) {
             sqlite3_reset(st);
-            sfn_fail(err, "TaskDoesNotExist", "Task Does Not Exist: no execution holds this token");
+            if (found == 0)
+                sfn_fail(err, "TaskDoesNotExist",
+                         "Task Does Not Exist: no execution holds this token");
             return NULL;
         }
         xrec tmp = {.id = exec_id};
