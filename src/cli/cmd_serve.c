@@ -12,7 +12,7 @@ static const char serve_usage[] =
     "usage: baton serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N]\n"
     "                   [--log-level error|warn|info|debug] [--sync full|normal]\n"
     "                   [--retention-days N] [--http-threads N] [--max-resident N]\n"
-    "                   [--credentials FILE | --insecure]\n"
+    "                   [--max-open N] [--credentials FILE | --insecure]\n"
     "\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8083; port 0 picks one);\n"
     "                      beyond loopback it needs --credentials or --insecure\n"
@@ -25,8 +25,11 @@ static const char serve_usage[] =
     "  --log-level L       structured logs on stderr (default info)\n"
     "  --sync full|normal  full: every commit survives power loss (default); normal:\n"
     "                      survives a crash of the process, not of the machine\n"
-    "  --retention-days N  how long closed executions are kept (default 90)\n"
+    "  --retention-days N  how long closed executions are kept (default 90, as AWS; a\n"
+    "                      fraction such as 0.5 is allowed)\n"
     "  --http-threads N    threads reading requests (default 2)\n"
+    "  --max-open N        open executions at most (default 1000000, AWS's quota); beyond\n"
+    "                      it StartExecution fails with ExecutionLimitExceeded\n"
     "  --max-resident N    parked executions kept in memory (default 4096); the others\n"
     "                      wait in the store and are loaded when a callback or timer comes\n";
 
@@ -88,18 +91,27 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             }
             cfg.server.sync_normal = strcmp(v, "normal") == 0;
-        } else if (strcmp(a, "--retention-days") == 0 || strcmp(a, "--http-threads") == 0 ||
-                   strcmp(a, "--max-resident") == 0) {
+        } else if (strcmp(a, "--retention-days") == 0) {
+            char *end;
+            double d = strtod(v, &end);
+            if (*end != '\0' || !(d > 0) || d > 36500) {
+                fprintf(stderr, "baton serve: --retention-days wants a positive number of days "
+                                "(fractions allowed)\n");
+                return 2;
+            }
+            cfg.server.retention_days = d;
+        } else if (strcmp(a, "--http-threads") == 0 || strcmp(a, "--max-resident") == 0 ||
+                   strcmp(a, "--max-open") == 0) {
             char *end;
             long n = strtol(v, &end, 10);
             if (*end != '\0' || n < 1 || n > 100000000) {
                 fprintf(stderr, "baton serve: %s wants a positive number\n", a);
                 return 2;
             }
-            if (a[2] == 'r')
-                cfg.server.retention_days = n;
-            else if (a[2] == 'h')
+            if (a[2] == 'h')
                 cfg.http_threads = (unsigned)n;
+            else if (strcmp(a, "--max-open") == 0)
+                cfg.server.max_open = (size_t)n;
             else
                 cfg.server.max_resident = (size_t)n;
         } else {

@@ -28,6 +28,11 @@
 #include <string.h>
 #include <time.h>
 
+#define RETENTION_EVERY_MS (3600 * 1000)
+
+static void on_retention(uv_timer_t *t);
+static uint64_t sweep_every_ms(const server *s);
+
 static const char SQL_INSERT_EXEC[] =
     "INSERT INTO executions (id, arn, sm_id, revision, name, status, start_ms, stop_ms, input,"
     " output, error, cause, seed, token_key, next_timer_ms, n_events)"
@@ -584,6 +589,11 @@ int execs_init(server *s, bt_err *err)
     bt_strmap_init(&s->open_by_arn);
     bt_strmap_init(&s->open_by_id);
     s->max_resident = s->cfg.max_resident ? s->cfg.max_resident : 4096;
+    s->max_open = s->cfg.max_open ? s->cfg.max_open : 1000000;
+    uv_timer_init(&s->loop, &s->retention_timer);
+    s->retention_timer.data = s;
+    uv_timer_start(&s->retention_timer, on_retention,
+                   sweep_every_ms(s) < 10000 ? sweep_every_ms(s) : 10000, sweep_every_ms(s));
     uv_timer_init(&s->loop, &s->timer);
     s->timer.data = s;
     s->timer_due = INT64_MAX;
@@ -645,6 +655,50 @@ void execs_fini(server *s)
         if (s->integs[i].ops->destroy)
             s->integs[i].ops->destroy(s->integs[i].self);
     s->n_integs = 0;
+}
+
+/* ---- retention: closed executions go after cfg.retention_days (AWS keeps 90) ---- */
+
+static const char SQL_EXPIRED[] =
+    "SELECT COUNT(*) FROM (SELECT id FROM executions WHERE status != 'RUNNING' AND stop_ms < ?"
+    " LIMIT 1001)";
+static const char SQL_DELETE_EXPIRED_HISTORY[] =
+    "DELETE FROM history WHERE exec_id IN (SELECT id FROM executions WHERE status != 'RUNNING'"
+    " AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
+static const char SQL_DELETE_EXPIRED[] =
+    "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE status != 'RUNNING'"
+    " AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
+
+static int64_t retention_ms(const server *s)
+{
+    return (int64_t)(s->cfg.retention_days * 86400000.0);
+}
+
+/* Hourly, or twice per retention period when that is shorter. */
+static uint64_t sweep_every_ms(const server *s)
+{
+    int64_t half = retention_ms(s) / 2;
+    return (uint64_t)(half < RETENTION_EVERY_MS ? (half > 100 ? half : 100) : RETENTION_EVERY_MS);
+}
+
+/* At most 1000 executions per sweep, so one commit stays small; a sweep that found more
+ * comes back a second later. */
+static void on_retention(uv_timer_t *t)
+{
+    server *s = t->data;
+    int64_t cutoff = s->now_ms - retention_ms(s);
+    sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXPIRED);
+    sqlite3_bind_int64(st, 1, cutoff);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (n == 0)
+        return;
+    store_batch_add(server_batch(s), SQL_DELETE_EXPIRED_HISTORY, "i", cutoff);
+    store_batch_add(server_batch(s), SQL_DELETE_EXPIRED, "i", cutoff);
+    server_log(s, SERVER_LOG_INFO, "retention", "deleted=%lld days=%g",
+               (long long)(n > 1000 ? 1000 : n), s->cfg.retention_days);
+    if (n > 1000)
+        uv_timer_start(&s->retention_timer, on_retention, 1000, sweep_every_ms(s));
 }
 
 void server_add_integ(server *s, integ in)

@@ -2,7 +2,7 @@
  * schema.c — the server's tables. Migrations of the server and of the services (queues: 2,
  * passed by serve.c) share one numbering and are applied in version order; a store written by
  * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues,
- * 3 activities, 4 versions and aliases.
+ * 3 activities, 4 versions and aliases, 5 the index of closed executions by end time.
  *
  *   state_machines  one row per state machine; `revision` points at its current definition
  *   revisions       every definition a state machine has had (executions run a revision)
@@ -89,10 +89,15 @@ static const char schema_v4[] =
     "CREATE TRIGGER executions_versions AFTER DELETE ON executions BEGIN"
     " DELETE FROM exec_versions WHERE exec_id = old.id; END;";
 
+/* Closed executions by end time, for the retention sweep (execs.c). */
+static const char schema_v5[] =
+    "CREATE INDEX executions_closed ON executions (stop_ms) WHERE status != 'RUNNING';";
+
 static const store_migration migrations[] = {
     {1, schema_v1},
     {3, schema_v3},
     {4, schema_v4},
+    {5, schema_v5},
 };
 
 size_t server_n_migrations(void)

@@ -36,10 +36,12 @@ typedef struct server_config {
     const char *account;  /* "123456789012" */
     server_log_level log_level;
     bool sync_normal;       /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
-    int64_t retention_days; /* closed executions kept this long (AWS: 90) */
+    double retention_days; /* closed executions kept this long (AWS: 90; fractions allowed) */
     /* Parked executions kept in memory (0: 4096); the others are loaded from the store
      * when a callback or a timer arrives. */
     size_t max_resident;
+    /* Open executions at most (0: AWS's default quota, 1,000,000). */
+    size_t max_open;
 } server_config;
 
 /* Opens the store (taking the data folder's lock), loads what it holds; NULL with err set

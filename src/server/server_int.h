@@ -75,6 +75,8 @@ struct server {
     xrec *lru_head, *lru_tail;
     size_t n_lru;
     size_t max_resident;
+    size_t max_open; /* open executions at most (ExecutionLimitExceeded beyond) */
+    uv_timer_t retention_timer;
     uint64_t n_loads, n_evictions;
 
     /* activities.c */

@@ -208,6 +208,16 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         return NULL;
     }
 
+    /* AWS's quota of open executions per account and region (1,000,000 by default). */
+    if (s->n_open >= s->max_open) {
+        json_decref(input);
+        free(arn);
+        sfn_fail(err, "ExecutionLimitExceeded",
+                 "Execution Limit Exceeded: '%zu executions are open, the most this account "
+                 "may have'",
+                 s->max_open);
+        return NULL;
+    }
     xrec *x = execs__new(s, s->next_exec_id++, arn);
     free(arn);
     x->sm_id = m->id;

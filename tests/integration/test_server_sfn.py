@@ -287,6 +287,61 @@ class Callbacks(servertest.ServerTestCase):
         self.assertTrue(d["error"].startswith("SQS."), d)
 
 
+class Retention(servertest.ServerTestCase):
+    """Closed executions go once --retention-days have passed (here two seconds); running
+    ones stay."""
+
+    server_args = ("--retention-days", "0.000023")
+
+    def test_closed_executions_expire(self):
+        sfn = self.client("stepfunctions")
+        done = sfn.create_state_machine(name="quick", definition=json.dumps(PASS),
+                                        roleArn=ROLE)["stateMachineArn"]
+        slow = sfn.create_state_machine(name="slow", definition=json.dumps(wait_machine(60)),
+                                        roleArn=ROLE)["stateMachineArn"]
+        old = sfn.start_execution(stateMachineArn=done, name="old")["executionArn"]
+        running = sfn.start_execution(stateMachineArn=slow, name="stays")["executionArn"]
+        self.assertEqual(sfn.describe_execution(executionArn=old)["status"], "SUCCEEDED")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                sfn.describe_execution(executionArn=old)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                break
+            time.sleep(0.2)
+        with self.assertRaises(sfn.exceptions.ExecutionDoesNotExist):
+            sfn.get_execution_history(executionArn=old)
+        self.assertEqual(sfn.describe_execution(executionArn=running)["status"], "RUNNING")
+        # The name is free again once the old execution is gone.
+        again = sfn.start_execution(stateMachineArn=done, name="old")["executionArn"]
+        self.assertEqual(again, old)
+
+
+class OpenLimit(servertest.ServerTestCase):
+    """AWS's quota of open executions (here --max-open 2): the third start is refused with
+    ExecutionLimitExceeded until one ends."""
+
+    server_args = ("--max-open", "2")
+
+    def test_limit(self):
+        sfn = self.client("stepfunctions")
+        sm = sfn.create_state_machine(name="slow", definition=json.dumps(wait_machine(60)),
+                                      roleArn=ROLE)["stateMachineArn"]
+        a = sfn.start_execution(stateMachineArn=sm, name="a")["executionArn"]
+        sfn.start_execution(stateMachineArn=sm, name="b")
+        with self.assertRaises(sfn.exceptions.ExecutionLimitExceeded):
+            sfn.start_execution(stateMachineArn=sm, name="c")
+        sfn.stop_execution(executionArn=a)
+        deadline = time.time() + 5
+        while True:
+            try:
+                sfn.start_execution(stateMachineArn=sm, name="c")
+                break
+            except sfn.exceptions.ExecutionLimitExceeded:
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.05)
+
+
 class CallbacksEvicted(Callbacks):
     """The callback tests again with one parked execution in memory: the others are dropped
     once durable and replayed from the store when their token comes back."""
