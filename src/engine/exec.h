@@ -143,6 +143,28 @@ int exec_task_heartbeat(exec *e, uint64_t id, int64_t now_ms);
  * for a worker does not expire as it is taken. BT_ESTATE when the task is not an activity's or
  * was handed out already. */
 int exec_task_started(exec *e, uint64_t id, const char *worker, int64_t now_ms);
+/* What became of a task attempt, for callers whose token no longer opens it. */
+typedef enum exec_task_fate_kind {
+    EXEC_FATE_UNKNOWN, /* never opened (or not by this execution) */
+    EXEC_FATE_OPEN,
+    EXEC_FATE_SUCCEEDED, /* answered: SendTaskSuccess or the integration's result */
+    EXEC_FATE_FAILED,
+    EXEC_FATE_TIMED_OUT,           /* TimeoutSeconds */
+    EXEC_FATE_HEARTBEAT_TIMED_OUT, /* HeartbeatSeconds */
+    EXEC_FATE_CANCELLED, /* its state was left: a branch failed, the execution stopped or ended */
+} exec_task_fate_kind;
+
+typedef struct exec_task_fate {
+    exec_task_fate_kind kind;
+    int64_t when_ms;        /* when it closed */
+    const char *state_name; /* borrowed from the machine */
+    int64_t attempt;        /* 1 + its retry count */
+    int64_t later_attempt;  /* a later attempt of the same state (0: none) */
+} exec_task_fate;
+
+/* The fate of task id; kind EXEC_FATE_UNKNOWN when the execution never opened it. */
+void exec_task_fate_of(const exec *e, uint64_t id, exec_task_fate *out);
+
 /* Stops the execution (StopExecution): status ABORTED; open tasks are cancelled. */
 void exec_stop(exec *e, const char *error, const char *cause, int64_t now_ms);
 

@@ -64,6 +64,14 @@ int64_t exec__timer_next(const exec *e);
 /* A task token: 192 random bits in base64url (32 characters), or the driver's (exec.h). */
 #define EXEC__TOKEN_SIZE EXEC_TOKEN_MAX
 
+struct exec__fate {
+    uint64_t id;
+    int64_t when_ms;
+    const char *state_name;
+    int64_t attempt;
+    exec_task_fate_kind kind;
+};
+
 typedef struct exec__task {
     integ_task pub;
     run *r;
@@ -180,6 +188,10 @@ struct exec {
 
     exec__task **tasks; /* open tasks, ascending id (start order) */
     size_t n_tasks, cap_tasks;
+    /* Closed tasks, ascending id: what became of each (exec_task_fate_of). Bounded by the
+     * history quota: every task writes events. */
+    struct exec__fate *fates;
+    size_t n_fates, cap_fates;
     uint64_t next_task_id;
     bt_strmap by_token; /* token → task, built once many tasks are open (task.c) */
     bool token_indexed;

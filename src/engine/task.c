@@ -99,10 +99,62 @@ static void task_destroy(exec__task *t)
     t->pub.parameters = NULL;
 }
 
+static void record_fate(exec *e, const exec__task *t, exec_task_fate_kind kind)
+{
+    if (e->n_fates == e->cap_fates) {
+        e->cap_fates = e->cap_fates ? e->cap_fates * 2 : 8;
+        e->fates = bt_xrealloc(e->fates, e->cap_fates * sizeof *e->fates);
+    }
+    e->fates[e->n_fates++] = (struct exec__fate){
+        .id = t->pub.id,
+        .when_ms = e->now_ms,
+        .state_name = t->pub.state_name,
+        .attempt = t->pub.retry_count + 1,
+        .kind = kind,
+    };
+}
+
+void exec_task_fate_of(const exec *e, uint64_t id, exec_task_fate *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *state = NULL;
+    size_t lo = 0, hi = e->n_fates; /* ids ascend: binary search */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->fates[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < e->n_fates && e->fates[lo].id == id) {
+        const struct exec__fate *f = &e->fates[lo];
+        out->kind = f->kind;
+        out->when_ms = f->when_ms;
+        out->state_name = state = f->state_name;
+        out->attempt = f->attempt;
+    } else {
+        const exec_task *t = exec_get_task(e, id);
+        if (t == NULL)
+            return;
+        out->kind = EXEC_FATE_OPEN;
+        out->state_name = state = t->state_name;
+        out->attempt = t->retry_count + 1;
+    }
+    /* A later attempt of the same state, open or closed, holds the token that counts now. */
+    for (size_t i = 0; i < e->n_tasks; i++)
+        if (e->tasks[i]->pub.id > id && strcmp(e->tasks[i]->pub.state_name, state) == 0)
+            out->later_attempt = e->tasks[i]->pub.retry_count + 1;
+    for (size_t i = lo; out->later_attempt == 0 && i < e->n_fates; i++)
+        if (e->fates[i].id > id && strcmp(e->fates[i].state_name, state) == 0 &&
+            e->fates[i].attempt > out->attempt)
+            out->later_attempt = e->fates[i].attempt;
+}
+
 /* Closes t: its timers are disarmed, it leaves the table and its run. cancel: the
  * integration must abandon it (TASK_CANCEL). */
-static void task_close(exec *e, exec__task *t, bool cancel)
+static void task_close(exec *e, exec__task *t, bool cancel, exec_task_fate_kind fate)
 {
+    record_fate(e, t, fate);
     exec__timer_cancel(e, &t->timeout);
     exec__timer_cancel(e, &t->heartbeat);
     table_remove(e, t);
@@ -117,7 +169,7 @@ static void task_close(exec *e, exec__task *t, bool cancel)
 void exec__task_cancel(run *r)
 {
     if (r->task)
-        task_close(r->e, r->task, true);
+        task_close(r->e, r->task, true, EXEC_FATE_CANCELLED);
 }
 
 void exec__tasks_fini(exec *e)
@@ -127,6 +179,9 @@ void exec__tasks_fini(exec *e)
     free(e->tasks);
     e->tasks = NULL;
     e->n_tasks = e->cap_tasks = 0;
+    free(e->fates);
+    e->fates = NULL;
+    e->n_fates = e->cap_fates = 0;
     bt_strmap_fini(&e->by_token);
 }
 
@@ -314,7 +369,9 @@ void exec__task_timer_fired(exec__timer *tm)
     hist_event *ev =
         outcome_event(r, HIST_LambdaFunctionTimedOut, HIST_ActivityTimedOut, HIST_TaskTimedOut);
     exec__ev_set_error(ev, &f);
-    task_close(e, t, true);
+    task_close(e, t, true,
+               tm->kind == TIMER_TASK_HEARTBEAT ? EXEC_FATE_HEARTBEAT_TIMED_OUT
+                                                : EXEC_FATE_TIMED_OUT);
     exec__handle_error(r, &f);
     bt_fault_fini(&f);
 }
@@ -370,7 +427,7 @@ int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms)
     if (t == NULL)
         return BT_ENOTFOUND;
     run *r = t->r;
-    task_close(e, t, false);
+    task_close(e, t, false, EXEC_FATE_SUCCEEDED);
     hist_event *ev =
         outcome_event(r, HIST_LambdaFunctionSucceeded, HIST_ActivitySucceeded, HIST_TaskSucceeded);
     bt_fault f;
@@ -395,7 +452,7 @@ int exec_task_fail(exec *e, uint64_t id, const char *error, const char *cause, i
     if (t == NULL)
         return BT_ENOTFOUND;
     run *r = t->r;
-    task_close(e, t, false);
+    task_close(e, t, false, EXEC_FATE_FAILED);
     bt_fault f;
     bt_fault_init(&f);
     bt_fault_take(&f, error ? bt_xstrdup(error) : NULL, cause ? bt_xstrdup(cause) : NULL);

@@ -580,6 +580,44 @@ json_t *sfn_stop_execution(server *s, json_t *req, sfn_err *err)
     return json_pack("{s:f}", "stopDate", epoch_s(s->now_ms));
 }
 
+/* TaskTimedOut with what AWS leaves out: why the token no longer opens a task, and when. */
+static void closed_reason(const xrec *x, uint64_t task_id, sfn_err *err)
+{
+    exec_task_fate f;
+    exec_task_fate_of(x->e, task_id, &f);
+    char when[40] = "";
+    bt_time_format(f.when_ms, when, sizeof when);
+    const char *what;
+    switch (f.kind) {
+    case EXEC_FATE_SUCCEEDED:
+        what = "was already answered (succeeded)";
+        break;
+    case EXEC_FATE_FAILED:
+        what = "was already answered (failed)";
+        break;
+    case EXEC_FATE_TIMED_OUT:
+        what = "timed out (TimeoutSeconds)";
+        break;
+    case EXEC_FATE_HEARTBEAT_TIMED_OUT:
+        what = "timed out waiting for a heartbeat (HeartbeatSeconds)";
+        break;
+    case EXEC_FATE_CANCELLED:
+        what = "was cancelled when its state was left";
+        break;
+    default:
+        sfn_fail(err, "TaskDoesNotExist", "Task Does Not Exist: %s opened no such task", x->arn);
+        return;
+    }
+    char later[160] = "";
+    if (f.later_attempt > 0)
+        snprintf(later, sizeof later, "; attempt %lld of the state has its own token",
+                 (long long)f.later_attempt);
+    sfn_fail(err, "TaskTimedOut",
+             "Task Timed Out: 'Provided task does not exist anymore' (attempt %lld of state "
+             "'%s' in %s %s at %s%s)",
+             (long long)f.attempt, f.state_name ? f.state_name : "?", x->arn, what, when, later);
+}
+
 /* The execution and open task behind a token, or NULL with AWS's error (and a reason). */
 static xrec *token_target(server *s, json_t *req, uint64_t *task_id, sfn_err *err)
 {
@@ -647,10 +685,7 @@ static xrec *token_target(server *s, json_t *req, uint64_t *task_id, sfn_err *er
         return NULL;
     }
     if (exec_get_task(x->e, *task_id) == NULL) {
-        sfn_fail(err, "TaskTimedOut",
-                 "Task Timed Out: 'Provided task does not exist anymore' (task %llu of %s was "
-                 "already answered, timed out or replaced by a later attempt)",
-                 (unsigned long long)*task_id, x->arn);
+        closed_reason(x, *task_id, err);
         return NULL;
     }
     return x;

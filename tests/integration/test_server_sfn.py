@@ -268,6 +268,27 @@ class Callbacks(servertest.ServerTestCase):
         with self.assertRaises(self.sfn.exceptions.TaskTimedOut):
             self.sfn.send_task_heartbeat(taskToken=token)
 
+    def test_superseded_token_says_why(self):
+        retrying = callback_machine(self.queue, {"TimeoutSeconds": 1, "Retry": [
+            {"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}]})
+        sm = self.machine("retries", retrying)
+        arn = self.sfn.start_execution(stateMachineArn=sm, input='{"who": "gi"}')["executionArn"]
+        first = self.receive_token()["token"]
+        second = self.receive_token()["token"]  # the retry's message, after the timeout
+        self.assertNotEqual(first, second)
+        with self.assertRaises(self.sfn.exceptions.TaskTimedOut) as cm:
+            self.sfn.send_task_success(taskToken=first, output="{}")
+        msg = str(cm.exception)
+        self.assertIn("attempt 1 of state 'Ask'", msg)
+        self.assertIn("timed out (TimeoutSeconds)", msg)
+        self.assertIn("attempt 2 of the state has its own token", msg)
+        self.sfn.send_task_success(taskToken=second, output='{"second": true}')
+        d = self.wait_status(self.sfn, arn, "SUCCEEDED")
+        self.assertEqual(json.loads(d["output"]), {"second": True})
+        with self.assertRaises(self.sfn.exceptions.TaskTimedOut) as cm:
+            self.sfn.send_task_success(taskToken=second, output="{}")
+        self.assertIn("ended SUCCEEDED", str(cm.exception))
+
     def test_token_survives_kill(self):
         sm = self.machine("durable", callback_machine(self.queue))
         arn = self.sfn.start_execution(stateMachineArn=sm, input='{"who": "ed"}')["executionArn"]
