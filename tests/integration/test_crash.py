@@ -24,6 +24,7 @@ consistency:
   server restarts every time and exits 0 on SIGTERM at the end.
 """
 
+import concurrent.futures
 import hashlib
 import http.client
 import json
@@ -112,22 +113,37 @@ class Server:
 
 
 class Client:
-    """One AWS JSON 1.0 request per connection: answered (status, body) or NoAnswer."""
+    """AWS JSON 1.0 requests: answered (status, body) or NoAnswer. Under load each request
+    has a connection of its own, so a kill cuts exactly the requests in flight; keep_alive
+    (for the checks, after the last restart) reuses one connection per thread."""
 
-    def __init__(self, port):
+    def __init__(self, port, keep_alive=False):
         self.port = port
+        self.keep_alive = keep_alive
+        self.local = threading.local()
 
     def call(self, target, body, timeout=10.0):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = getattr(self.local, "conn", None) if self.keep_alive else None
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        keep = False
         try:
             conn.request("POST", "/", json.dumps(body).encode(), {
                 "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target})
             r = conn.getresponse()
             data = r.read()
+            keep = self.keep_alive and not r.will_close
         except (OSError, http.client.HTTPException) as e:
             raise NoAnswer(repr(e)) from None
         finally:
-            conn.close()
+            if keep:
+                self.local.conn = conn
+            else:
+                conn.close()
+                self.local.conn = None
         if r.status >= 500:
             raise NoAnswer(f"{r.status} {data[:200]!r}")
         return r.status, json.loads(data or b"{}")
@@ -183,6 +199,7 @@ class CrashTest(unittest.TestCase):
         self.server = Server(self.root)
         self.server.start()
         self.c = Client(self.server.port)
+        self.reader = Client(self.server.port, keep_alive=True)
         self.rec = Record()
         self.stop_traffic = threading.Event()
         self.stop_workers = threading.Event()
@@ -378,7 +395,7 @@ class CrashTest(unittest.TestCase):
         self.make_fixtures()
         rng = random.Random(os.environ.get("BATON_CRASH_SEED") or time.time_ns())
         threads = [threading.Thread(target=f, args=(i,), daemon=True) for f, n in (
-            (self.starter, 3), (self.token_worker, 2), (self.producer, 2),
+            (self.starter, 3), (self.token_worker, 3), (self.producer, 2),
             (self.consumer, 2)) for i in range(n)]
         for t in threads:
             t.start()
@@ -399,12 +416,15 @@ class CrashTest(unittest.TestCase):
             t.join(max(1, deadline - time.monotonic()))
         self.assertEqual(len(restarts), KILLS)
         open_execs = self.wait_all_finished(deadline)
+        settled = time.monotonic()
         self.stop_workers.set()
         for t in threads:
             t.join(15)
         self.drain_plain()
+        drained = time.monotonic()
         self.check_executions(open_execs)
         self.check_messages()
+        checked = time.monotonic()
         rec = self.rec
         self.assertEqual(rec.problems, [])
         self.assertEqual(self.server.stop(), 0, self.server.tail())
@@ -413,7 +433,8 @@ class CrashTest(unittest.TestCase):
               f"{sum(rec.token_ok.values())} callbacks acknowledged; "
               f"{len(rec.sent_acked)} messages acknowledged, {len(rec.receipts)} receipts, "
               f"{len(rec.deleted)} deletes; {dict(sorted(rec.counts.items()))}; "
-              f"{time.monotonic() - began:.1f} s", flush=True)
+              f"settled {settled - began:.1f} s, drained {drained - began:.1f} s, "
+              f"checked {checked - began:.1f} s", flush=True)
 
     def list_executions(self, machine):
         out, token = [], None
@@ -443,7 +464,7 @@ class CrashTest(unittest.TestCase):
             body = {"executionArn": arn, "maxResults": 1000}
             if token:
                 body["nextToken"] = token
-            st, page = self.c.sfn("GetExecutionHistory", body)
+            st, page = self.reader.sfn("GetExecutionHistory", body)
             self.assertEqual(st, 200, page)
             events += page["events"]
             token = page.get("nextToken")
@@ -472,33 +493,42 @@ class CrashTest(unittest.TestCase):
             self.assertEqual(n, 1, f"SendTaskSuccess accepted {n} times for one token")
             name = rec.token_name[token]
             ok_by_name[name] = ok_by_name.get(name, 0) + 1
-        for name, (machine, e) in sorted(listed.items()):
-            st, d = self.c.sfn("DescribeExecution", {"executionArn": e["executionArn"]})
-            self.assertEqual(st, 200, d)
-            self.assertEqual(d["status"], "SUCCEEDED", d)
-            self.assertEqual(d["input"], rec.attempted[name][1])
-            events = self.history(e["executionArn"])
-            ids = [ev["id"] for ev in events]
-            self.assertEqual(ids, list(range(1, len(events) + 1)), f"{name}: event ids {ids}")
-            for ev in events[1:]:
-                self.assertIn(ev.get("previousEventId", 0), range(0, ev["id"]), ev)
-            types = [ev["type"] for ev in events]
-            self.assertEqual(types[0], "ExecutionStarted", name)
-            self.assertEqual(types[-1], "ExecutionSucceeded", name)
-            self.assertEqual(types.count("ExecutionSucceeded"), 1, name)
-            if machine == "waiter":
-                self.assertEqual(json.loads(d["output"]), json.loads(rec.attempted[name][1]))
-                self.assertEqual(types, ["ExecutionStarted", "WaitStateEntered",
-                                         "WaitStateExited", "PassStateEntered",
-                                         "PassStateExited", "ExecutionSucceeded"], name)
-            else:
-                self.assertEqual(json.loads(d["output"]), {"approved": True, "name": name})
-                self.assertEqual(types.count("TaskSucceeded"), 1, f"{name}: {types}")
-                self.assertEqual(types.count("TaskScheduled"), 1, f"{name}: {types}")
-                self.assertLessEqual(ok_by_name.get(name, 0), 1, name)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            fetched = pool.map(self.describe_and_history, sorted(listed.items()))
+            for (name, (machine, e)), (d, events) in zip(sorted(listed.items()), fetched):
+                self.check_execution(name, machine, d, events, ok_by_name)
         # Every acknowledged callback belongs to an execution that succeeded with it.
         for name in ok_by_name:
             self.assertIn(name, listed)
+
+    def describe_and_history(self, item):
+        name, (machine, e) = item
+        st, d = self.reader.sfn("DescribeExecution", {"executionArn": e["executionArn"]})
+        self.assertEqual(st, 200, d)
+        return d, self.history(e["executionArn"])
+
+    def check_execution(self, name, machine, d, events, ok_by_name):
+        rec = self.rec
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        self.assertEqual(d["input"], rec.attempted[name][1])
+        ids = [ev["id"] for ev in events]
+        self.assertEqual(ids, list(range(1, len(events) + 1)), f"{name}: event ids {ids}")
+        for ev in events[1:]:
+            self.assertIn(ev.get("previousEventId", 0), range(0, ev["id"]), ev)
+        types = [ev["type"] for ev in events]
+        self.assertEqual(types[0], "ExecutionStarted", name)
+        self.assertEqual(types[-1], "ExecutionSucceeded", name)
+        self.assertEqual(types.count("ExecutionSucceeded"), 1, name)
+        if machine == "waiter":
+            self.assertEqual(json.loads(d["output"]), json.loads(rec.attempted[name][1]))
+            self.assertEqual(types, ["ExecutionStarted", "WaitStateEntered",
+                                     "WaitStateExited", "PassStateEntered",
+                                     "PassStateExited", "ExecutionSucceeded"], name)
+        else:
+            self.assertEqual(json.loads(d["output"]), {"approved": True, "name": name})
+            self.assertEqual(types.count("TaskSucceeded"), 1, f"{name}: {types}")
+            self.assertEqual(types.count("TaskScheduled"), 1, f"{name}: {types}")
+            self.assertLessEqual(ok_by_name.get(name, 0), 1, name)
 
     def drain_plain(self):
         """Receives until the plain queue is empty (in-flight messages come back)."""
