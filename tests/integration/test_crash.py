@@ -272,7 +272,9 @@ class CrashTest(unittest.TestCase):
                         with rec.lock:
                             rec.start_lost.add(name)
                         break
-                    time.sleep(0.05)
+                    # Sometimes late enough for a waiter to have finished: then the retry
+                    # meets a closed execution, which AWS answers ExecutionAlreadyExists.
+                    time.sleep(rng.choice((0.05, 0.05, 1.5)))
                     continue
                 if st == 200:
                     if out.get("executionArn") != want:
@@ -282,9 +284,18 @@ class CrashTest(unittest.TestCase):
                     if not first:
                         rec.count("start retried, same ARN")
                 elif error_type(out) == "ExecutionAlreadyExists" and not first:
+                    # Right only for a closed execution: a running one with the same name
+                    # and input is answered with its ARN. Executions never reopen, so one
+                    # still running now was running when the retry was refused.
                     with rec.lock:
                         rec.exists_start.add(name)
                     rec.count("start retried, already exists")
+                    got = self.retry_until_answered(
+                        lambda: self.c.sfn("DescribeExecution", {"executionArn": want}),
+                        self.stop_workers.is_set)
+                    if got and (got[0] != 200 or got[1].get("status") == "RUNNING"):
+                        rec.problem(f"StartExecution {name} retried: ExecutionAlreadyExists, "
+                                    f"then DescribeExecution {got}")
                 else:
                     rec.problem(f"StartExecution {name} (first attempt: {first}): {st} {out}")
                 break
