@@ -404,7 +404,9 @@ class CrashTest(unittest.TestCase):
     def test_kill_nine_under_load(self):
         began = time.monotonic()
         self.make_fixtures()
-        rng = random.Random(os.environ.get("BATON_CRASH_SEED") or time.time_ns())
+        seed = int(os.environ.get("BATON_CRASH_SEED") or time.time_ns() % 1_000_000_007)
+        print(f"\nkill times from BATON_CRASH_SEED={seed}", flush=True)
+        rng = random.Random(seed)
         threads = [threading.Thread(target=f, args=(i,), daemon=True) for f, n in (
             (self.starter, 3), (self.token_worker, 3), (self.producer, 2),
             (self.consumer, 2)) for i in range(n)]
@@ -433,13 +435,13 @@ class CrashTest(unittest.TestCase):
             t.join(15)
         self.drain_plain()
         drained = time.monotonic()
+        rec = self.rec
+        self.assertEqual(rec.problems, [])
         self.check_executions(open_execs)
         self.check_messages()
         checked = time.monotonic()
-        rec = self.rec
-        self.assertEqual(rec.problems, [])
         self.assertEqual(self.server.stop(), 0, self.server.tail())
-        print(f"\n{KILLS} kills, restart {min(restarts):.2f}-{max(restarts):.2f} s; "
+        print(f"{KILLS} kills, restart {min(restarts):.2f}-{max(restarts):.2f} s; "
               f"{len(rec.attempted)} starts tried, {len(rec.acked_start)} acknowledged; "
               f"{sum(rec.token_ok.values())} callbacks acknowledged; "
               f"{len(rec.sent_acked)} messages acknowledged, {len(rec.receipts)} receipts, "
