@@ -255,6 +255,7 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
         .n_migrations = n_mig,
         .sync_normal = cfg->sync_normal,
         .stop_after_failure = true,
+        .full_check = true,
         .wakeup = store_wakeup,
         .wakeup_ctx = s,
     };

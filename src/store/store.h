@@ -46,6 +46,8 @@ typedef struct store_config {
     /* After a failed transaction take no further writes: every later batch fails with the
      * first failure's message (for a caller whose memory is then ahead of the file). */
     bool stop_after_failure;
+    /* At open, read every page once (PRAGMA quick_check) and refuse a damaged file. */
+    bool full_check;
     int64_t max_bytes;         /* cap on the file (PRAGMA max_page_count); 0: none */
     void (*wakeup)(void *ctx); /* writer thread: completions are ready */
     void *wakeup_ctx;

@@ -160,15 +160,11 @@ class Attack(servertest.ServerTestCase):
 
 class RacesInOneIteration(Attack):
 
-    # Defect: StartExecution and DeleteStateMachine in the same loop iteration. start()
-    # keeps the machine as a pointer (x->sm, sfn_execs.c:184); DeleteStateMachine frees it
-    # at once (machines.c, sfn_delete_state_machine → machine_free); execs_flush then reads
-    # x->sm->id for the new row (execs.c:620): heap-use-after-free (ASan aborts the server;
-    # without ASan the row gets whatever the freed memory holds as its sm_id).
-    @unittest.expectedFailure
+    # StartExecution and DeleteStateMachine of its machine in one loop iteration: the new
+    # execution keeps its machine's id, not a pointer the delete frees (ASan would abort).
     def test_start_and_delete_machine_in_one_iteration(self):
         if not sanitized(batontest.BATON):
-            self.skipTest("the use-after-free shows only in an AddressSanitizer build")
+            self.skipTest("a use-after-free would show only in an AddressSanitizer build")
         for i in range(40):
             name = "m%d" % i
             start = json.dumps({"stateMachineArn": sm_arn(name), "name": "e"}).encode()
@@ -520,11 +516,9 @@ class Restarts(Attack):
 
 class DamagedStore(Attack):
 
-    # Known limit: reads that SQLite finds damaged now answer InternalFailure with its reason
-    # (sfn_execs.c read_row), but an index page overwritten so that it still parses makes a
-    # lookup miss without an error; only a full check of the file (PRAGMA quick_check, whose
-    # cost grows with the store) would see it at start.
-    @unittest.expectedFailure
+    # A damaged store must not pass for a missing execution: the server reads every page at
+    # start (PRAGMA quick_check) and refuses a damaged file; reads that fail later answer
+    # InternalFailure with SQLite's reason (sfn_execs.c read_row).
     def test_damaged_index_is_not_reported_as_missing_executions(self):
         self.create("m", PASS)
         for i in range(20):
