@@ -53,6 +53,8 @@ typedef struct options {
     double seconds;
     unsigned long count;
     bool json;
+    const char *definition; /* start: a definition file instead of one Pass state */
+    const char *input;      /* start: the input (JSON text; default {}) */
 } options;
 
 /* A request waiting for a connection, or on one. */
@@ -96,6 +98,7 @@ typedef struct load {
 
     char *arn_json;   /* the state machine's ARN as a JSON string */
     char *queue_json; /* the queue's URL as a JSON string */
+    char *input_json; /* start: the input as a JSON string */
 
     unsigned long issued, ok, errors, stale, outstanding;
     samples rtt, start_to_done;
@@ -409,7 +412,7 @@ static job *start_job(load *l)
         body = bt_xasprintf("{\"stateMachineArn\":%s,\"input\":\"{\\\"t\\\":%lld}\"}", l->arn_json,
                             (long long)now_us());
     else
-        body = bt_xasprintf("{\"stateMachineArn\":%s,\"input\":\"{}\"}", l->arn_json);
+        body = bt_xasprintf("{\"stateMachineArn\":%s,\"input\":%s}", l->arn_json, l->input_json);
     l->issued++;
     return job_new(OP_START, body);
 }
@@ -718,7 +721,14 @@ static void run(load *l)
 static void set_up(load *l)
 {
     json_t *definition;
-    if (l->opt.mode == MODE_START) {
+    json_t *in = json_string(l->opt.input ? l->opt.input : "{}");
+    l->input_json = dump(in);
+    if (l->opt.mode == MODE_START && l->opt.definition) {
+        json_error_t jerr;
+        definition = json_load_file(l->opt.definition, 0, &jerr);
+        if (definition == NULL)
+            die("cannot read %s: %s", l->opt.definition, jerr.text);
+    } else if (l->opt.mode == MODE_START) {
         definition = pass_definition();
     } else if (l->opt.mode == MODE_CALLBACKS) {
         l->queue_json = create_queue(l, "bench-cb");
@@ -767,6 +777,7 @@ static void tear_down(load *l)
     free(l->conns);
     free(l->arn_json);
     free(l->queue_json);
+    free(l->input_json);
     free(l->rtt.us);
     free(l->start_to_done.us);
     close(l->ep);
@@ -808,6 +819,7 @@ static void summarize(load *l)
 static void usage(FILE *f)
 {
     fputs("usage: baton-load start     [--endpoint URL] [--connections N] [--seconds S] [--json]\n"
+          "                            [--definition FILE] [--input JSON]\n"
           "       baton-load callbacks [--endpoint URL] [--outstanding N] [--seconds S] [--json]\n"
           "       baton-load park      [--endpoint URL] [--connections N] [--count N] [--json]\n"
           "  --endpoint URL     the server (default http://127.0.0.1:8083)\n"
@@ -815,6 +827,8 @@ static void usage(FILE *f)
           "  --outstanding N    callbacks: executions kept waiting for their token (default 1)\n"
           "  --seconds S        how long start and callbacks run (default 10)\n"
           "  --count N          park: executions to start (default 100000)\n"
+          "  --definition FILE  start: run this state machine instead of one Pass state\n"
+          "  --input JSON       start: the executions' input (default {})\n"
           "  --json             print one JSON object instead of the sentence\n",
           f);
 }
@@ -858,6 +872,10 @@ static void parse_args(int argc, char **argv, options *o)
             o->outstanding = (unsigned)count_arg(a, v);
         else if (strcmp(a, "--count") == 0)
             o->count = count_arg(a, v);
+        else if (strcmp(a, "--definition") == 0 && v != NULL)
+            o->definition = v;
+        else if (strcmp(a, "--input") == 0 && v != NULL)
+            o->input = v;
         else if (strcmp(a, "--seconds") == 0 && v != NULL && atof(v) > 0)
             o->seconds = atof(v);
         else {

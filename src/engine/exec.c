@@ -74,6 +74,11 @@ void exec__effect(exec *e, exec_effect_kind kind, uint64_t id, int64_t when_ms)
 
 void exec_take_effects(exec *e, exec_effects *out)
 {
+    /* The events of the previous take are no longer borrowed: this is a new call. */
+    if (e->forget_taken_events && e->first_new_event > 0) {
+        history_drop_first(&e->hist, e->first_new_event);
+        e->first_new_event = 0;
+    }
     out->events = e->hist.events + e->first_new_event;
     out->n_events = e->hist.len - e->first_new_event;
     out->items = e->effects;
@@ -165,6 +170,7 @@ exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg)
     history_init(&e->hist);
     bt_rand_seed(&e->rng, cfg->seed);
     e->mint_token = cfg->mint_token;
+    e->forget_taken_events = cfg->forget_taken_events;
     e->mint_ctx = cfg->mint_ctx;
     bt_strmap_init(&e->by_token);
     exec__timer_init(&e->timeout, TIMER_EXECUTION_TIMEOUT, e);
@@ -405,7 +411,7 @@ const history *exec_history(const exec *e)
 
 uint64_t exec_n_events(const exec *e)
 {
-    return e->hist.len;
+    return e->hist.base + e->hist.len;
 }
 
 uint64_t exec_n_transitions(const exec *e)

@@ -66,15 +66,18 @@ const char *exec_status_name(exec_status s);
 typedef void (*exec_mint_token)(void *ctx, uint64_t task_id, char out[EXEC_TOKEN_MAX]);
 
 typedef struct exec_config {
-    const char *name;           /* execution name */
-    const char *arn;            /* execution ARN */
-    const char *sm_arn;         /* state machine ARN */
-    const char *sm_name;        /* state machine name */
-    const char *role_arn;       /* $$.Execution.RoleArn */
-    const char *region;         /* recorded in TaskScheduled */
-    int64_t start_ms;           /* start time (driver's clock) */
-    uint64_t seed;              /* seeds States.UUID / MathRandom / jitter */
-    uint32_t max_events;        /* history quota; 0: EXEC_MAX_HISTORY_EVENTS */
+    const char *name;     /* execution name */
+    const char *arn;      /* execution ARN */
+    const char *sm_arn;   /* state machine ARN */
+    const char *sm_name;  /* state machine name */
+    const char *role_arn; /* $$.Execution.RoleArn */
+    const char *region;   /* recorded in TaskScheduled */
+    int64_t start_ms;     /* start time (driver's clock) */
+    uint64_t seed;        /* seeds States.UUID / MathRandom / jitter */
+    uint32_t max_events;  /* history quota; 0: EXEC_MAX_HISTORY_EVENTS */
+    /* Drop events from memory once exec_take_effects has handed them over and the caller
+     * has moved on (a server that stores them); exec_history then holds only the rest. */
+    bool forget_taken_events;
     exec_mint_token mint_token; /* NULL: random tokens */
     void *mint_ctx;
 } exec_config;

@@ -176,6 +176,7 @@ struct exec {
     bt_rand rng;
     exec_mint_token mint_token;
     void *mint_ctx;
+    bool forget_taken_events;
 
     run *root;
     run *q_head, *q_tail;
@@ -373,7 +374,7 @@ static inline hist_event *exec__emit(run *r, hist_type type)
     exec *e = r->e;
     if (r->quiet || e->history_full)
         return NULL;
-    if (e->hist.len + 1 >= e->max_events)
+    if (e->hist.base + e->hist.len + 1 >= e->max_events)
         return exec__emit_last(r, type);
     hist_event *ev = history_append(&e->hist, type, r->last_id, e->now_ms);
     r->last_id = ev->id;

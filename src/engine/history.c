@@ -30,19 +30,34 @@ void history_init(history *h)
     h->events = NULL;
     h->len = 0;
     h->cap = 0;
+    h->base = 0;
+}
+
+static void event_fini(hist_event *ev)
+{
+    json_decref(ev->data);
+    json_decref(ev->extra);
+    free(ev->error);
+    free(ev->cause);
 }
 
 void history_fini(history *h)
 {
-    for (size_t i = 0; i < h->len; i++) {
-        hist_event *ev = &h->events[i];
-        json_decref(ev->data);
-        json_decref(ev->extra);
-        free(ev->error);
-        free(ev->cause);
-    }
+    for (size_t i = 0; i < h->len; i++)
+        event_fini(&h->events[i]);
     free(h->events);
     history_init(h);
+}
+
+void history_drop_first(history *h, size_t n)
+{
+    if (n > h->len)
+        n = h->len;
+    for (size_t i = 0; i < n; i++)
+        event_fini(&h->events[i]);
+    memmove(h->events, h->events + n, (h->len - n) * sizeof(*h->events));
+    h->len -= n;
+    h->base += (uint32_t)n;
 }
 
 hist_event *history_append(history *h, hist_type type, uint32_t prev_id, int64_t ts_ms)
@@ -54,7 +69,7 @@ hist_event *history_append(history *h, hist_type type, uint32_t prev_id, int64_t
     hist_event *ev = &h->events[h->len++];
     memset(ev, 0, sizeof(*ev));
     ev->type = type;
-    ev->id = (uint32_t)h->len;
+    ev->id = h->base + (uint32_t)h->len;
     ev->prev_id = prev_id;
     ev->timestamp_ms = ts_ms;
     ev->number = -1;

@@ -37,12 +37,15 @@ typedef struct history {
     hist_event *events;
     size_t len;
     size_t cap;
+    uint32_t base; /* events dropped before events[0] (history_drop_first) */
 } history;
 
 void history_init(history *h);
 void history_fini(history *h);
 /* Appends an event (id assigned); returns it (valid until the next append). */
 hist_event *history_append(history *h, hist_type type, uint32_t prev_id, int64_t ts_ms);
+/* Frees the first n events (a store has them); ids go on from where they were. */
+void history_drop_first(history *h, size_t n);
 
 /*
  * AWS's shape: {"timestamp", "type", "id", "previousEventId", "<type>EventDetails": {…}}.

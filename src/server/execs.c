@@ -535,6 +535,7 @@ int execs__load(server *s, xrec *x)
         .seed = (uint64_t)sqlite3_column_int64(st, 12),
         .mint_token = execs__mint_token,
         .mint_ctx = x,
+        .forget_taken_events = true,
     };
     /* The machine's ARN and name as at the start: the ARN of the execution tells them. */
     bt_arn a;

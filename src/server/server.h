@@ -35,7 +35,7 @@ typedef struct server_config {
     const char *region;   /* "us-east-1" */
     const char *account;  /* "123456789012" */
     server_log_level log_level;
-    bool sync_normal;       /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
+    bool sync_normal;      /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
     double retention_days; /* closed executions kept this long (AWS: 90; fractions allowed) */
     /* Parked executions kept in memory (0: 4096); the others are loaded from the store
      * when a callback or a timer arrives. */

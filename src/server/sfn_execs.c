@@ -238,6 +238,7 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         .seed = x->seed,
         .mint_token = execs__mint_token,
         .mint_ctx = x,
+        .forget_taken_events = true,
     };
     x->e = exec_new(vt.m ? vt.compiled : m->compiled, input, &cfg);
     json_decref(input);
