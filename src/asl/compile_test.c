@@ -178,7 +178,7 @@ static void missing_targets_fail(void **state)
         "{'StartAt':'A','States':{'A':{'Type':'Pass','Next':'Nope'}}}",
         "{'StartAt':'A','States':{'A':{'Type':'Choice','Choices':[{'Variable':'$.x',"
         "'IsNull':true,'Next':'A'}],'Default':'Nope'}}}",
-        "{'StartAt':'A','States':{'A':{'Type':'Task','Resource':'arn:aws:states:::x:y',"
+        "{'StartAt':'A','States':{'A':{'Type':'Task','Resource':'arn:aws:states:::sns:publish',"
         "'End':true,'Catch':[{'ErrorEquals':['States.ALL'],'Next':'Nope'}]}}}",
     };
     static const char *const messages[] = {

@@ -7,7 +7,8 @@
  * reachability, QueryLanguage), validate_diag.c (locations and reporting), validate_fields.c
  * (the field catalogue, required/unknown fields, scalar checks), validate_paths.c (paths,
  * ".$" expressions, payload templates, Assign), validate_choice.c (Choice rules),
- * validate_retry.c (Retry and Catch), validate_states.c (the rules of each state type).
+ * validate_retry.c (Retry and Catch), validate_states.c (the rules of each state type),
+ * validate_resources.c (which Task resources AWS recognises; catalogue in integrations.def).
  */
 #ifndef BT_ASL_VALIDATE_INT_H
 #define BT_ASL_VALIDATE_INT_H
@@ -124,5 +125,14 @@ void validate__check_wait(vctx *v, json_t *state, bool jsonata);
 void validate__check_fail(vctx *v, json_t *state, bool jsonata);
 void validate__check_map(vctx *v, json_t *state, bool jsonata, int depth);
 void validate__check_parallel(vctx *v, json_t *state, int depth);
+
+/* ---- Task resources (validate_resources.c) ---- */
+
+/*
+ * Whether AWS recognises res as a Task's Resource: a Lambda function or activity ARN, an
+ * optimised integration of integrations.def with a pattern its API supports, or an AWS SDK
+ * integration. ARNs of other partitions than AWS's are Baton's own and always pass.
+ */
+bool validate__resource_known(const char *res);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * validate_states.c — the rules of each state type beyond the common fields: Task (Resource
- * ARN shape, Credentials, timeouts and heartbeats), Wait (exactly one time field), Fail
+ * validate_states.c — the rules of each state type beyond the common fields: Task (a Resource
+ * AWS recognises, Credentials, timeouts and heartbeats), Wait (exactly one time field), Fail
  * (Error/Cause and their paths), Map (processor, mode, reader, batcher, writer, label,
  * concurrency and tolerated failures) and Parallel (branches). Called by check_state
  * (validate.c); Map and Parallel recurse into validate__check_machine for their sub-machines.
@@ -36,17 +36,16 @@ static void check_credentials(vctx *v, json_t *state, bool jsonata)
     validate__ptr_pop(v, mark);
 }
 
+/*
+ * AWS's wording for a Resource it does not recognise, as CreateStateMachine reports it
+ * ("SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:::aws-sdk:codebuild:
+ * startBuild.sync is not recognized. …", aws/aws-cdk#19174; LocalStack's Step Functions
+ * provider raises the same wording for integrations it does not know).
+ */
 static void check_resource(vctx *v, json_t *state)
 {
     const char *res = validate__get_string(v, state, "Resource");
-    if (!res)
-        return;
-    /* arn:partition:service:region:account:resource — AWS checks availability; we only
-     * check the shape, integrations are resolved when the task runs. */
-    size_t colons = 0;
-    for (const char *p = res; *p; p++)
-        colons += *p == ':';
-    if (strncmp(res, "arn:", 4) != 0 || colons < 5)
+    if (res && !validate__resource_known(res))
         validate__report_at(v, "Resource", SCHEMA,
                             "The resource provided %s is not recognized. The value is not a valid "
                             "resource ARN, or the resource is not available in this region.",

@@ -276,7 +276,7 @@ static void terminal_and_reachability(void **state)
             "MISSING_TRANSITION_TARGET: Missing 'Next' target: NOPE at /States/A/Next, "
             "MISSING_END_STATE: Workflow has no terminal state at null");
     /* Catch and Default targets make states reachable. */
-    VALID("{'StartAt':'T','States':{'T':{'Type':'Task','Resource':'arn:aws:states:::x:y',"
+    VALID("{'StartAt':'T','States':{'T':{'Type':'Task','Resource':'arn:aws:states:::sns:publish',"
           "'Catch':[{'ErrorEquals':['E'],'Next':'F'}],'End':true},'F':{'Type':'Fail'}}}");
     INVALID("{'StartAt':'C','States':{'C':{'Type':'Choice','Choices':[{'Variable':'$.x',"
             "'IsNull':true,'Next':'X'}],'Default':'Y'},'S':{'Type':'Succeed'}}}",
@@ -367,36 +367,76 @@ static void task_fields(void **state)
             "region. at /States/A/Resource");
     INVALID(ONE("{'Type':'Task','Resource':{'a':1},'End':true}"),
             "SCHEMA_VALIDATION_FAILED: Expected value of type [STRING] at /States/A/Resource");
-    /* Any ARN is accepted: integrations are resolved when the task runs. */
-    VALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::nosuch:service.sync','End':true}"));
     VALID(ONE("{'Type':'Task','Resource':'arn:aws:lambda:us-east-1:123456789012:function:f',"
               "'TimeoutSecondsPath':'$.t','HeartbeatSecondsPath':'$.h','End':true}"));
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','TimeoutSeconds':0,"
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','TimeoutSeconds':0,"
                 "'End':true}"),
             "SCHEMA_VALIDATION_FAILED: Value must be greater than or equal to 1 at "
             "/States/A/TimeoutSeconds");
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','TimeoutSeconds':1.5,"
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','TimeoutSeconds':1.5,"
                 "'End':true}"),
             "SCHEMA_VALIDATION_FAILED: Expected value of type [INTEGER] at "
             "/States/A/TimeoutSeconds");
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','TimeoutSeconds':10,"
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','TimeoutSeconds':10,"
                 "'HeartbeatSeconds':10,'End':true}"),
             "SCHEMA_VALIDATION_FAILED: The value of 'HeartbeatSeconds' must be less than the "
             "value of 'TimeoutSeconds' at /States/A/HeartbeatSeconds");
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','TimeoutSeconds':10,"
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','TimeoutSeconds':10,"
                 "'TimeoutSecondsPath':'$.t','End':true}"),
             "SCHEMA_VALIDATION_FAILED: Fields 'TimeoutSeconds' and 'TimeoutSecondsPath' are "
             "mutually exclusive at /States/A");
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','Credentials':{},"
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','Credentials':{},"
                 "'End':true}"),
             "SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing at "
             "/States/A/Credentials");
-    VALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','Credentials':{'RoleArn.$':"
+    VALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','Credentials':{'RoleArn.$':"
               "'$.role'},'End':true}"));
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','Credentials':{'RoleArn.$':"
-                "'role'},'End':true}"),
-            "SCHEMA_VALIDATION_FAILED: The value for the field 'RoleArn.$' must be a valid "
-            "JSONPath or a valid intrinsic function call at /States/A/Credentials");
+    INVALID(
+        ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','Credentials':{'RoleArn.$':"
+            "'role'},'End':true}"),
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'RoleArn.$' must be a valid "
+        "JSONPath or a valid intrinsic function call at /States/A/Credentials");
+}
+
+/* "The resource provided R is not recognized. …" at ptr, as AWS renders it. */
+#define UNRECOGNISED(res, ptr)                                                                     \
+    "SCHEMA_VALIDATION_FAILED: The resource provided " res " is not recognized. The value is "     \
+    "not a valid resource ARN, or the resource is not available in this region. at " ptr
+
+static void task_resources(void **state)
+{
+    (void)state;
+    /* Issue 5: an action the service does not have, a service AWS does not integrate. */
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sqs:sendMessageX','End':true}"),
+            UNRECOGNISED("arn:aws:states:::sqs:sendMessageX", "/States/A/Resource"));
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::foo:bar','End':true}"),
+            UNRECOGNISED("arn:aws:states:::foo:bar", "/States/A/Resource"));
+    /* A pattern the API does not offer. */
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::dynamodb:getItem.sync',"
+                "'End':true}"),
+            UNRECOGNISED("arn:aws:states:::dynamodb:getItem.sync", "/States/A/Resource"));
+    INVALID(
+        ONE("{'Type':'Task','Resource':'arn:aws:states:::aws-sdk:codebuild:startBuild.sync',"
+            "'End':true}"),
+        UNRECOGNISED("arn:aws:states:::aws-sdk:codebuild:startBuild.sync", "/States/A/Resource"));
+    VALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::states:startExecution.sync:2',"
+              "'End':true}"));
+    VALID(ONE("{'Type':'Task','Resource':'arn:aws:states:us-east-1:123456789012:activity:a',"
+              "'End':true}"));
+
+    /* Every Task is checked, nested ones at their own pointer; each problem is reported. */
+    char *m = check("{'StartAt':'P','States':{'P':{'Type':'Parallel','Branches':[{'StartAt':'M',"
+                    "'States':{'M':{'Type':'Map','ItemProcessor':{'StartAt':'T','States':{'T':"
+                    "{'Type':'Task','Resource':'arn:aws:states:::sns:publish.sync','End':true}}},"
+                    "'End':true}}}],'Next':'U'},'U':{'Type':'Task','Resource':"
+                    "'arn:aws:states:::lambda:invokeAsync','End':true}}}");
+    assert_non_null(m);
+    assert_non_null(strstr(m, UNRECOGNISED("arn:aws:states:::sns:publish.sync",
+                                           "/States/P/Branches[0]/States/M/ItemProcessor/"
+                                           "States/T/Resource")));
+    assert_non_null(
+        strstr(m, UNRECOGNISED("arn:aws:states:::lambda:invokeAsync", "/States/U/Resource")));
+    free(m);
 }
 
 static void paths_and_templates(void **state)
@@ -421,7 +461,7 @@ static void paths_and_templates(void **state)
     INVALID(ONE("{'Type':'Pass','Parameters':{'x.$':'States.NoSuchFunction(1)'},'End':true}"),
             "SCHEMA_VALIDATION_FAILED: The value for the field 'x.$' must be a valid JSONPath "
             "or a valid intrinsic function call at /States/A/Parameters");
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','ResultSelector':[],"
+    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','ResultSelector':[],"
                 "'End':true}"),
             "SCHEMA_VALIDATION_FAILED: Expected value of type [OBJECT] at "
             "/States/A/ResultSelector");
@@ -453,7 +493,7 @@ static void retry_rules(void **state)
 {
     (void)state;
 #define TASK_RETRY(r)                                                                              \
-    ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','Retry':" r ",'End':true}")
+    ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','Retry':" r ",'End':true}")
     INVALID(TASK_RETRY("[{'MaxAttempts':1}]"),
             "SCHEMA_VALIDATION_FAILED: These fields are required: [ErrorEquals] at "
             "/States/A/Retry[0]");
@@ -491,10 +531,10 @@ static void retry_rules(void **state)
 static void catch_rules(void **state)
 {
     (void)state;
-    INVALID("{'StartAt':'A','States':{'A':{'Type':'Task','Resource':'arn:aws:states:::a:b',"
+    INVALID("{'StartAt':'A','States':{'A':{'Type':'Task','Resource':'arn:aws:states:::sns:publish',"
             "'Catch':[{'ErrorEquals':['States.ALL']}],'End':true}}}",
             "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at /States/A/Catch[0]");
-    INVALID("{'StartAt':'A','States':{'A':{'Type':'Task','Resource':'arn:aws:states:::a:b',"
+    INVALID("{'StartAt':'A','States':{'A':{'Type':'Task','Resource':'arn:aws:states:::sns:publish',"
             "'Catch':[{'ErrorEquals':['States.ALL'],'Next':'B'},{'ErrorEquals':['E'],"
             "'Next':'Z','ResultPath':'$$.x'}],'End':true},'B':{'Type':'Succeed'}}}",
             "SCHEMA_VALIDATION_FAILED: A catcher with 'States.ALL' must be the last catcher at "
@@ -642,9 +682,10 @@ static void query_language(void **state)
     INVALID(ONE("{'Type':'Pass','QueryLanguage':'JSONata','End':true}"),
             "SCHEMA_VALIDATION_FAILED: JSONata query language is not supported by Baton yet at "
             "/States/A/QueryLanguage");
-    INVALID(ONE("{'Type':'Task','Resource':'arn:aws:states:::a:b','Arguments':{},'End':true}"),
-            "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field "
-            "'Arguments' is only supported for the 'JSONata' QueryLanguage at /States/A");
+    INVALID(
+        ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','Arguments':{},'End':true}"),
+        "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field "
+        "'Arguments' is only supported for the 'JSONata' QueryLanguage at /States/A");
     INVALID(ONE("{'Type':'Pass','Output':{},'End':true}"),
             "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field "
             "'Output' is only supported for the 'JSONata' QueryLanguage at /States/A");
@@ -731,6 +772,7 @@ int main(void)
         cmocka_unit_test(next_and_end),
         cmocka_unit_test(state_names),
         cmocka_unit_test(task_fields),
+        cmocka_unit_test(task_resources),
         cmocka_unit_test(paths_and_templates),
         cmocka_unit_test(assign_rules),
         cmocka_unit_test(retry_rules),
