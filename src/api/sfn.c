@@ -67,6 +67,9 @@ static const op_spec ops[] = {
     {"ListActivities", sfn_list_activities, "maxResults:i,nextToken:s"},
     {"GetActivityTask", NULL, "activityArn:s!,workerName:s"},
     {"StartSyncExecution", NULL, "stateMachineArn:s!,name:s,input:s,traceHeader:s,includedData:s"},
+    {"TestState", sfn_test_state,
+     "definition:s!,roleArn:s,input:s,inspectionLevel:s,revealSecrets:b,variables:s,stateName:s,"
+     "mock:o,context:s,stateConfiguration:o"},
 };
 
 /* The operations that answer later (fn NULL above, where their members are listed). */

@@ -176,14 +176,18 @@ exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg)
     exec__timer_init(&e->timeout, TIMER_EXECUTION_TIMEOUT, e);
     exec__context_init(e);
 
-    run *r = exec__run_new(e, NULL, m->top);
+    exec_probe *probe = cfg->probe;
+    run *r = exec__run_new(e, NULL, probe ? probe->graph : m->top);
     e->root = r;
+    if (probe)
+        exec__probe_begin(r, probe, input);
     hist_event *ev = exec__emit(r, HIST_ExecutionStarted);
     ev->data = json_incref(input);
     exec__ev_extra_set(ev, "roleArn", json_string(e->role_arn));
     exec__ev_extra_set(ev, "stateMachineArn", json_string(e->sm_arn));
-    if (m->timeout_s > 0)
-        exec__timer_arm(e, &e->timeout, exec__add_ms(e->start_ms, exec__seconds_ms(m->timeout_s)));
+    int64_t timeout_s = probe ? probe->timeout_s : m->timeout_s;
+    if (timeout_s > 0)
+        exec__timer_arm(e, &e->timeout, exec__add_ms(e->start_ms, exec__seconds_ms(timeout_s)));
     size_t depth = 0;
     size_t size = payload_measure(input, PAYLOAD_MAX_BYTES, &depth);
     if (size > PAYLOAD_MAX_BYTES || depth > BT_JSON_MAX_DEPTH) {
@@ -200,7 +204,7 @@ exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg)
         bt_fault_fini(&f);
         return e;
     }
-    exec__run_enter_state(r, m->top->start, input);
+    exec__run_enter_state(r, probe ? probe->state : m->top->start, input);
     r->in_bound = (exec__bound){size, depth};
     return e;
 }

@@ -65,6 +65,47 @@ const char *exec_status_name(exec_status s);
  * its recorded inputs yields the same tokens; without one, tokens are 192 random bits. */
 typedef void (*exec_mint_token)(void *ctx, uint64_t task_id, char out[EXEC_TOKEN_MAX]);
 
+/*
+ * A probe runs one state on its own and stops at its exit, as Step Functions' TestState does:
+ * the root run starts at state `state` of `graph` (any graph of the machine) with `variables`
+ * in scope, and ends with that state, its next state noted rather than entered. A Retry that
+ * takes an error ends it RETRIABLE (the back-off is reported, not waited); a Catch ends it
+ * CAUGHT_ERROR with the catcher's output. Map and Parallel states run no children when the
+ * probe carries their outcome (a mock). The engine fills the rest as the state runs; the
+ * caller releases it with exec_probe_fini after exec_free.
+ */
+typedef enum exec_probe_status {
+    EXEC_PROBE_FAILED, /* until the state leaves otherwise */
+    EXEC_PROBE_SUCCEEDED,
+    EXEC_PROBE_RETRIABLE,
+    EXEC_PROBE_CAUGHT_ERROR,
+} exec_probe_status;
+
+typedef struct exec_probe {
+    /* set by the caller; borrowed */
+    const asl_graph *graph;
+    size_t state;
+    json_t *variables;           /* object of variables in scope, or NULL */
+    int64_t retrier_retry_count; /* retries the retrier taking the error has made already */
+    int64_t timeout_s;           /* bound of the whole probe (0: none) */
+    bool has_mock;               /* Map/Parallel: their outcome, without running children: */
+    json_t *mock_result;         /*   the state's result, or */
+    const char *mock_error;      /*   an error (with mock_cause, may be NULL) */
+    const char *mock_cause;
+
+    /* filled by the engine: new references, NULL when the step did not happen */
+    exec_probe_status status;
+    json_t *input, *after_input_path, *after_parameters, *result, *after_result_selector,
+        *after_result_path, *variables_after;
+    const char *next_state; /* borrowed from the machine; NULL when the state ends its run */
+    int retry_index;        /* -1 unless RETRIABLE */
+    int64_t retry_backoff_ms;
+    int catch_index;     /* -1 unless CAUGHT_ERROR */
+    char *error, *cause; /* the error a Retry or Catch took (the execution's is ended) */
+} exec_probe;
+
+void exec_probe_fini(exec_probe *p);
+
 typedef struct exec_config {
     const char *name;     /* execution name */
     const char *arn;      /* execution ARN */
@@ -80,6 +121,7 @@ typedef struct exec_config {
     bool forget_taken_events;
     exec_mint_token mint_token; /* NULL: random tokens */
     void *mint_ctx;
+    exec_probe *probe; /* NULL: a whole execution; else one state (borrowed, filled) */
 } exec_config;
 
 /* A task the driver must run (integ.h); stable until its outcome is reported or the

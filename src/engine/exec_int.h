@@ -177,6 +177,7 @@ struct exec {
     exec_mint_token mint_token;
     void *mint_ctx;
     bool forget_taken_events;
+    exec_probe *probe; /* TestState: one state only (probe.c); NULL otherwise */
 
     run *root;
     run *q_head, *q_tail;
@@ -309,6 +310,25 @@ static inline const exec__pipeline *exec__pipeline_of(const asl_state *st)
     (void)st; /* one query language today */
     return &exec__jsonpath;
 }
+
+/* ---- probe.c: one state on its own (exec_probe); each hook is called for the root run
+ * of a probe only (exec__probing) ---- */
+static inline bool exec__probing(const run *r)
+{
+    return r->e->probe != NULL && r->parent == NULL;
+}
+void exec__probe_begin(run *r, exec_probe *p, json_t *input);
+void exec__probe_entered(run *r);                    /* InputPath applied */
+void exec__probe_arguments(run *r, json_t *args);    /* Parameters applied */
+void exec__probe_result(run *r, json_t *after_path); /* ResultSelector, ResultPath applied */
+void exec__probe_exit(run *r, size_t next);          /* the state leaves: its output is final */
+/* Before Retry is picked: counts the retries the caller says were made already. */
+void exec__probe_seed_retries(run *r, const char *error);
+void exec__probe_retry(run *r, int index, int64_t delay_ms, const bt_fault *f);
+void exec__probe_caught(run *r, size_t index, const bt_fault *f);
+/* Map/Parallel with a mocked outcome: takes it instead of starting children; false when the
+ * state runs as usual. */
+bool exec__probe_mocked(run *r);
 
 /* ---- per state type (state_flow.c, state_branch.c), dispatched from asl/states.def ---- */
 void exec__enter_Pass(run *r);

@@ -380,6 +380,11 @@ static void state_enter(run *r)
         bt_fault_fini(&f);
         return;
     }
+    if (exec__probing(r)) {
+        exec__probe_entered(r);
+        if (exec__probe_mocked(r))
+            return;
+    }
     type->enter(r);
 }
 
@@ -431,6 +436,8 @@ static void state_exit(run *r)
         next = r->next;
     } else if (pl->result(r, &out, &bound, &f) != 0) {
         goto error;
+    } else if (exec__probing(r)) {
+        exec__probe_result(r, out);
     }
 
     const payload *assign = r->exit_assign;
@@ -483,7 +490,11 @@ static void state_exit(run *r)
         }
     }
     json_decref(assigned);
-    if (st->type == ASL_SUCCEED || next == ASL_NO_STATE) {
+    if (st->type == ASL_SUCCEED)
+        next = ASL_NO_STATE;
+    if (exec__probing(r))
+        exec__probe_exit(r, next); /* and the run ends here */
+    if (next == ASL_NO_STATE || exec__probing(r)) {
         exec__run_succeed(r, out);
         json_decref(out);
         return;
@@ -508,6 +519,8 @@ void exec__handle_error(run *r, bt_fault *f)
     exec *e = r->e;
     if (r->status != RUN_ACTIVE)
         return;
+    if (exec__probing(r))
+        exec__probe_seed_retries(r, f->error);
     int i = exec__retry_pick(st, r->retry_counts, f->error);
     if (i >= 0) {
         if (r->retry_counts == NULL)
@@ -517,6 +530,11 @@ void exec__handle_error(run *r, bt_fault *f)
         int64_t delay = exec__retry_delay_ms(rt, r->retry_counts[i], jitter);
         r->retry_counts[i]++;
         r->retry_count++;
+        if (exec__probing(r)) {
+            exec__probe_retry(r, i, delay, f);
+            exec__run_fail(r, f);
+            return;
+        }
         exec__task_cancel(r);
         r->ph = PH_RETRY_TIMER;
         exec__timer_arm(e, &r->timer, exec__add_ms(e->now_ms, delay));
@@ -531,6 +549,8 @@ void exec__handle_error(run *r, bt_fault *f)
         exec__run_fail(r, f);
         return;
     }
+    if (exec__probing(r))
+        exec__probe_caught(r, (size_t)(c - st->catchers), f);
     json_t *eo = exec__error_output(f);
     json_t *out = NULL;
     bt_fault g;

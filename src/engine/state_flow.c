@@ -22,6 +22,8 @@ void exec__enter_Pass(run *r)
         bt_fault_fini(&f);
         return;
     }
+    if (exec__probing(r))
+        exec__probe_arguments(r, res);
     if (st->result) {
         json_decref(res);
         res = json_incref(st->result);

@@ -302,6 +302,8 @@ void exec__task_start(run *r)
     }
     if (exec__state_arguments(r, "task's arguments", &f) != 0)
         goto error;
+    if (exec__probing(r))
+        exec__probe_arguments(r, r->params);
     json_t *params = r->params;
     scheduled_events(r, params, timeout, heartbeat);
 

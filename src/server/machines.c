@@ -250,7 +250,7 @@ int sfn_check_arn(const char *text, bt_arn_kind kind, bt_arn *out, sfn_err *err)
 }
 
 /* An IAM role ARN: arn:<partition>:iam::<12 digits>:role/<path and name>. */
-static int check_role(const char *role, sfn_err *err)
+int sfn_check_role(const char *role, sfn_err *err)
 {
     static const char *const partitions[] = {
         "arn:aws:iam::", "arn:aws-cn:iam::", "arn:aws-us-gov:iam::"};
@@ -369,7 +369,7 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
                  type);
         return NULL;
     }
-    if (check_role(role, err) != 0 || check_tags(json_object_get(req, "tags"), err) != 0)
+    if (sfn_check_role(role, err) != 0 || check_tags(json_object_get(req, "tags"), err) != 0)
         return NULL;
     asl_machine *compiled = NULL;
     if (compile_definition(definition, &compiled, err) != 0)
@@ -460,7 +460,7 @@ json_t *sfn_update_state_machine(server *s, json_t *req, sfn_err *err)
                  "EncryptionConfiguration or the TracingConfiguration must be specified");
         return NULL;
     }
-    if ((role && check_role(role, err) != 0) || versions_check_publish(s, m, req, err) != 0)
+    if ((role && sfn_check_role(role, err) != 0) || versions_check_publish(s, m, req, err) != 0)
         return NULL;
     asl_machine *compiled = NULL;
     if (definition && compile_definition(definition, &compiled, err) != 0)

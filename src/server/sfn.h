@@ -20,6 +20,8 @@ typedef struct sfn_err {
 
 int sfn_fail(sfn_err *err, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* An IAM role ARN as Step Functions accepts it (machines.c): 0, or -1 with InvalidArn. */
+int sfn_check_role(const char *role, sfn_err *err);
 
 typedef json_t *(*sfn_op)(server *s, json_t *req, sfn_err *err);
 
@@ -66,6 +68,9 @@ int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *c
  * it returns; done takes the response's reference), or -1 with err and no call of done. The
  * request is borrowed for the call only. */
 typedef int (*sfn_async_op)(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err);
+
+/* TestState (teststate.c): one state run on its own, on the engine thread, recording nothing */
+json_t *sfn_test_state(server *s, json_t *req, sfn_err *err);
 
 /* activities (activities.c) */
 json_t *sfn_create_activity(server *s, json_t *req, sfn_err *err);
