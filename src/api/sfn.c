@@ -130,7 +130,8 @@ static bool type_ok(json_t *v, char t)
 }
 
 /* Checks the request against the member list; 0, or the error already answered. */
-static int check_members(api_call *c, const op_spec *op)
+/* The members of req against op's list: 0, or -1 with AWS's error (type and message). */
+static int check_spec(const op_spec *op, json_t *req, sfn_err *err)
 {
     const char *p = op->members;
     while (*p) {
@@ -144,27 +145,41 @@ static int check_members(api_call *c, const op_spec *op)
         p = colon + (required ? 3 : 2);
         if (*p == ',')
             p++;
-        json_t *v = json_object_get(c->json, name);
+        json_t *v = json_object_get(req, name);
         if (v == NULL || json_is_null(v)) {
             if (v)
-                json_object_del(c->json, name); /* null is absent, as SDKs mean it */
-            if (required) {
-                api_reply_json_error(c, 400, "com.amazon.coral.validate#ValidationException",
-                                     "1 validation error detected: Value null at '%s' failed to "
-                                     "satisfy constraint: Member must not be null",
-                                     name);
-                return -1;
-            }
+                json_object_del(req, name); /* null is absent, as SDKs mean it */
+            if (required)
+                return sfn_fail(err, "ValidationException",
+                                "1 validation error detected: Value null at '%s' failed to "
+                                "satisfy constraint: Member must not be null",
+                                name);
             continue;
         }
-        if (!type_ok(v, type)) {
-            api_reply_json_error(c, 400, "SerializationException",
-                                 "Expected %s for member '%s' of %s", type_word(type), name,
-                                 op->name);
-            return -1;
-        }
+        if (!type_ok(v, type))
+            return sfn_fail(err, "SerializationException", "Expected %s for member '%s' of %s",
+                            type_word(type), name, op->name);
     }
     return 0;
+}
+
+int api_sfn_check(const char *op_name, json_t *req, sfn_err *err)
+{
+    const op_spec *op = find_op(op_name);
+    if (op == NULL)
+        return sfn_fail(err, "UnknownOperationException",
+                        "The operation AWSStepFunctions.%s is not known", op_name);
+    return check_spec(op, req, err);
+}
+
+size_t api_sfn_n_ops(void)
+{
+    return sizeof ops / sizeof ops[0];
+}
+
+const char *api_sfn_op_name(size_t i)
+{
+    return i < api_sfn_n_ops() ? ops[i].name : NULL;
 }
 
 static void reply_error(api_call *c, const sfn_err *err)
@@ -204,9 +219,11 @@ void api_sfn(api_call *c)
                              "The operation AWSStepFunctions.%s is not known", c->op);
         return;
     }
-    if (check_members(c, op) != 0)
-        return;
     sfn_err err = {0};
+    if (check_spec(op, c->json, &err) != 0) {
+        reply_error(c, &err);
+        return;
+    }
     if (op->fn == NULL) {
         /* c belongs to async_done from here unless the operation refuses at once. */
         if (find_async(op->name)(c->srv, c->json, async_done, c, &err) != 0)

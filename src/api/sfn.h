@@ -10,4 +10,11 @@
 /* Serves one call on the engine thread (c->op, c->json); answers it. */
 void api_sfn(api_call *c);
 
+/* The request checks alone (presence and JSON type of each member; null is absent): 0, or
+ * -1 with AWS's error. Pure, for tests and the fuzzer. */
+int api_sfn_check(const char *op, json_t *req, sfn_err *err);
+/* The operations the table knows, by index. */
+size_t api_sfn_n_ops(void);
+const char *api_sfn_op_name(size_t i);
+
 #endif
