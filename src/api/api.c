@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_EXTRA 16
 
@@ -63,15 +64,22 @@ void api_reply(api_call *c, int status, const char *content_type, const char *bo
     r->body[len] = '\0';
     r->len = len;
     size_t n = 0;
+    bool has_id = false;
     for (size_t i = 0; extra && extra[i] && n < 2 * MAX_EXTRA; i += 2) {
         r->extra[n++] = bt_xstrdup(extra[i]);
         r->extra[n++] = bt_xstrdup(extra[i + 1]);
+        has_id = has_id || strcasecmp(extra[i], "x-amzn-RequestId") == 0;
     }
-    r->extra[n++] = bt_xstrdup("x-amzn-RequestId");
-    r->extra[n++] = bt_xstrdup(c->request_id);
+    if (!has_id) {
+        r->extra[n++] = bt_xstrdup("x-amzn-RequestId");
+        r->extra[n++] = bt_xstrdup(c->request_id);
+    }
     server_log(c->srv, SERVER_LOG_DEBUG, "request", "id=%llu op=%s status=%d request_id=%s",
                (unsigned long long)c->id, c->op ? c->op : "-", status, c->request_id);
-    server_after_commit(c->srv, send_reply, r);
+    if (c->reply_now)
+        send_reply(r, 0);
+    else
+        server_after_commit(c->srv, send_reply, r);
     api_call_free(c);
 }
 

@@ -33,6 +33,8 @@ typedef struct api_call {
     char request_id[37];  /* x-amzn-RequestId: a UUID */
     char *op_buf;         /* owns op */
     char sig_service[32]; /* the SigV4 scope's service ("sqs"), or "" */
+    bool reply_now;       /* answer without waiting for the commit (nothing it promises
+                           * depends on writes still in flight) */
 } api_call;
 
 /* Frees a call without answering it (the router's own answers). */

@@ -409,9 +409,13 @@ static json_t *op_list_dlq_sources(sqs_call *sc, qm_queue *q, qm_err *err)
     return list_page(sc, "queueUrls", sends_to_dlq, err);
 }
 
+/* A receive answers at once, not after the commit of its receipt: what it hands out became
+ * receivable only once its send was durable, and losing the receipt to a crash only makes
+ * the message visible again — SQS's at-least-once delivery, never a lost message. */
 static void received(void *ctx, qm_msg *const *msgs, size_t n)
 {
     sqs_call *sc = ctx;
+    sc->c->reply_now = true;
     reply_ok(sc, sqs_messages_json(msgs, n, &sc->req.recv, now(sc)));
 }
 
