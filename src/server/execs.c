@@ -44,8 +44,10 @@ static const char SQL_UPDATE_CLOSED[] =
     " next_timer_ms = NULL, n_events = ? WHERE id = ?";
 static const char SQL_INSERT_LOG[] = "INSERT INTO exec_log (exec_id, seq, rec) VALUES (?,?,?)";
 static const char SQL_DELETE_LOG[] = "DELETE FROM exec_log WHERE exec_id = ?";
-static const char SQL_INSERT_EVENT[] =
-    "INSERT INTO history (exec_id, event_id, event) VALUES (?,?,?)";
+static const char SQL_INSERT_EVENTS[] =
+    "INSERT INTO history (exec_id, first_id, last_id, events) VALUES (?,?,?,?)";
+/* Events per history row at most, so that reading a page parses little beyond it. */
+#define CHUNK_EVENTS 100
 static const char SQL_LOAD_OPEN[] =
     "SELECT e.id, e.arn, e.sm_id, e.revision, e.next_timer_ms, e.token_key FROM executions e"
     " WHERE e.status = 'RUNNING'";
@@ -312,6 +314,18 @@ static integ *binding(server *s, const exec_task *t)
     return NULL;
 }
 
+/* The events rendered since the last flush become one history row. */
+static void flush_chunk(server *s, xrec *x)
+{
+    if (x->chunk_n == 0)
+        return;
+    bt_buf_putc(&x->chunk, ']');
+    store_batch_add(server_batch(s), SQL_INSERT_EVENTS, "iiit", x->id, (int64_t)x->chunk_first,
+                    (int64_t)(x->chunk_first + x->chunk_n - 1), x->chunk.data);
+    bt_buf_reset(&x->chunk);
+    x->chunk_n = 0;
+}
+
 /* Writes the new events and starts/cancels tasks. Replaying (live false) only drains. */
 static void take_effects(server *s, xrec *x, bool live)
 {
@@ -321,11 +335,17 @@ static void take_effects(server *s, xrec *x, bool live)
         return;
     for (size_t i = 0; i < fx.n_events; i++) {
         json_t *ev = history_event_to_json(&fx.events[i], 1);
-        char *text = ev ? bt_json_dumps(ev) : NULL;
+        if (x->chunk_n == 0) {
+            x->chunk_first = fx.events[i].id;
+            bt_buf_putc(&x->chunk, '[');
+        } else {
+            bt_buf_putc(&x->chunk, ',');
+        }
+        if (ev == NULL || bt_json_write(&x->chunk, ev) != 0)
+            bt_buf_puts(&x->chunk, "{}");
         json_decref(ev);
-        store_batch_add(server_batch(s), SQL_INSERT_EVENT, "iit", x->id, (int64_t)fx.events[i].id,
-                        text ? text : "{}");
-        free(text);
+        if (++x->chunk_n == CHUNK_EVENTS)
+            flush_chunk(s, x);
     }
     x->events_flushed += fx.n_events;
     if (fx.n_events)
@@ -467,6 +487,7 @@ static void xrec_free(server *s, xrec *x)
         pend_clear(&x->pend[i]);
     free(x->pend);
     free(x->input_text);
+    bt_buf_fini(&x->chunk);
     free(x->arn);
     free(x);
 }
@@ -641,6 +662,7 @@ void execs_fini(server *s)
                 pend_clear(&x->pend[k]);
             free(x->pend);
             free(x->input_text);
+            bt_buf_fini(&x->chunk);
             free(x->arn);
             free(x);
         }
@@ -733,6 +755,7 @@ static void forget_closed(void *ctx, int rc)
 
 static void flush_one(server *s, xrec *x)
 {
+    flush_chunk(s, x);
     store_batch *b = server_batch(s);
     bool closed = x->e && exec_get_status(x->e) != EXEC_RUNNING;
     int64_t n_events = x->e ? (int64_t)exec_n_events(x->e) : 0;

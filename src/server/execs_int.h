@@ -30,6 +30,10 @@ struct xrec {
     uint32_t log_seq;     /* records written so far */
     uint32_t log_flushed; /* of them, in a batch */
     uint64_t events_flushed;
+    /* New events rendered but not yet in the batch: one history row holds a run of them
+     * (a JSON array), so a transition costs one statement, not one per event. */
+    bt_buf chunk;
+    uint32_t chunk_first, chunk_n;
     char **log; /* records not yet in a batch */
     size_t n_log, cap_log;
     int64_t row_next_timer; /* as last written */

@@ -13,7 +13,9 @@
  *                   advanced at): replaying them from
  *                   the start rebuilds its state exactly, because the engine reads no clock
  *                   and no randomness of its own; deleted when the execution ends
- *   history         the AWS-shaped history events, as GetExecutionHistory returns them
+ *   history         the AWS-shaped history events, as GetExecutionHistory returns them, in
+ *                   runs (first_id..last_id, a JSON array of at most 100): what one loop
+ *                   iteration adds to an execution is one row
  *   tags            tags of state machines and activities
  *   activities      one row per activity (v3)
  *   activity_tasks  the work Task states offered to an activity's workers (v3): offered until
@@ -51,8 +53,8 @@ static const char schema_v1[] =
     " exec_id INTEGER NOT NULL, seq INTEGER NOT NULL, rec TEXT NOT NULL,"
     " PRIMARY KEY (exec_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE history ("
-    " exec_id INTEGER NOT NULL, event_id INTEGER NOT NULL, event TEXT NOT NULL,"
-    " PRIMARY KEY (exec_id, event_id)) WITHOUT ROWID;"
+    " exec_id INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,"
+    " events TEXT NOT NULL, PRIMARY KEY (exec_id, first_id)) WITHOUT ROWID;"
     "CREATE TABLE tags ("
     " arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     " PRIMARY KEY (arn, key)) WITHOUT ROWID;";

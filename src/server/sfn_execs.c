@@ -43,12 +43,12 @@ static const char SQL_LIST_IDS[] =
     "SELECT id FROM executions WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = "
     "?3)" SQL_LIST_QUALIFIED " ORDER BY id DESC LIMIT 1 OFFSET ?4";
 static const char SQL_EXEC_ID[] = "SELECT id FROM executions WHERE arn = ?";
+/* History rows hold runs of events (first_id..last_id): the rows that reach past pos. */
 static const char SQL_HISTORY_FWD[] =
-    "SELECT event_id, event FROM history WHERE exec_id = ? AND event_id > ? ORDER BY event_id"
-    " LIMIT ?";
+    "SELECT first_id, events FROM history WHERE exec_id = ? AND last_id > ? ORDER BY first_id";
 static const char SQL_HISTORY_REV[] =
-    "SELECT event_id, event FROM history WHERE exec_id = ? AND event_id < ? ORDER BY event_id"
-    " DESC LIMIT ?";
+    "SELECT first_id, events FROM history WHERE exec_id = ? AND first_id < ?"
+    " ORDER BY first_id DESC";
 static const char SQL_REVISION_DEF[] =
     "SELECT r.definition, r.role_arn FROM revisions r WHERE r.id = ?";
 
@@ -513,20 +513,29 @@ json_t *sfn_get_execution_history(server *s, json_t *req, sfn_err *err)
     st = store_read_stmt(s->store, reverse ? SQL_HISTORY_REV : SQL_HISTORY_FWD);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, pos);
-    sqlite3_bind_int64(st, 3, (int64_t)max + 1);
     json_t *events = json_array();
     int64_t last = 0;
     bool more = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (json_array_size(events) == max) {
-            more = true;
-            break;
+    while (!more && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t first = sqlite3_column_int64(st, 0);
+        json_t *run = json_loads(execs__col_text(st, 1), 0, NULL);
+        size_t n = json_array_size(run);
+        for (size_t k = 0; k < n; k++) {
+            size_t i = reverse ? n - 1 - k : k;
+            int64_t ev_id = first + (int64_t)i;
+            if (reverse ? ev_id >= pos : ev_id <= pos)
+                continue;
+            if (json_array_size(events) == max) {
+                more = true;
+                break;
+            }
+            json_t *ev = json_array_get(run, i);
+            if (!with_data)
+                strip_data(ev);
+            json_array_append(events, ev);
+            last = ev_id;
         }
-        last = sqlite3_column_int64(st, 0);
-        json_t *ev = json_loads(execs__col_text(st, 1), 0, NULL);
-        if (ev && !with_data)
-            strip_data(ev);
-        json_array_append_new(events, ev ? ev : json_object());
+        json_decref(run);
     }
     sqlite3_reset(st);
     json_t *out = json_pack("{s:o}", "events", events);

@@ -151,6 +151,29 @@ class Executions(servertest.ServerTestCase):
         with self.assertRaises(sfn.exceptions.InvalidExecutionInput):
             sfn.start_execution(stateMachineArn=sm, input='{"a": ')
 
+    def test_long_history_pages_both_ways(self):
+        # 60 Pass states: 122 events written in one go, stored as runs of at most 100.
+        states = {"S%d" % i: {"Type": "Pass", "Next": "S%d" % (i + 1)} for i in range(59)}
+        states["S59"] = {"Type": "Pass", "End": True}
+        sfn = self.client("stepfunctions")
+        sm = self.machine("long", {"StartAt": "S0", "States": states})
+        arn = sfn.start_execution(stateMachineArn=sm, name="l")["executionArn"]
+        for reverse in (False, True):
+            ids, token = [], None
+            while True:
+                kw = {"nextToken": token} if token else {}
+                page = sfn.get_execution_history(executionArn=arn, maxResults=7,
+                                                 reverseOrder=reverse, **kw)
+                self.assertLessEqual(len(page["events"]), 7)
+                ids += [e["id"] for e in page["events"]]
+                token = page.get("nextToken")
+                if not token:
+                    break
+            want = list(range(1, 123))
+            self.assertEqual(ids, list(reversed(want)) if reverse else want)
+        whole = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        self.assertEqual(whole[61]["stateEnteredEventDetails"]["name"], "S30")
+
     def test_list_executions_pages_and_filter(self):
         sfn = self.client("stepfunctions")
         sm = self.machine("many", PASS)
