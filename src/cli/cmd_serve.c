@@ -30,7 +30,7 @@ static const char serve_usage[] =
     "  --http-threads N    threads reading requests (default 2)\n"
     "  --max-open N        open executions at most (default 1000000, AWS's quota); beyond\n"
     "                      it StartExecution fails with ExecutionLimitExceeded\n"
-    "  --max-resident N    parked executions kept in memory (default 4096); the others\n"
+    "  --max-resident N    parked executions kept in memory (default 1024); the others\n"
     "                      wait in the store and are loaded when a callback or timer comes\n";
 
 static int level_of(const char *s, server_log_level *out)

@@ -171,6 +171,12 @@ static void evict(server *s, xrec *x)
     x->e = NULL;
     free(x->input_text);
     x->input_text = NULL;
+    free(x->log); /* empty: everything is durable */
+    x->log = NULL;
+    x->cap_log = 0;
+    free(x->pend);
+    x->pend = NULL;
+    x->cap_pend = 0;
     s->n_evictions++;
 }
 
@@ -322,7 +328,8 @@ static void flush_chunk(server *s, xrec *x)
     bt_buf_putc(&x->chunk, ']');
     store_batch_add(server_batch(s), SQL_INSERT_EVENTS, "iiit", x->id, (int64_t)x->chunk_first,
                     (int64_t)(x->chunk_first + x->chunk_n - 1), x->chunk.data);
-    bt_buf_reset(&x->chunk);
+    bt_buf_fini(&x->chunk); /* a parked execution keeps no buffer */
+    bt_buf_init(&x->chunk);
     x->chunk_n = 0;
 }
 
@@ -610,7 +617,7 @@ int execs_init(server *s, bt_err *err)
 {
     bt_strmap_init(&s->open_by_arn);
     bt_strmap_init(&s->open_by_id);
-    s->max_resident = s->cfg.max_resident ? s->cfg.max_resident : 4096;
+    s->max_resident = s->cfg.max_resident ? s->cfg.max_resident : 1024;
     s->max_open = s->cfg.max_open ? s->cfg.max_open : 1000000;
     uv_timer_init(&s->loop, &s->retention_timer);
     s->retention_timer.data = s;

@@ -37,7 +37,7 @@ typedef struct server_config {
     server_log_level log_level;
     bool sync_normal;      /* SQLite synchronous=NORMAL (survives kill -9, not power loss) */
     double retention_days; /* closed executions kept this long (AWS: 90; fractions allowed) */
-    /* Parked executions kept in memory (0: 4096); the others are loaded from the store
+    /* Parked executions kept in memory (0: 1024); the others are loaded from the store
      * when a callback or a timer arrives. */
     size_t max_resident;
     /* Open executions at most (0: AWS's default quota, 1,000,000). */
