@@ -58,6 +58,7 @@ static const op_spec ops[] = {
     {"GetExecutionHistory", sfn_get_execution_history,
      "executionArn:s!,maxResults:i,reverseOrder:b,nextToken:s,includeExecutionData:b"},
     {"StopExecution", sfn_stop_execution, "executionArn:s!,error:s,cause:s"},
+    {"RedriveExecution", sfn_redrive_execution, "executionArn:s!,clientToken:s"},
     {"SendTaskSuccess", sfn_send_task_success, "taskToken:s!,output:s!"},
     {"SendTaskFailure", sfn_send_task_failure, "taskToken:s!,error:s,cause:s"},
     {"SendTaskHeartbeat", sfn_send_task_heartbeat, "taskToken:s!"},

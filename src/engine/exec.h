@@ -15,6 +15,8 @@
  *        |----(unhandled error, 25,000 events)-----> FAILED      run_fail(), exec__settle()
  *        |----(TimeoutSeconds of the machine)------> TIMED_OUT   execution_timed_out()
  *        `----(exec_stop)--------------------------> ABORTED
+ *     FAILED, TIMED_OUT, ABORTED --(exec_redrive)--> RUNNING again, from the unsuccessful
+ *                                                    state (redrive.c)
  *
  * Task attempt (task.c):
  *
@@ -212,6 +214,21 @@ void exec_task_fate_of(const exec *e, uint64_t id, exec_task_fate *out);
 
 /* Stops the execution (StopExecution): status ABORTED; open tasks are cancelled. */
 void exec_stop(exec *e, const char *error, const char *cause, int64_t now_ms);
+
+/*
+ * RedriveExecution: an execution that ended FAILED, TIMED_OUT or ABORTED goes on from the
+ * state that did not succeed, with that state's original input, keeping its history and
+ * variables: ExecutionRedriven is recorded, successful states are not run again, and in a
+ * Parallel or Map only the branches and iterations that did not succeed run again. Retry
+ * counters start over and the machine's TimeoutSeconds counts from the redrive.
+ * BT_ESTATE when exec_redrivable says no. The driver then calls exec_advance as usual.
+ */
+int exec_redrive(exec *e, int64_t now_ms);
+/* Whether exec_redrive would take e: it ended unsuccessfully, is a whole execution, and its
+ * history has room for ExecutionRedriven and one more event (AWS: fewer than 24,999). */
+bool exec_redrivable(const exec *e);
+/* RedriveExecution calls taken so far ($$.Execution.RedriveCount). */
+int64_t exec_redrive_count(const exec *e);
 
 exec_status exec_get_status(const exec *e);
 const asl_machine *exec_machine(const exec *e);

@@ -7,7 +7,7 @@
  * task.c (tasks and tokens), retry.c (Retry/Catch as pure functions), run.c (runs, entering
  * and leaving states, errors), pipeline.c (payload processing of a query language),
  * context.c (the context object and variables), state_flow.c (Pass, Choice, Wait,
- * Succeed, Fail), state_branch.c (Parallel, Map).
+ * Succeed, Fail), state_branch.c (Parallel, Map), redrive.c (RedriveExecution).
  */
 #ifndef BT_ENGINE_EXEC_INT_H
 #define BT_ENGINE_EXEC_INT_H
@@ -149,7 +149,8 @@ struct run {
     bt_fault fault;
 
     /* Parallel / Map */
-    run **kids;
+    run **kids;   /* a child that succeeded is freed at once; the others stay until r moves on */
+    bool *kid_ok; /* which children succeeded (a redrive passes them over) */
     size_t n_kids;
     size_t n_started, n_done, n_failed, n_running;
     json_t *items;   /* Map items */
@@ -171,7 +172,8 @@ struct exec {
     uint32_t max_events;
     bool history_full; /* an event past the quota was refused: the execution fails */
     uint64_t n_transitions;
-    int64_t vars_bytes; /* all live variable scopes, held to EXEC_MAX_VARIABLE_BYTES */
+    int64_t redrive_count; /* RedriveExecution calls taken (redrive.c) */
+    int64_t vars_bytes;    /* all live variable scopes, held to EXEC_MAX_VARIABLE_BYTES */
     json_t *ctx_execution, *ctx_machine;
     bt_rand rng;
     exec_mint_token mint_token;
@@ -340,7 +342,13 @@ void exec__enter_Fail(run *r);
 void exec__enter_Parallel(run *r);
 void exec__enter_Map(run *r);
 void exec__children_start(run *r);
+/* A redriven Parallel or Map: runs again the children that did not succeed. */
+void exec__children_resume(run *r);
 void exec__child_done(run *parent, run *kid);
+
+/* ---- redrive.c ---- */
+/* Makes r, which ended unsuccessfully, go on from the state it stopped in. */
+void exec__run_redrive(run *r);
 
 typedef struct exec__state_type {
     hist_type entered, exited; /* exited: HIST_N_TYPES for Fail, which is never exited */

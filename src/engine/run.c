@@ -221,7 +221,9 @@ void exec__free_kids(run *r)
         if (r->kids[i])
             exec__run_free(r->kids[i]);
     free(r->kids);
+    free(r->kid_ok);
     r->kids = NULL;
+    r->kid_ok = NULL;
     r->n_kids = r->n_started = r->n_done = r->n_failed = r->n_running = 0;
 }
 

@@ -4,7 +4,9 @@
  * A child's end reports here (exec__child_done): results are kept in order; a failed
  * branch fails its Parallel with the branch's own error and aborts the others; a failed
  * item fails the Map unless within the tolerated failures. Every retry restarts all
- * children (exec__children_start runs again).
+ * children (exec__children_start runs again). A child that ends unsuccessfully stays with
+ * its parent until the state is left, and kid_ok marks those that succeeded, so that a
+ * redrive (redrive.c) runs again only the branches and iterations that did not succeed.
  */
 #include "base/alloc.h"
 #include "engine/exec_int.h"
@@ -75,6 +77,28 @@ static bool start_kid(run *r, size_t i)
  * (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html). */
 #define MAP_INLINE_MAX_CONCURRENCY 40
 
+static void emit_iteration(run *r, hist_type type, size_t i)
+{
+    if (r->st->type != ASL_MAP || r->st->is_distributed)
+        return;
+    hist_event *ev = exec__emit(r, type);
+    if (ev) {
+        ev->name = r->st->name;
+        ev->number = (int64_t)i;
+    }
+}
+
+/* A redriven state's child that did not succeed goes on from where it stopped. */
+static void resume_kid(run *r, size_t i)
+{
+    r->n_started++;
+    r->n_running++;
+    emit_iteration(r, HIST_MapIterationStarted, i);
+    exec__run_redrive(r->kids[i]);
+}
+
+/* Starts children in index order up to the concurrency limit; those that succeeded before a
+ * redrive are passed over, those that did not are resumed. */
 static void spawn_kids(run *r)
 {
     int64_t limit = r->max_concurrency;
@@ -82,9 +106,15 @@ static void spawn_kids(run *r)
         (limit <= 0 || limit > MAP_INLINE_MAX_CONCURRENCY))
         limit = MAP_INLINE_MAX_CONCURRENCY;
     while (r->status == RUN_ACTIVE && r->n_started < r->n_kids &&
-           (limit <= 0 || (int64_t)r->n_running < limit))
-        if (!start_kid(r, r->n_started))
+           (limit <= 0 || (int64_t)r->n_running < limit)) {
+        size_t i = r->n_started;
+        if (r->kid_ok[i])
+            r->n_started++;
+        else if (r->kids[i])
+            resume_kid(r, i);
+        else if (!start_kid(r, i))
             return;
+    }
 }
 
 /* A Map fails once its failures exceed either tolerance; with none set, at the first. */
@@ -122,21 +152,14 @@ void exec__child_done(run *r, run *k)
         return;
     if (k->status == RUN_SUCCEEDED) {
         json_array_set(r->results, i, k->output);
-        if (st->type == ASL_MAP && !st->is_distributed) {
-            hist_event *ev = exec__emit(r, HIST_MapIterationSucceeded);
-            if (ev) {
-                ev->name = st->name;
-                ev->number = (int64_t)i;
-            }
-        }
+        emit_iteration(r, HIST_MapIterationSucceeded, i);
         r->kids[i] = NULL;
+        r->kid_ok[i] = true;
         exec__run_free(k);
     } else {
-        bt_fault f;
+        bt_fault f; /* the child stays where it failed, for a redrive to resume it */
         bt_fault_init(&f);
         bt_fault_move(&f, &k->fault);
-        r->kids[i] = NULL;
-        exec__run_free(k);
         if (st->type == ASL_PARALLEL) {
             exec__abort_kids(r, true);
             exec__handle_error(r, &f);
@@ -144,13 +167,7 @@ void exec__child_done(run *r, run *k)
             return;
         }
         r->n_failed++;
-        if (!st->is_distributed) {
-            hist_event *ev = exec__emit(r, HIST_MapIterationFailed);
-            if (ev) {
-                ev->name = st->name;
-                ev->number = (int64_t)i;
-            }
-        }
+        emit_iteration(r, HIST_MapIterationFailed, i);
         json_array_set_new(r->results, i, exec__error_output(&f));
         if (map_tolerance_exceeded(r) || exec__is_terminal_error(f.error)) {
             exec__abort_kids(r, true);
@@ -280,6 +297,7 @@ void exec__children_start(run *r)
         }
     }
     r->kids = bt_xcalloc(r->n_kids ? r->n_kids : 1, sizeof(run *));
+    r->kid_ok = bt_xcalloc(r->n_kids ? r->n_kids : 1, sizeof(bool));
     exec__set_json(&r->results, json_array());
     for (size_t i = 0; i < r->n_kids; i++)
         json_array_append_new(r->results, json_null());
@@ -296,6 +314,36 @@ void exec__children_start(run *r)
 error:
     exec__handle_error(r, &f);
     bt_fault_fini(&f);
+}
+
+void exec__children_resume(run *r)
+{
+    const asl_state *st = r->st;
+    exec *e = r->e;
+    r->ph = PH_CHILDREN;
+    r->n_started = r->n_running = r->n_failed = r->n_done = 0;
+    for (size_t i = 0; i < r->n_kids; i++)
+        r->n_done += r->kid_ok[i];
+    if (st->type == ASL_PARALLEL) {
+        exec__emit(r, HIST_ParallelStateStarted);
+    } else {
+        hist_event *ev = exec__emit(r, HIST_MapStateStarted);
+        if (ev)
+            ev->number = (int64_t)r->n_kids;
+        if (st->is_distributed) {
+            /* AWS's own event for a Map Run redriven with its parent (HistoryEventType). */
+            ev = exec__emit(r, HIST_MapRunRedriven);
+            char *arn = bt_xasprintf("%s/%s:%s", e->arn, st->name, "run");
+            exec__ev_extra_set(ev, "mapRunArn", json_string(arn));
+            exec__ev_extra_set(ev, "redriveCount", json_integer(e->redrive_count));
+            free(arn);
+        }
+    }
+    if (r->n_done == r->n_kids) {
+        children_complete(r);
+        return;
+    }
+    spawn_kids(r);
 }
 
 void exec__enter_Parallel(run *r)

@@ -9,7 +9,9 @@
  * The commit rule per execution: every call is recorded as it is made; at the end of a
  * loop iteration (execs_flush) the records, new events and the row's new state go into the
  * batch. An execution that started and ended within one iteration writes its row once and no
- * log at all; one that ends drops its log.
+ * log at all; one that ends drops its log — unless it ended FAILED, TIMED_OUT or ABORTED:
+ * then the log is written and kept for 14 days, while RedriveExecution may replay it and
+ * append a redrive ({"r":t}, redrive.c) and what follows.
  *
  * Tokens are minted from a per-execution secret: base64url(exec id, task id, HMAC-SHA-256
  * of both under the execution's key, first 16 bytes) — 43 characters, 128 bits that cannot
@@ -35,13 +37,16 @@ static uint64_t sweep_every_ms(const server *s);
 
 static const char SQL_INSERT_EXEC[] =
     "INSERT INTO executions (id, arn, sm_id, revision, name, status, start_ms, stop_ms, input,"
-    " output, error, cause, seed, token_key, next_timer_ms, n_events)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " output, error, cause, seed, token_key, next_timer_ms, n_events, log_kept)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char SQL_UPDATE_OPEN[] =
     "UPDATE executions SET next_timer_ms = ?, n_events = ? WHERE id = ?";
 static const char SQL_UPDATE_CLOSED[] =
     "UPDATE executions SET status = ?, stop_ms = ?, output = ?, error = ?, cause = ?,"
-    " next_timer_ms = NULL, n_events = ? WHERE id = ?";
+    " next_timer_ms = NULL, n_events = ?, log_kept = ? WHERE id = ?";
+static const char SQL_UPDATE_REDRIVEN[] =
+    "UPDATE executions SET status = 'RUNNING', stop_ms = 0, output = NULL, error = NULL,"
+    " cause = NULL, redrive_count = ?, redrive_ms = ?, log_kept = 0 WHERE id = ?";
 static const char SQL_INSERT_LOG[] = "INSERT INTO exec_log (exec_id, seq, rec) VALUES (?,?,?)";
 static const char SQL_DELETE_LOG[] = "DELETE FROM exec_log WHERE exec_id = ?";
 static const char SQL_INSERT_EVENTS[] =
@@ -495,8 +500,14 @@ static void xrec_free(server *s, xrec *x)
     free(x->pend);
     free(x->input_text);
     bt_buf_fini(&x->chunk);
+    free(x->redrive_token);
     free(x->arn);
     free(x);
+}
+
+void execs__discard(server *s, xrec *x)
+{
+    xrec_free(s, x);
 }
 
 const char *execs__col_text(sqlite3_stmt *st, int i)
@@ -527,6 +538,8 @@ static int replay_record(exec *e, json_t *rec)
     if ((v = json_object_get(rec, "w")) != NULL)
         return exec_task_started(e, (uint64_t)json_integer_value(v),
                                  json_string_value(json_object_get(rec, "v")), t);
+    if ((v = json_object_get(rec, "r")) != NULL)
+        return exec_redrive(e, json_integer_value(v));
     if ((v = json_object_get(rec, "x")) != NULL) {
         exec_stop(e, json_string_value(json_object_get(rec, "e")),
                   json_string_value(json_object_get(rec, "c")), json_integer_value(v));
@@ -670,6 +683,7 @@ void execs_fini(server *s)
             free(x->pend);
             free(x->input_text);
             bt_buf_fini(&x->chunk);
+            free(x->redrive_token);
             free(x->arn);
             free(x);
         }
@@ -699,6 +713,40 @@ static const char SQL_DELETE_EXPIRED[] =
     "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE status != 'RUNNING'"
     " AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
 
+/* The logs kept for a redrive go once the execution can no longer be redriven: 14 days after
+ * it ended (API_RedriveExecution.html: "the redrivable period of 14 days ... starts from the
+ * day a state machine completes its execution"). At most 1000 per sweep, like the rest. */
+#define REDRIVE_PERIOD_MS     (14LL * 86400000)
+#define REDRIVE_TOKEN_LIFE_MS (15LL * 60000)
+static const char SQL_LOGS_EXPIRED[] =
+    "SELECT COUNT(*) FROM (SELECT id FROM executions WHERE log_kept = 1 AND stop_ms < ?"
+    " LIMIT 1001)";
+static const char SQL_DELETE_EXPIRED_LOGS[] =
+    "DELETE FROM exec_log WHERE exec_id IN (SELECT id FROM executions WHERE log_kept = 1"
+    " AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
+static const char SQL_FORGET_EXPIRED_LOGS[] =
+    "UPDATE executions SET log_kept = 0 WHERE id IN (SELECT id FROM executions"
+    " WHERE log_kept = 1 AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
+static const char SQL_DELETE_OLD_TOKENS[] = "DELETE FROM redrive_tokens WHERE redrive_ms < ?";
+
+/* True when more expired logs remain than one sweep takes. */
+static bool sweep_redrive_logs(server *s)
+{
+    int64_t cutoff = s->now_ms - REDRIVE_PERIOD_MS;
+    store_batch_add(server_batch(s), SQL_DELETE_OLD_TOKENS, "i", s->now_ms - REDRIVE_TOKEN_LIFE_MS);
+    sqlite3_stmt *st = store_read_stmt(s->store, SQL_LOGS_EXPIRED);
+    sqlite3_bind_int64(st, 1, cutoff);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (n == 0)
+        return false;
+    store_batch_add(server_batch(s), SQL_DELETE_EXPIRED_LOGS, "i", cutoff);
+    store_batch_add(server_batch(s), SQL_FORGET_EXPIRED_LOGS, "i", cutoff);
+    server_log(s, SERVER_LOG_INFO, "retention", "redrive_logs_deleted=%lld",
+               (long long)(n > 1000 ? 1000 : n));
+    return n > 1000;
+}
+
 static int64_t retention_ms(const server *s)
 {
     return (int64_t)(s->cfg.retention_days * 86400000.0);
@@ -716,18 +764,20 @@ static uint64_t sweep_every_ms(const server *s)
 static void on_retention(uv_timer_t *t)
 {
     server *s = t->data;
+    bool more = sweep_redrive_logs(s);
     int64_t cutoff = s->now_ms - retention_ms(s);
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXPIRED);
     sqlite3_bind_int64(st, 1, cutoff);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    if (n == 0)
-        return;
-    store_batch_add(server_batch(s), SQL_DELETE_EXPIRED_HISTORY, "i", cutoff);
-    store_batch_add(server_batch(s), SQL_DELETE_EXPIRED, "i", cutoff);
-    server_log(s, SERVER_LOG_INFO, "retention", "deleted=%lld days=%g",
-               (long long)(n > 1000 ? 1000 : n), s->cfg.retention_days);
-    if (n > 1000)
+    if (n > 0) {
+        /* their logs and redrive tokens go with them (schema v6's trigger) */
+        store_batch_add(server_batch(s), SQL_DELETE_EXPIRED_HISTORY, "i", cutoff);
+        store_batch_add(server_batch(s), SQL_DELETE_EXPIRED, "i", cutoff);
+        server_log(s, SERVER_LOG_INFO, "retention", "deleted=%lld days=%g",
+                   (long long)(n > 1000 ? 1000 : n), s->cfg.retention_days);
+    }
+    if (more || n > 1000)
         uv_timer_start(&s->retention_timer, on_retention, 1000, sweep_every_ms(s));
 }
 
@@ -760,12 +810,25 @@ static void forget_closed(void *ctx, int rc)
     free(c);
 }
 
+/* An execution that ended FAILED, TIMED_OUT or ABORTED keeps its log while it may be
+ * redriven, so that the redrive replays it (redrive.c); Express executions cannot be. */
+static bool keeps_log(const xrec *x)
+{
+    return exec_redrivable(x->e) && strstr(x->arn, ":express:") == NULL;
+}
+
 static void flush_one(server *s, xrec *x)
 {
     flush_chunk(s, x);
     store_batch *b = server_batch(s);
     bool closed = x->e && exec_get_status(x->e) != EXEC_RUNNING;
+    bool keep_log = closed && keeps_log(x);
     int64_t n_events = x->e ? (int64_t)exec_n_events(x->e) : 0;
+    if (x->redrive_pending) {
+        store_batch_add(b, SQL_UPDATE_REDRIVEN, "iii", exec_redrive_count(x->e), x->redrive_ms,
+                        x->id);
+        x->redrive_pending = false;
+    }
     if (!x->inserted) {
         /* A new execution: one row with wherever it stands now. */
         exec *e = x->e;
@@ -775,12 +838,13 @@ static void flush_one(server *s, xrec *x)
         char name[4 * BT_NAME_MAX_CHARS + 1] = "";
         if (bt_arn_parse(x->arn, &a, &why) == 0)
             snprintf(name, sizeof name, "%s", a.name);
-        store_batch_add(b, SQL_INSERT_EXEC, "itiittiittttibii", x->id, x->arn, x->sm_id,
+        store_batch_add(b, SQL_INSERT_EXEC, "itiittiittttibiii", x->id, x->arn, x->sm_id,
                         x->revision, name, exec_status_name(exec_get_status(e)), x->start_ms,
                         closed ? exec_stop_ms(e) : (int64_t)0, x->input_text, output,
                         closed ? exec_error(e) : NULL, closed ? exec_cause(e) : NULL,
                         (int64_t)x->seed, x->token_key, (size_t)TOKEN_KEY_BYTES,
-                        x->next_timer == INT64_MAX ? (int64_t)0 : x->next_timer, n_events);
+                        x->next_timer == INT64_MAX ? (int64_t)0 : x->next_timer, n_events,
+                        (int64_t)keep_log);
         free(output);
         x->inserted = true;
         x->row_next_timer = x->next_timer;
@@ -788,9 +852,9 @@ static void flush_one(server *s, xrec *x)
             x->closed_flushed = true;
     } else if (closed && !x->closed_flushed) {
         char *output = exec_output(x->e) ? bt_json_dumps(exec_output(x->e)) : NULL;
-        store_batch_add(b, SQL_UPDATE_CLOSED, "titttii", exec_status_name(exec_get_status(x->e)),
+        store_batch_add(b, SQL_UPDATE_CLOSED, "titttiii", exec_status_name(exec_get_status(x->e)),
                         exec_stop_ms(x->e), output, exec_error(x->e), exec_cause(x->e), n_events,
-                        x->id);
+                        (int64_t)keep_log, x->id);
         free(output);
         x->closed_flushed = true;
     } else if (!closed && x->e) {
@@ -798,7 +862,7 @@ static void flush_one(server *s, xrec *x)
                         x->next_timer == INT64_MAX ? (int64_t)0 : x->next_timer, n_events, x->id);
         x->row_next_timer = x->next_timer;
     }
-    if (closed) {
+    if (closed && !keep_log) {
         if (x->log_flushed > 0)
             store_batch_add(b, SQL_DELETE_LOG, "i", x->id);
     } else {

@@ -40,6 +40,11 @@ struct xrec {
     char *input_text;       /* for the row's first write */
     int64_t start_ms;
     uint64_t seed;
+    /* RedriveExecution (redrive.c): the row goes back to RUNNING in the next batch; the last
+     * redrive's clientToken answers a repeat while the record lives. */
+    bool redrive_pending;
+    int64_t redrive_ms;
+    char *redrive_token;
     /* StartSyncExecution: answered once the end is durable (rc 0), or failed (rc != 0). */
     sfn_sync_done sync_done;
     void *sync_ctx;
@@ -84,6 +89,19 @@ void execs__drive(server *s, xrec *x);
 void execs__record(server *s, xrec *x, json_t *rec);
 int execs__apply(server *s, xrec *x, struct pending_outcome *p, int64_t now);
 const char *execs__col_text(sqlite3_stmt *st, int i);
+
+/* Frees a record that never reached a batch (a redrive that could not be loaded). */
+void execs__discard(server *s, xrec *x);
+
+/* redrive.c: what decides whether an ended execution may be redriven now. */
+typedef struct redrive_facts {
+    const char *arn;
+    const char *status;
+    int64_t sm_id, start_ms, stop_ms, n_events;
+    bool log_kept;
+} redrive_facts;
+/* NULL when RedriveExecution would take it; else AWS's reason (redriveStatusReason). */
+const char *execs__redrive_refusal(server *s, const redrive_facts *f);
 
 /* sfn_execs.c: StartSyncExecution's answer for an execution that has ended. */
 json_t *execs__sync_response(const xrec *x);

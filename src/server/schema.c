@@ -2,7 +2,8 @@
  * schema.c — the server's tables. Migrations of the server and of the services (queues: 2,
  * passed by serve.c) share one numbering and are applied in version order; a store written by
  * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues,
- * 3 activities, 4 versions and aliases, 5 the index of closed executions by end time.
+ * 3 activities, 4 versions and aliases, 5 the index of closed executions by end time,
+ * 6 redrives (counts, the logs kept for them, client tokens).
  *
  *   state_machines  one row per state machine; `revision` points at its current definition
  *   revisions       every definition a state machine has had (executions run a revision)
@@ -12,7 +13,9 @@
  *                   heartbeats, hand-outs to activity workers, the times the engine was
  *                   advanced at): replaying them from
  *                   the start rebuilds its state exactly, because the engine reads no clock
- *                   and no randomness of its own; deleted when the execution ends
+ *                   and no randomness of its own; deleted when the execution ends, unless
+ *                   it ended FAILED, TIMED_OUT or ABORTED: then kept (`log_kept`, v6) while
+ *                   it may be redriven, 14 days, and a redrive appends to it
  *   history         the AWS-shaped history events, as GetExecutionHistory returns them, in
  *                   runs (first_id..last_id, a JSON array of at most 100): what one loop
  *                   iteration adds to an execution is one row
@@ -26,6 +29,7 @@
  *                   once the newest version is deleted)
  *   aliases         aliases (v4) and their routing: one or two versions with weights
  *   exec_versions   the version (and alias) an execution was started through (v4)
+ *   redrive_tokens  the clientTokens of RedriveExecution calls (v6), for 15 minutes
  *
  * Triggers keep the version tables in step with the core's deletes, so that removing a state
  * machine or an expired execution needs no knowledge of them.
@@ -95,11 +99,22 @@ static const char schema_v4[] =
 static const char schema_v5[] =
     "CREATE INDEX executions_closed ON executions (stop_ms) WHERE status != 'RUNNING';";
 
+/* RedriveExecution (redrive.c): how often and when last, and whether the log is still kept
+ * (closed executions only, found by end time for the sweep that drops it). */
+static const char schema_v6[] =
+    "ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE executions ADD COLUMN redrive_ms INTEGER;"
+    "ALTER TABLE executions ADD COLUMN log_kept INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX executions_log_kept ON executions (stop_ms) WHERE log_kept = 1;"
+    "CREATE TABLE redrive_tokens ("
+    " exec_id INTEGER NOT NULL, token TEXT NOT NULL, redrive_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (exec_id, token)) WITHOUT ROWID;"
+    "CREATE TRIGGER executions_redrive AFTER DELETE ON executions BEGIN"
+    " DELETE FROM redrive_tokens WHERE exec_id = old.id;"
+    " DELETE FROM exec_log WHERE exec_id = old.id; END;";
+
 static const store_migration migrations[] = {
-    {1, schema_v1},
-    {3, schema_v3},
-    {4, schema_v4},
-    {5, schema_v5},
+    {1, schema_v1}, {3, schema_v3}, {4, schema_v4}, {5, schema_v5}, {6, schema_v6},
 };
 
 size_t server_n_migrations(void)

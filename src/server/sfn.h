@@ -54,6 +54,7 @@ json_t *sfn_describe_state_machine_for_execution(server *s, json_t *req, sfn_err
 json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err);
 json_t *sfn_get_execution_history(server *s, json_t *req, sfn_err *err);
 json_t *sfn_stop_execution(server *s, json_t *req, sfn_err *err);
+json_t *sfn_redrive_execution(server *s, json_t *req, sfn_err *err); /* redrive.c */
 json_t *sfn_send_task_success(server *s, json_t *req, sfn_err *err);
 json_t *sfn_send_task_failure(server *s, json_t *req, sfn_err *err);
 json_t *sfn_send_task_heartbeat(server *s, json_t *req, sfn_err *err);

@@ -1,7 +1,9 @@
 /*
  * sfn_execs.c — the execution operations of the Step Functions API: StartExecution,
  * DescribeExecution, DescribeStateMachineForExecution, ListExecutions, GetExecutionHistory,
- * StopExecution and the callbacks SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+ * StopExecution and the callbacks SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat
+ * (RedriveExecution is redrive.c's; DescribeExecution reports its rules, ListExecutions
+ * filters by them).
  * Reads come from the store (what is committed is what a client may have been told);
  * changes go through the driver (execs.c), which records them.
  *
@@ -33,15 +35,18 @@ static const char SQL_EXEC_ROW_BY_ID[] =
 static const char SQL_FIND_EXEC[] = "SELECT input, status, start_ms FROM executions WHERE arn = ?";
 static const char SQL_DESCRIBE[] =
     "SELECT e.arn, e.name, e.status, e.start_ms, e.stop_ms, e.input, e.output, e.error,"
-    " e.cause, e.sm_id, e.revision FROM executions e WHERE e.arn = ?";
-/* ?5: a version or alias ARN, to list only the executions started through it. */
+    " e.cause, e.sm_id, e.revision, e.n_events, e.redrive_count, e.redrive_ms, e.log_kept"
+    " FROM executions e WHERE e.arn = ?";
+/* ?5: a version or alias ARN, to list only the executions started through it; ?6: 1 only
+ * those redriven, 0 only those not (redriveFilter). */
+#define SQL_LIST_REDRIVEN " AND (?6 IS NULL OR (redrive_count > 0) = ?6)"
 static const char SQL_LIST[] =
-    "SELECT arn, name, status, start_ms, stop_ms FROM executions"
+    "SELECT arn, name, status, start_ms, stop_ms, redrive_count, redrive_ms FROM executions"
     " WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)" SQL_LIST_QUALIFIED
-    " ORDER BY id DESC LIMIT ?4";
+        SQL_LIST_REDRIVEN " ORDER BY id DESC LIMIT ?4";
 static const char SQL_LIST_IDS[] =
     "SELECT id FROM executions WHERE sm_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = "
-    "?3)" SQL_LIST_QUALIFIED " ORDER BY id DESC LIMIT 1 OFFSET ?4";
+    "?3)" SQL_LIST_QUALIFIED SQL_LIST_REDRIVEN " ORDER BY id DESC LIMIT 1 OFFSET ?4";
 static const char SQL_EXEC_ID[] = "SELECT id FROM executions WHERE arn = ?";
 /* History rows hold runs of events (first_id..last_id): the rows that reach past pos. */
 static const char SQL_HISTORY_FWD[] =
@@ -323,6 +328,27 @@ static int find_row(server *s, json_t *req, sqlite3_stmt **out, sfn_err *err)
     return 0;
 }
 
+/* redriveCount, redriveDate, redriveStatus and its reason, from a SQL_DESCRIBE row. */
+static void describe_redrive(server *s, sqlite3_stmt *st, json_t *o)
+{
+    redrive_facts f = {
+        .arn = execs__col_text(st, 0),
+        .status = execs__col_text(st, 2),
+        .sm_id = sqlite3_column_int64(st, 9),
+        .start_ms = sqlite3_column_int64(st, 3),
+        .stop_ms = sqlite3_column_int64(st, 4),
+        .n_events = sqlite3_column_int64(st, 11),
+        .log_kept = sqlite3_column_int64(st, 14) != 0,
+    };
+    json_object_set_new(o, "redriveCount", json_integer(sqlite3_column_int64(st, 12)));
+    if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+        json_object_set_new(o, "redriveDate", json_real(epoch_s(sqlite3_column_int64(st, 13))));
+    const char *refusal = execs__redrive_refusal(s, &f);
+    json_object_set_new(o, "redriveStatus", json_string(refusal ? "NOT_REDRIVABLE" : "REDRIVABLE"));
+    if (refusal)
+        json_object_set_new(o, "redriveStatusReason", json_string(refusal));
+}
+
 json_t *sfn_describe_execution(server *s, json_t *req, sfn_err *err)
 {
     sqlite3_stmt *st;
@@ -347,8 +373,7 @@ json_t *sfn_describe_execution(server *s, json_t *req, sfn_err *err)
         json_object_set_new(o, "error", json_string(execs__col_text(st, 7)));
     if (execs__col_text(st, 8) && strcmp(status, "TIMED_OUT") != 0)
         json_object_set_new(o, "cause", json_string(execs__col_text(st, 8)));
-    json_object_set_new(o, "redriveCount", json_integer(0));
-    json_object_set_new(o, "redriveStatus", json_string("NOT_REDRIVABLE"));
+    describe_redrive(s, st, o);
     versions_annotate_execution(s, execs__col_text(st, 0), o);
     sqlite3_reset(st);
     return o;
@@ -421,6 +446,22 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
             return NULL;
         }
     }
+    int redriven = -1; /* no filter */
+    const char *redrive_filter = str_member(req, "redriveFilter");
+    if (redrive_filter) {
+        if (strcmp(redrive_filter, "REDRIVEN") == 0) {
+            redriven = 1;
+        } else if (strcmp(redrive_filter, "NOT_REDRIVEN") == 0) {
+            redriven = 0;
+        } else {
+            sfn_fail(err, "ValidationException",
+                     "1 validation error detected: Value '%s' at 'redriveFilter' failed to "
+                     "satisfy constraint: Member must satisfy enum value set: [REDRIVEN, "
+                     "NOT_REDRIVEN]",
+                     redrive_filter);
+            return NULL;
+        }
+    }
     int64_t pos;
     size_t max;
     if (sfn_page_args(req, "ListExecutions", &pos, &max, err) != 0)
@@ -436,6 +477,10 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, (int64_t)max);
     sqlite3_bind_text(st, 5, qualified, -1, SQLITE_TRANSIENT);
+    if (redriven >= 0)
+        sqlite3_bind_int64(st, 6, redriven);
+    else
+        sqlite3_bind_null(st, 6);
     json_t *list = json_array();
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *stat = execs__col_text(st, 2);
@@ -444,6 +489,9 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
                                stat, "startDate", epoch_s(sqlite3_column_int64(st, 3)));
         if (strcmp(stat, "RUNNING") != 0)
             json_object_set_new(it, "stopDate", json_real(epoch_s(sqlite3_column_int64(st, 4))));
+        json_object_set_new(it, "redriveCount", json_integer(sqlite3_column_int64(st, 5)));
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+            json_object_set_new(it, "redriveDate", json_real(epoch_s(sqlite3_column_int64(st, 6))));
         versions_annotate_execution(s, execs__col_text(st, 0), it);
         json_array_append_new(list, it);
     }
@@ -459,6 +507,10 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
         sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, (int64_t)max - 1);
     sqlite3_bind_text(st, 5, qualified, -1, SQLITE_TRANSIENT);
+    if (redriven >= 0)
+        sqlite3_bind_int64(st, 6, redriven);
+    else
+        sqlite3_bind_null(st, 6);
     if (json_array_size(list) == max && sqlite3_step(st) == SQLITE_ROW) {
         char *t = sfn_page_token("ListExecutions", sqlite3_column_int64(st, 0));
         json_object_set_new(out, "nextToken", json_string(t));
