@@ -703,15 +703,16 @@ void execs_fini(server *s)
 
 /* ---- retention: closed executions go after cfg.retention_days (AWS keeps 90) ---- */
 
+/* The end time of the 1001st expired execution (oldest first), if there are that many: one
+ * sweep takes those that ended before it, so a commit stays small. */
 static const char SQL_EXPIRED[] =
-    "SELECT COUNT(*) FROM (SELECT id FROM executions WHERE status != 'RUNNING' AND stop_ms < ?"
-    " LIMIT 1001)";
+    "SELECT COUNT(*), MAX(stop_ms) FROM (SELECT stop_ms FROM executions"
+    " WHERE status != 'RUNNING' AND stop_ms < ? ORDER BY stop_ms LIMIT 1001)";
 static const char SQL_DELETE_EXPIRED_HISTORY[] =
     "DELETE FROM history WHERE exec_id IN (SELECT id FROM executions WHERE status != 'RUNNING'"
-    " AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
+    " AND stop_ms < ?1)";
 static const char SQL_DELETE_EXPIRED[] =
-    "DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE status != 'RUNNING'"
-    " AND stop_ms < ?1 ORDER BY stop_ms LIMIT 1000)";
+    "DELETE FROM executions WHERE status != 'RUNNING' AND stop_ms < ?1";
 
 /* The logs kept for a redrive go once the execution can no longer be redriven: 14 days after
  * it ended (API_RedriveExecution.html: "the redrivable period of 14 days ... starts from the
@@ -764,13 +765,25 @@ static uint64_t sweep_every_ms(const server *s)
 static void on_retention(uv_timer_t *t)
 {
     server *s = t->data;
+    /* What this iteration did goes into the batch first: a redrive's update (status back to
+     * RUNNING) must come before the delete, which then spares it. */
+    execs_flush(s);
     bool more = sweep_redrive_logs(s);
     int64_t cutoff = s->now_ms - retention_ms(s);
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_EXPIRED);
     sqlite3_bind_int64(st, 1, cutoff);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t n = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        if (n > 1000)
+            cutoff = sqlite3_column_int64(st, 1); /* the rest wait for the next sweep */
+    }
     sqlite3_reset(st);
     if (n > 0) {
+        /* From now on these are gone, though the delete is not yet durable: a redrive of one
+         * must not be accepted (redrive.c), or its update would land after the delete. */
+        if (cutoff > s->swept_before)
+            s->swept_before = cutoff;
         /* their logs and redrive tokens go with them (schema v6's trigger) */
         store_batch_add(server_batch(s), SQL_DELETE_EXPIRED_HISTORY, "i", cutoff);
         store_batch_add(server_batch(s), SQL_DELETE_EXPIRED, "i", cutoff);

@@ -165,6 +165,14 @@ json_t *sfn_redrive_execution(server *s, json_t *req, sfn_err *err)
         return NULL;
     }
     xrec *open = bt_strmap_get(&s->open_by_arn, arn);
+    /* A retention sweep whose delete is not yet durable has taken this execution: as far as
+     * anyone may learn from now on, it no longer exists (the row the reader still sees will
+     * be gone once that commit lands, before any later write could bring it back). */
+    if (open == NULL && sqlite3_column_int64(row, 5) < s->swept_before) {
+        sqlite3_reset(row);
+        sfn_fail(err, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
+        return NULL;
+    }
     json_t *again = repeated(s, open, sqlite3_column_int64(row, 0), token);
     if (again) {
         sqlite3_reset(row);

@@ -77,6 +77,7 @@ struct server {
     size_t max_resident;
     size_t max_open; /* open executions at most (ExecutionLimitExceeded beyond) */
     uv_timer_t retention_timer;
+    int64_t swept_before; /* executions that ended before this are deleted or going */
     uint64_t n_loads, n_evictions;
 
     /* activities.c */

@@ -4,7 +4,7 @@ for every callback, poll and timer — through Parallel and Map, retries with ba
 heartbeats, activities, StopExecution, redrives and kill -9 — and versions deleted while an
 execution of theirs waits. Standard library only: raw AWS JSON 1.0 over urllib.
 
-Tests for defects not fixed yet are marked expectedFailure, each with a comment naming the
+Tests for defects not fixed yet would be marked expectedFailure, each with a comment naming the
 defect and where it comes from; remove the mark with the fix.
 """
 
@@ -119,18 +119,9 @@ class RedriveAgainstRetention(Base):
 
     server_args = ("--retention-days", "%.12f" % (1.0 / 86400))
 
-    # Defect: a redrive answered 200 can be lost to the retention sweep — the execution is
-    # gone (DescribeExecution: ExecutionDoesNotExist) while it goes on running in memory;
-    # a StartExecution of its name then says ExecutionAlreadyExists, its timer finds "no row",
-    # and its new history and log rows are orphans. The sweep (execs.c:764-782, on_retention)
-    # adds its DELETE to the batch; the DELETE's WHERE (status != 'RUNNING' AND stop_ms < cutoff)
-    # is evaluated when that batch commits. A redrive that arrives before then reads the row
-    # from the reader's snapshot (redrive.c:160-188: still FAILED, still there), is accepted,
-    # and its SQL_UPDATE_REDRIVEN (execs.c:47-49) lands in a later batch — after the row was
-    # deleted — and updates nothing. Fix: the redrive must treat a row the pending sweep
-    # deletes as deleted (remember the sweep's cutoff and refuse, as ExecutionDoesNotExist,
-    # a row with stop_ms below it), or the sweep must spare executions in open_by_id.
-    @unittest.expectedFailure
+    # A redrive answered 200 is never lost to the retention sweep: an execution the sweep has
+    # taken (its delete queued, not yet durable) is refused as ExecutionDoesNotExist, and a
+    # redriven execution is RUNNING, which the sweep spares.
     def test_accepted_redrive_is_not_swept(self):
         url = self.server.url
         arn = self.machine("swept", FAILS_UNTIL_REDRIVEN)
