@@ -5,10 +5,35 @@
 #include "base/err.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Times in seconds with milliseconds (every timestamp Baton writes) print as the loop below
+ * would print them — below 1e12 their 15 significant digits show them exactly — without
+ * printf's cost: the integer part, then the millisecond digits without trailing zeros. */
+static bool format_millis(double d, char *out, size_t outlen)
+{
+    if (!(d > -1e12 && d < 1e12) || (d == 0 && signbit(d)) || outlen < 24)
+        return false;
+    long long ms = llround(d * 1000.0);
+    if ((double)ms / 1000.0 != d)
+        return false;
+    bool neg = ms < 0;
+    unsigned long long a = (unsigned long long)(neg ? -ms : ms);
+    unsigned frac = (unsigned)(a % 1000);
+    int n = snprintf(out, outlen, "%s%llu.", neg ? "-" : "", a / 1000);
+    char digits[4] = {(char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+                      (char)('0' + frac % 10), 0};
+    int keep = 3;
+    while (keep > 1 && digits[keep - 1] == '0')
+        keep--;
+    memcpy(out + n, digits, (size_t)keep);
+    out[n + keep] = '\0';
+    return true;
+}
 
 void bt_json_format_real(double d, char *out, size_t outlen)
 {
@@ -16,6 +41,8 @@ void bt_json_format_real(double d, char *out, size_t outlen)
         snprintf(out, outlen, "null");
         return;
     }
+    if (format_millis(d, out, outlen))
+        return;
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(out, outlen, "%.*g", prec, d);
         if (prec == 17 || strtod(out, NULL) == d)

@@ -1,12 +1,14 @@
 /*
  * rand.c — xoshiro256** (public-domain algorithm by Blackman and Vigna) seeded through
- * splitmix64, plus OS randomness via getrandom(2).
+ * splitmix64, plus unguessable bytes from OpenSSL's DRBG (RAND_bytes: seeded and reseeded from
+ * the OS), drawn 4 KiB at a time into a per-thread pool — the server draws on every request.
  */
 #include "base/rand.h"
 
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/random.h>
+#include <string.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -53,18 +55,42 @@ double bt_rand_double(bt_rand *r)
     return (double)(bt_rand_next(r) >> 11) * 0x1.0p-53;
 }
 
-void bt_random_bytes(void *buf, size_t len)
+static void drbg(unsigned char *p, size_t len)
 {
-    unsigned char *p = buf;
     while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n <= 0) {
-            perror("baton: getrandom");
+        int n = len > 1 << 20 ? 1 << 20 : (int)len;
+        if (RAND_bytes(p, n) != 1) {
+            fputs("baton: the random number generator failed\n", stderr);
             abort();
         }
         p += n;
         len -= (size_t)n;
     }
+}
+
+/* Small draws (ids, keys, tokens: 8–32 bytes, several per request) come from a per-thread
+ * pool filled 4 KiB at a time: one DRBG call per hundred or so. A byte is handed out once
+ * and wiped from the pool as it goes. */
+#define POOL_BYTES 4096
+
+static _Thread_local unsigned char pool[POOL_BYTES];
+static _Thread_local size_t pool_left;
+
+void bt_random_bytes(void *buf, size_t len)
+{
+    unsigned char *p = buf;
+    if (len > POOL_BYTES / 4) {
+        drbg(p, len);
+        return;
+    }
+    if (len > pool_left) {
+        drbg(pool, POOL_BYTES);
+        pool_left = POOL_BYTES;
+    }
+    unsigned char *from = pool + POOL_BYTES - pool_left;
+    memcpy(p, from, len);
+    memset(from, 0, len);
+    pool_left -= len;
 }
 
 void bt_uuid_format(const uint8_t bytes[16], char out[37])

@@ -1,7 +1,7 @@
 /*
  * rand.h — random numbers. bt_rand is a small seeded generator (xoshiro256**) used where
  * determinism helps (virtual-clock runs, States.MathRandom with a seed); bt_random_bytes()
- * reads the OS's CSPRNG for anything that must be unguessable (task tokens).
+ * draws from a CSPRNG (OpenSSL's, seeded by the OS) for anything that must be unguessable.
  */
 #ifndef BT_RAND_H
 #define BT_RAND_H
@@ -20,7 +20,7 @@ uint64_t bt_rand_next(bt_rand *r);
 /* Uniform double in [0, 1). */
 double bt_rand_double(bt_rand *r);
 
-/* Fills buf with cryptographically secure random bytes (aborts if the OS cannot). */
+/* Fills buf with cryptographically secure random bytes (OpenSSL's DRBG; aborts if it fails). */
 void bt_random_bytes(void *buf, size_t len);
 
 /* Formats a version-4 UUID from 16 random bytes into out (37 bytes). */

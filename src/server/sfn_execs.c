@@ -201,10 +201,14 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         free(arn);
         return NULL;
     }
-    sqlite3_stmt *st = store_read_stmt(s->store, SQL_FIND_EXEC);
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
-    int exists = read_row(s, st, err);
-    sqlite3_reset(st);
+    /* A name Baton drew (122 random bits) cannot be taken: only a client's name is looked up. */
+    int exists = 0;
+    if (name != uuid) {
+        sqlite3_stmt *st = store_read_stmt(s->store, SQL_FIND_EXEC);
+        sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
+        exists = read_row(s, st, err);
+        sqlite3_reset(st);
+    }
     if (exists != 0) {
         json_decref(input);
         if (exists > 0)
