@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,45 @@ static void test_reals(void **state)
     char buf[40];
     bt_json_format_real(0.1 + 0.2, buf, sizeof(buf));
     assert_string_equal(buf, "0.30000000000000004");
+}
+
+/* The general way: shortest of %.15g..%.17g that reads back, a real kept looking real. */
+static void reference_real(double d, char *out, size_t outlen)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, outlen, "%.*g", prec, d);
+        if (prec == 17 || strtod(out, NULL) == d)
+            break;
+    }
+    if (strpbrk(out, ".eEn") == NULL)
+        strcat(out, ".0");
+}
+
+/* Timestamps (seconds with milliseconds) take a shortcut that must print the same text. */
+static void test_millisecond_reals_print_as_before(void **state)
+{
+    (void)state;
+    static const double samples[] = {1700000000.123, 1700000000.1,     1700000000.0, 0.001,    0.5,
+                                     -12.25,         999999999999.999, 1e12,         0.0,      -0.0,
+                                     3.0000001,      1764590400.07,    123456.789,   0.1 + 0.2};
+    char got[64], want[64];
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        bt_json_format_real(samples[i], got, sizeof got);
+        reference_real(samples[i], want, sizeof want);
+        assert_string_equal(got, want);
+    }
+    uint64_t x = 88172645463325252ULL; /* xorshift: a fixed spread of millisecond times */
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d = (double)(long long)(x % 2000000000000000ULL) / 1000.0;
+        bt_json_format_real(d, got, sizeof got);
+        reference_real(d, want, sizeof want);
+        assert_string_equal(got, want);
+    }
+    bt_json_format_real(1700000000.5, got, sizeof got);
+    assert_string_equal(got, "1700000000.5");
 }
 
 static void test_strings_and_order(void **state)
@@ -174,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_reals),
         cmocka_unit_test(test_strings_and_order),
         cmocka_unit_test(test_depth_matches_jansson),
+        cmocka_unit_test(test_millisecond_reals_print_as_before),
         cmocka_unit_test(test_too_deep_fails),
         cmocka_unit_test(test_cycle_is_bounded),
     };
