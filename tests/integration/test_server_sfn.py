@@ -377,6 +377,45 @@ class Retention(servertest.ServerTestCase):
         self.assertEqual(again, old)
 
 
+class SyncExecutions(servertest.ServerTestCase):
+    """StartSyncExecution answers when an Express execution ends; clients send it to the host
+    sync-<endpoint host>, which reaches Baton through it as an HTTP proxy (README)."""
+
+    def test_sync_through_the_proxy_recipe(self):
+        boto3 = servertest.boto3_or_skip()
+        from botocore.config import Config
+        old = {k: os.environ.get(k) for k in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy")}
+        os.environ.update({"HTTP_PROXY": self.server.url, "http_proxy": self.server.url,
+                           "NO_PROXY": "", "no_proxy": ""})
+        try:
+            sfn = boto3.client("stepfunctions", endpoint_url="http://baton:8083",
+                               region_name="us-east-1", aws_access_key_id="a",
+                               aws_secret_access_key="b", config=Config(retries={"max_attempts": 1}))
+            sm = sfn.create_state_machine(name="sync", type="EXPRESS", roleArn=ROLE,
+                                          definition=json.dumps(PASS))["stateMachineArn"]
+            r = sfn.start_sync_execution(stateMachineArn=sm, input='{"a": 1}')
+            self.assertEqual(r["status"], "SUCCEEDED")
+            self.assertEqual(json.loads(r["output"]), {"a": 1, "r": {"ok": 1}})
+            self.assertIn(":express:sync:", r["executionArn"])
+            self.assertGreaterEqual(r["billingDetails"]["billedDurationInMilliseconds"], 100)
+            std = sfn.create_state_machine(name="std", roleArn=ROLE,
+                                           definition=json.dumps(PASS))["stateMachineArn"]
+            with self.assertRaises(sfn.exceptions.StateMachineTypeNotSupported):
+                sfn.start_sync_execution(stateMachineArn=std)
+            failing = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E",
+                                                        "Cause": "c"}}}
+            fm = sfn.create_state_machine(name="fails", type="EXPRESS", roleArn=ROLE,
+                                          definition=json.dumps(failing))["stateMachineArn"]
+            r = sfn.start_sync_execution(stateMachineArn=fm)
+            self.assertEqual((r["status"], r["error"], r["cause"]), ("FAILED", "E", "c"))
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
 class OpenLimit(servertest.ServerTestCase):
     """AWS's quota of open executions (here --max-open 2): the third start is refused with
     ExecutionLimitExceeded until one ends."""
