@@ -81,7 +81,8 @@ void exec__context_init(exec *e)
     json_object_set_new(x, "Name", json_string(e->name));
     json_object_set_new(x, "RoleArn", json_string(e->role_arn));
     json_object_set_new(x, "StartTime", exec__time_string(e->start_ms));
-    json_object_set_new(x, "RedriveCount", json_integer(0));
+    if (!e->express) /* Express executions cannot be redriven: AWS's context has no count */
+        json_object_set_new(x, "RedriveCount", json_integer(0));
     e->ctx_execution = x;
     json_t *sm = json_object();
     json_object_set_new(sm, "Id", json_string(e->sm_arn));

@@ -171,6 +171,7 @@ exec *exec_new(asl_machine *m, json_t *input, const exec_config *cfg)
     bt_rand_seed(&e->rng, cfg->seed);
     e->mint_token = cfg->mint_token;
     e->forget_taken_events = cfg->forget_taken_events;
+    e->express = cfg->express;
     e->mint_ctx = cfg->mint_ctx;
     bt_strmap_init(&e->by_token);
     exec__timer_init(&e->timeout, TIMER_EXECUTION_TIMEOUT, e);

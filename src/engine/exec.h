@@ -121,6 +121,8 @@ typedef struct exec_config {
     /* Drop events from memory once exec_take_effects has handed them over and the caller
      * has moved on (a server that stores them); exec_history then holds only the rest. */
     bool forget_taken_events;
+    /* An Express execution: its context has no RedriveCount (AWS's Express context). */
+    bool express;
     exec_mint_token mint_token; /* NULL: random tokens */
     void *mint_ctx;
     exec_probe *probe; /* NULL: a whole execution; else one state (borrowed, filled) */

@@ -179,6 +179,7 @@ struct exec {
     exec_mint_token mint_token;
     void *mint_ctx;
     bool forget_taken_events;
+    bool express;
     exec_probe *probe; /* TestState: one state only (probe.c); NULL otherwise */
 
     run *root;

@@ -587,6 +587,7 @@ int execs__load(server *s, xrec *x)
             bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", a.region, a.account, a.machine);
         cfg.sm_arn = sm_arn;
         cfg.sm_name = a.machine;
+        cfg.express = a.kind == BT_ARN_EXPRESS_EXECUTION;
     }
     int64_t n_events = sqlite3_column_int64(st, 14);
     if (m == NULL || input == NULL) {

@@ -163,7 +163,10 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         return NULL;
     }
     char *arn;
-    if (sync) {
+    /* An Express execution's ARN says so (AWS: …:express:<machine>:<name>:<id>); the name need
+     * not be unique, so the id makes it so. */
+    bool express = strcmp(m->type, "EXPRESS") == 0;
+    if (express) {
         char id[37];
         uint8_t b[16];
         bt_random_bytes(b, sizeof b);
@@ -248,6 +251,7 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         .mint_token = execs__mint_token,
         .mint_ctx = x,
         .forget_taken_events = true,
+        .express = express,
     };
     x->e = exec_new(vt.m ? vt.compiled : m->compiled, input, &cfg);
     json_decref(input);

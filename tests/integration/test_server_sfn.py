@@ -408,6 +408,17 @@ class SyncExecutions(servertest.ServerTestCase):
                                           definition=json.dumps(failing))["stateMachineArn"]
             r = sfn.start_sync_execution(stateMachineArn=fm)
             self.assertEqual((r["status"], r["error"], r["cause"]), ("FAILED", "E", "c"))
+            # An Express execution's context has no RedriveCount (recorded on AWS), and its
+            # ARN is of the express kind, also when started asynchronously.
+            ctx = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True,
+                                                    "Parameters": {"e.$": "$$.Execution"}}}}
+            cm = sfn.create_state_machine(name="ctx", type="EXPRESS", roleArn=ROLE,
+                                          definition=json.dumps(ctx))["stateMachineArn"]
+            r = sfn.start_sync_execution(stateMachineArn=cm, input="{}")
+            self.assertEqual(sorted(json.loads(r["output"])["e"]),
+                             ["Id", "Input", "Name", "RoleArn", "StartTime"])
+            a = sfn.start_execution(stateMachineArn=cm)["executionArn"]
+            self.assertIn(":express:ctx:", a)
         finally:
             for k, v in old.items():
                 if v is None:
