@@ -96,17 +96,6 @@ typedef struct activities {
     bool is_stopping;
 } activities;
 
-static const char *str_member(json_t *req, const char *key)
-{
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static double epoch_s(int64_t ms)
-{
-    return (double)ms / 1000.0;
-}
-
 /* ---- the registry ---- */
 
 static activity *activity_get(activities *as, const char *arn)
@@ -360,11 +349,11 @@ static void on_stop(void *ctx)
 int sfn_get_activity_task(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err)
 {
     activities *as = s->activities;
-    const char *arn = str_member(req, "activityArn");
+    const char *arn = sfn_str(req, "activityArn");
     bt_arn parsed;
     if (sfn_check_arn(arn, BT_ARN_ACTIVITY, &parsed, err) != 0)
         return -1;
-    const char *worker = str_member(req, "workerName");
+    const char *worker = sfn_str(req, "workerName");
     if (worker && (worker[0] == '\0' || strlen(worker) > MAX_WORKER_NAME))
         return sfn_fail(err, "ValidationException",
                         "1 validation error detected: Value at 'workerName' failed to satisfy "
@@ -455,7 +444,7 @@ static const integ_ops activity_integ_ops = {
 json_t *sfn_create_activity(server *s, json_t *req, sfn_err *err)
 {
     activities *as = s->activities;
-    const char *name = str_member(req, "name");
+    const char *name = sfn_str(req, "name");
     json_t *tags = json_object_get(req, "tags");
     if (bt_name_problem(name)) {
         sfn_fail(err, "InvalidName", "Invalid Name: '%s'", name);
@@ -483,12 +472,13 @@ json_t *sfn_create_activity(server *s, json_t *req, sfn_err *err)
         if (a->first)
             kick(as);
     }
-    return json_pack("{s:s, s:f}", "activityArn", a->arn, "creationDate", epoch_s(a->created_ms));
+    return json_pack("{s:s, s:f}", "activityArn", a->arn, "creationDate",
+                     sfn_epoch_s(a->created_ms));
 }
 
 static activity *find_activity(activities *as, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "activityArn");
+    const char *arn = sfn_str(req, "activityArn");
     bt_arn parsed;
     if (sfn_check_arn(arn, BT_ARN_ACTIVITY, &parsed, err) != 0)
         return NULL;
@@ -504,7 +494,7 @@ json_t *sfn_describe_activity(server *s, json_t *req, sfn_err *err)
     if (a == NULL)
         return NULL;
     return json_pack("{s:s, s:s, s:f}", "activityArn", a->arn, "name", a->name, "creationDate",
-                     epoch_s(a->created_ms));
+                     sfn_epoch_s(a->created_ms));
 }
 
 /* Deleting an activity that does not exist changes nothing (AWS lists only InvalidArn). Its
@@ -512,7 +502,7 @@ json_t *sfn_describe_activity(server *s, json_t *req, sfn_err *err)
 json_t *sfn_delete_activity(server *s, json_t *req, sfn_err *err)
 {
     activities *as = s->activities;
-    const char *arn = str_member(req, "activityArn");
+    const char *arn = sfn_str(req, "activityArn");
     bt_arn parsed;
     if (sfn_check_arn(arn, BT_ARN_ACTIVITY, &parsed, err) != 0)
         return NULL;
@@ -542,7 +532,7 @@ json_t *sfn_list_activities(server *s, json_t *req, sfn_err *err)
     for (; i < as->n_list && json_array_size(list) < max; i++) {
         activity *a = as->list[i];
         json_array_append_new(list, json_pack("{s:s, s:s, s:f}", "activityArn", a->arn, "name",
-                                              a->name, "creationDate", epoch_s(a->created_ms)));
+                                              a->name, "creationDate", sfn_epoch_s(a->created_ms)));
     }
     json_t *out = json_pack("{s:o}", "activities", list);
     if (i < as->n_list) {

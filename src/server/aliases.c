@@ -31,28 +31,6 @@ static const char SQL_LOAD_ALIASES[] =
     " updated_ms FROM aliases ORDER BY id";
 static const char NOT_FOUND[] = "Request references a resource that does not exist.";
 
-static const char *str_member(json_t *req, const char *key)
-{
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? bt_xstrdup(s) : NULL;
-}
-
-static double epoch_s(int64_t ms)
-{
-    return (double)ms / 1000.0;
-}
-
 static bool same_text(const char *a, const char *b)
 {
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
@@ -86,8 +64,8 @@ int versions__load_aliases(server *s)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         alias *al = bt_xcalloc(1, sizeof *al);
         al->id = sqlite3_column_int64(st, 0);
-        al->name = bt_xstrdup(col_text(st, 2));
-        al->description = dup_or_null(col_text(st, 3));
+        al->name = bt_xstrdup(execs__col_text(st, 2));
+        al->description = srv_strdup0(execs__col_text(st, 3));
         al->routes[0] = (route){sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5)};
         al->n_routes = 1;
         if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
@@ -136,7 +114,7 @@ static int too_many_routes(json_t *list, sfn_err *err)
     json_t *item;
     json_array_foreach(list, i, item)
     {
-        const char *arn = str_member(item, "stateMachineVersionArn");
+        const char *arn = sfn_str(item, "stateMachineVersionArn");
         json_t *w = json_object_get(item, "weight");
         bt_buf_printf(&b, "%sRoutingConfigurationListItem(stateMachineVersionArn=%s, weight=",
                       i ? ", " : "", arn ? arn : "null");
@@ -160,7 +138,7 @@ static int check_route_members(json_t *list, const char **arns, json_int_t *weig
     json_t *item;
     json_array_foreach(list, i, item)
     {
-        arns[i] = str_member(item, "stateMachineVersionArn");
+        arns[i] = sfn_str(item, "stateMachineVersionArn");
         json_t *w = json_object_get(item, "weight");
         const char *missing = arns[i] == NULL       ? "stateMachineVersionArn"
                               : !json_is_integer(w) ? "weight"
@@ -289,8 +267,8 @@ static void put_alias_row(server *s, const char *sql, const machine *m, const al
 
 json_t *sfn_create_state_machine_alias(server *s, json_t *req, sfn_err *err)
 {
-    const char *name = str_member(req, "name");
-    const char *description = str_member(req, "description");
+    const char *name = sfn_str(req, "name");
+    const char *description = sfn_str(req, "description");
     machine *m;
     route routes[MAX_ROUTES];
     size_t n;
@@ -319,7 +297,7 @@ json_t *sfn_create_state_machine_alias(server *s, json_t *req, sfn_err *err)
         al = bt_xcalloc(1, sizeof *al);
         al->id = s->next_alias_id++;
         al->name = bt_xstrdup(name);
-        al->description = dup_or_null(description);
+        al->description = srv_strdup0(description);
         memcpy(al->routes, routes, n * sizeof *routes);
         al->n_routes = n;
         al->created_ms = al->updated_ms = s->now_ms;
@@ -329,7 +307,7 @@ json_t *sfn_create_state_machine_alias(server *s, json_t *req, sfn_err *err)
     }
     char *arn = alias_arn(m, al);
     json_t *out = json_pack("{s:s, s:f}", "stateMachineAliasArn", arn, "creationDate",
-                            epoch_s(al->created_ms));
+                            sfn_epoch_s(al->created_ms));
     free(arn);
     return out;
 }
@@ -359,7 +337,7 @@ static alias *alias_target(server *s, const char *arn, machine **m_out, vset **v
 
 json_t *sfn_describe_state_machine_alias(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineAliasArn");
+    const char *arn = sfn_str(req, "stateMachineAliasArn");
     machine *m;
     vset *vs;
     alias *al = alias_target(s, arn, &m, &vs, err);
@@ -374,7 +352,7 @@ json_t *sfn_describe_state_machine_alias(server *s, json_t *req, sfn_err *err)
     }
     json_t *out = json_pack("{s:s, s:s, s:o, s:f, s:f}", "stateMachineAliasArn", arn, "name",
                             al->name, "routingConfiguration", routing, "creationDate",
-                            epoch_s(al->created_ms), "updateDate", epoch_s(al->updated_ms));
+                            sfn_epoch_s(al->created_ms), "updateDate", sfn_epoch_s(al->updated_ms));
     if (al->description)
         json_object_set_new(out, "description", json_string(al->description));
     return out;
@@ -382,8 +360,8 @@ json_t *sfn_describe_state_machine_alias(server *s, json_t *req, sfn_err *err)
 
 json_t *sfn_update_state_machine_alias(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineAliasArn");
-    const char *description = str_member(req, "description");
+    const char *arn = sfn_str(req, "stateMachineAliasArn");
+    const char *description = sfn_str(req, "description");
     json_t *routing = json_object_get(req, "routingConfiguration");
     machine *m;
     vset *vs;
@@ -419,12 +397,12 @@ json_t *sfn_update_state_machine_alias(server *s, json_t *req, sfn_err *err)
     }
     al->updated_ms = s->now_ms;
     put_alias_row(s, SQL_UPDATE_ALIAS, m, al);
-    return json_pack("{s:f}", "updateDate", epoch_s(al->updated_ms));
+    return json_pack("{s:f}", "updateDate", sfn_epoch_s(al->updated_ms));
 }
 
 json_t *sfn_delete_state_machine_alias(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineAliasArn");
+    const char *arn = sfn_str(req, "stateMachineAliasArn");
     machine *m;
     vset *vs;
     alias *al = alias_target(s, arn, &m, &vs, err);
@@ -478,7 +456,7 @@ json_t *sfn_list_state_machine_aliases(server *s, json_t *req, sfn_err *err)
 {
     int64_t number, pos;
     size_t max;
-    machine *m = alias_list_target(s, str_member(req, "stateMachineArn"), &number, err);
+    machine *m = alias_list_target(s, sfn_str(req, "stateMachineArn"), &number, err);
     if (m == NULL || sfn_page_args(req, "ListStateMachineAliases", &pos, &max, err) != 0)
         return NULL;
     /* The most recently created first (API reference); a page resumes below the last id. */
@@ -496,7 +474,7 @@ json_t *sfn_list_state_machine_aliases(server *s, json_t *req, sfn_err *err)
         }
         char *arn = alias_arn(m, al);
         json_array_append_new(list, json_pack("{s:s, s:f}", "stateMachineAliasArn", arn,
-                                              "creationDate", epoch_s(al->created_ms)));
+                                              "creationDate", sfn_epoch_s(al->created_ms)));
         free(arn);
         last = al->id;
     }

@@ -484,13 +484,9 @@ xrec *execs__new(server *s, int64_t id, const char *arn)
     return x;
 }
 
-static void xrec_free(server *s, xrec *x)
+/* Frees x and all it holds (it is in no map, heap or list any more). */
+static void xrec_destroy(xrec *x)
 {
-    heap_remove(s, x);
-    lru_remove(s, x);
-    bt_strmap_del(&s->open_by_arn, x->arn);
-    bt_strmap_del(&s->open_by_id, x->idkey);
-    s->n_open--;
     exec_free(x->e);
     for (size_t i = 0; i < x->n_log; i++)
         free(x->log[i]);
@@ -503,6 +499,16 @@ static void xrec_free(server *s, xrec *x)
     free(x->redrive_token);
     free(x->arn);
     free(x);
+}
+
+static void xrec_free(server *s, xrec *x)
+{
+    heap_remove(s, x);
+    lru_remove(s, x);
+    bt_strmap_del(&s->open_by_arn, x->arn);
+    bt_strmap_del(&s->open_by_id, x->idkey);
+    s->n_open--;
+    xrec_destroy(x);
 }
 
 void execs__discard(server *s, xrec *x)
@@ -672,23 +678,8 @@ void execs_fini(server *s)
     size_t it = 0;
     const char *key;
     void *value;
-    while (bt_strmap_next(&s->open_by_id, &it, &key, &value)) {
-        {
-            xrec *x = value;
-            exec_free(x->e);
-            for (size_t k = 0; k < x->n_log; k++)
-                free(x->log[k]);
-            free(x->log);
-            for (size_t k = 0; k < x->n_pend; k++)
-                pend_clear(&x->pend[k]);
-            free(x->pend);
-            free(x->input_text);
-            bt_buf_fini(&x->chunk);
-            free(x->redrive_token);
-            free(x->arn);
-            free(x);
-        }
-    }
+    while (bt_strmap_next(&s->open_by_id, &it, &key, &value))
+        xrec_destroy(value); /* the maps go as a whole below */
     bt_strmap_fini(&s->open_by_id);
     bt_strmap_fini(&s->open_by_arn);
     free(s->heap);

@@ -49,6 +49,22 @@ static const char SQL_DEL_TAGS[] = "DELETE FROM tags WHERE arn = ?";
 static const char SQL_LIST_TAGS[] = "SELECT key, value FROM tags WHERE arn = ? ORDER BY key";
 static const char SQL_COUNT_TAGS[] = "SELECT COUNT(*) FROM tags WHERE arn = ?";
 
+const char *sfn_str(json_t *req, const char *key)
+{
+    json_t *v = json_object_get(req, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+double sfn_epoch_s(int64_t ms)
+{
+    return (double)ms / 1000.0;
+}
+
+char *srv_strdup0(const char *s)
+{
+    return s ? bt_xstrdup(s) : NULL;
+}
+
 int sfn_fail(sfn_err *err, const char *type, const char *fmt, ...)
 {
     va_list ap;
@@ -57,17 +73,6 @@ int sfn_fail(sfn_err *err, const char *type, const char *fmt, ...)
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? bt_xstrdup(s) : NULL;
 }
 
 static void machine_free(machine *m)
@@ -132,18 +137,18 @@ int machines_load(server *s, bt_err *err)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         machine *m = bt_xcalloc(1, sizeof *m);
         m->id = sqlite3_column_int64(st, 0);
-        m->arn = bt_xstrdup(col_text(st, 1));
-        m->name = bt_xstrdup(col_text(st, 2));
-        m->type = bt_xstrdup(col_text(st, 3));
+        m->arn = bt_xstrdup(execs__col_text(st, 1));
+        m->name = bt_xstrdup(execs__col_text(st, 2));
+        m->type = bt_xstrdup(execs__col_text(st, 3));
         m->created_ms = sqlite3_column_int64(st, 4);
         m->updated_ms = sqlite3_column_int64(st, 5);
         m->revision = sqlite3_column_int64(st, 6);
-        m->revision_id = bt_xstrdup(col_text(st, 7));
-        m->logging = dup_or_null(col_text(st, 8));
-        m->tracing = dup_or_null(col_text(st, 9));
-        m->description = dup_or_null(col_text(st, 10));
-        m->definition = bt_xstrdup(col_text(st, 11));
-        m->role_arn = bt_xstrdup(col_text(st, 12));
+        m->revision_id = bt_xstrdup(execs__col_text(st, 7));
+        m->logging = srv_strdup0(execs__col_text(st, 8));
+        m->tracing = srv_strdup0(execs__col_text(st, 9));
+        m->description = srv_strdup0(execs__col_text(st, 10));
+        m->definition = bt_xstrdup(execs__col_text(st, 11));
+        m->role_arn = bt_xstrdup(execs__col_text(st, 12));
         bt_diag d;
         bt_diag_init(&d);
         if (asl_load_text(m->definition, strlen(m->definition), &m->compiled, &d) != 0) {
@@ -205,7 +210,7 @@ asl_machine *machines_revision(server *s, int64_t revision)
         sqlite3_stmt *st = store_read_stmt(s->store, SQL_LOAD_REVISION);
         sqlite3_bind_int64(st, 1, revision);
         if (sqlite3_step(st) == SQLITE_ROW) {
-            const char *text = col_text(st, 0);
+            const char *text = execs__col_text(st, 0);
             bt_diag d;
             bt_diag_init(&d);
             if (asl_load_text(text, strlen(text), &m, &d) != 0)
@@ -221,17 +226,6 @@ asl_machine *machines_revision(server *s, int64_t revision)
 }
 
 /* ---- request checks shared by the operations ---- */
-
-static const char *str_member(json_t *req, const char *key)
-{
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static double epoch_s(int64_t ms)
-{
-    return (double)ms / 1000.0;
-}
 
 static const char *const kind_names[] = {"stateMachine", "execution", "express", "activity",
                                          "mapRun"};
@@ -299,8 +293,8 @@ static int check_tags(json_t *tags, sfn_err *err)
     json_t *t;
     json_array_foreach(tags, i, t)
     {
-        const char *k = str_member(t, "key");
-        const char *v = str_member(t, "value");
+        const char *k = sfn_str(t, "key");
+        const char *v = sfn_str(t, "value");
         json_t *vj = json_object_get(t, "value");
         if (!json_is_object(t) || (vj && !json_is_null(vj) && !json_is_string(vj)) ||
             (json_object_get(t, "key") && !json_is_string(json_object_get(t, "key"))))
@@ -327,8 +321,8 @@ static void put_tags(server *s, const char *arn, json_t *tags)
     json_t *t;
     json_array_foreach(tags, i, t)
     {
-        const char *v = str_member(t, "value");
-        store_batch_add(server_batch(s), SQL_PUT_TAG, "ttt", arn, str_member(t, "key"), v ? v : "");
+        const char *v = sfn_str(t, "value");
+        store_batch_add(server_batch(s), SQL_PUT_TAG, "ttt", arn, sfn_str(t, "key"), v ? v : "");
     }
 }
 
@@ -351,10 +345,10 @@ static char *dump_or_null(json_t *v)
 
 json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
 {
-    const char *name = str_member(req, "name");
-    const char *definition = str_member(req, "definition");
-    const char *role = str_member(req, "roleArn");
-    const char *type = str_member(req, "type");
+    const char *name = sfn_str(req, "name");
+    const char *definition = sfn_str(req, "definition");
+    const char *role = sfn_str(req, "roleArn");
+    const char *type = sfn_str(req, "type");
     if (type == NULL)
         type = "STANDARD";
     const char *problem = bt_name_problem(name);
@@ -395,7 +389,7 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
             return NULL;
         }
         json_t *out = json_pack("{s:s, s:f}", "stateMachineArn", old->arn, "creationDate",
-                                epoch_s(old->created_ms));
+                                sfn_epoch_s(old->created_ms));
         versions_publish_requested(s, old, req, out);
         return out;
     }
@@ -426,15 +420,15 @@ json_t *sfn_create_state_machine(server *s, json_t *req, sfn_err *err)
     if (tags)
         put_tags(s, m->arn, tags);
     server_log(s, SERVER_LOG_INFO, "machine.create", "arn=%s type=%s", m->arn, m->type);
-    json_t *out =
-        json_pack("{s:s, s:f}", "stateMachineArn", m->arn, "creationDate", epoch_s(m->created_ms));
+    json_t *out = json_pack("{s:s, s:f}", "stateMachineArn", m->arn, "creationDate",
+                            sfn_epoch_s(m->created_ms));
     versions_publish_requested(s, m, req, out);
     return out;
 }
 
 static machine *find_machine(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineArn");
+    const char *arn = sfn_str(req, "stateMachineArn");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
@@ -449,8 +443,8 @@ json_t *sfn_update_state_machine(server *s, json_t *req, sfn_err *err)
     machine *m = find_machine(s, req, err);
     if (m == NULL)
         return NULL;
-    const char *definition = str_member(req, "definition");
-    const char *role = str_member(req, "roleArn");
+    const char *definition = sfn_str(req, "definition");
+    const char *role = sfn_str(req, "roleArn");
     json_t *logging = json_object_get(req, "loggingConfiguration");
     json_t *tracing = json_object_get(req, "tracingConfiguration");
     if (!definition && !role && !logging && !tracing &&
@@ -503,15 +497,15 @@ json_t *sfn_update_state_machine(server *s, json_t *req, sfn_err *err)
     m->updated_ms = s->now_ms;
     store_batch_add(server_batch(s), SQL_UPDATE_MACHINE, "iittti", m->updated_ms, m->revision,
                     m->revision_id, m->logging, m->tracing, m->id);
-    json_t *out =
-        json_pack("{s:f, s:s}", "updateDate", epoch_s(m->updated_ms), "revisionId", m->revision_id);
+    json_t *out = json_pack("{s:f, s:s}", "updateDate", sfn_epoch_s(m->updated_ms), "revisionId",
+                            m->revision_id);
     versions_publish_requested(s, m, req, out);
     return out;
 }
 
 json_t *sfn_delete_state_machine(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineArn");
+    const char *arn = sfn_str(req, "stateMachineArn");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
@@ -539,7 +533,7 @@ json_t *sfn_describe_machine_json(const machine *m)
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:o, s:s}", "stateMachineArn", m->arn, "name",
         m->name, "status", "ACTIVE", "definition", m->definition, "roleArn", m->role_arn, "type",
-        m->type, "creationDate", epoch_s(m->created_ms), "loggingConfiguration",
+        m->type, "creationDate", sfn_epoch_s(m->created_ms), "loggingConfiguration",
         json_or_default(m->logging, "{\"level\":\"OFF\",\"includeExecutionData\":false}"),
         "tracingConfiguration", json_or_default(m->tracing, "{\"enabled\":false}"), "revisionId",
         m->revision_id);
@@ -550,7 +544,7 @@ json_t *sfn_describe_machine_json(const machine *m)
 
 json_t *sfn_describe_state_machine(server *s, json_t *req, sfn_err *err)
 {
-    if (versions_is_qualified(str_member(req, "stateMachineArn")))
+    if (versions_is_qualified(sfn_str(req, "stateMachineArn")))
         return sfn_describe_state_machine_version(s, req, err);
     machine *m = find_machine(s, req, err);
     return m ? sfn_describe_machine_json(m) : NULL;
@@ -602,7 +596,7 @@ int sfn_page_args(json_t *req, const char *op, int64_t *position, size_t *max, s
             *max = (size_t)v;
     }
     *position = 0;
-    const char *tok = str_member(req, "nextToken");
+    const char *tok = sfn_str(req, "nextToken");
     if (tok) {
         if (strlen(tok) > 1024)
             return sfn_fail(err, "ValidationException",
@@ -630,7 +624,7 @@ json_t *sfn_list_state_machines(server *s, json_t *req, sfn_err *err)
         machine *m = s->machine_list[i];
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:f}", "stateMachineArn", m->arn,
                                               "name", m->name, "type", m->type, "creationDate",
-                                              epoch_s(m->created_ms)));
+                                              sfn_epoch_s(m->created_ms)));
     }
     json_t *out = json_pack("{s:o}", "stateMachines", list);
     if (i < s->n_machines) {
@@ -645,7 +639,7 @@ json_t *sfn_validate_definition(server *s, json_t *req, sfn_err *err)
 {
     (void)s;
     (void)err;
-    const char *definition = str_member(req, "definition");
+    const char *definition = sfn_str(req, "definition");
     json_t *diags = json_array();
     size_t len = strlen(definition);
     if (len > MAX_DEFINITION) {
@@ -675,7 +669,7 @@ json_t *sfn_validate_definition(server *s, json_t *req, sfn_err *err)
 
 static int tag_target(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "resourceArn");
+    const char *arn = sfn_str(req, "resourceArn");
     bt_arn a;
     const char *why = NULL;
     if (bt_arn_parse(arn, &a, &why) != 0)
@@ -692,7 +686,7 @@ json_t *sfn_tag_resource(server *s, json_t *req, sfn_err *err)
     json_t *tags = json_object_get(req, "tags");
     if (tag_target(s, req, err) != 0 || check_tags(tags, err) != 0)
         return NULL;
-    const char *arn = str_member(req, "resourceArn");
+    const char *arn = sfn_str(req, "resourceArn");
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_COUNT_TAGS);
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     int64_t have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -709,7 +703,7 @@ json_t *sfn_untag_resource(server *s, json_t *req, sfn_err *err)
 {
     if (tag_target(s, req, err) != 0)
         return NULL;
-    const char *arn = str_member(req, "resourceArn");
+    const char *arn = sfn_str(req, "resourceArn");
     size_t i;
     json_t *k;
     json_t *keys = json_object_get(req, "tagKeys");
@@ -729,13 +723,13 @@ json_t *sfn_list_tags(server *s, json_t *req, sfn_err *err)
 {
     if (tag_target(s, req, err) != 0)
         return NULL;
-    const char *arn = str_member(req, "resourceArn");
+    const char *arn = sfn_str(req, "resourceArn");
     sqlite3_stmt *st = store_read_stmt(s->store, SQL_LIST_TAGS);
     sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     json_t *tags = json_array();
     while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(
-            tags, json_pack("{s:s, s:s}", "key", col_text(st, 0), "value", col_text(st, 1)));
+        json_array_append_new(tags, json_pack("{s:s, s:s}", "key", execs__col_text(st, 0), "value",
+                                              execs__col_text(st, 1)));
     sqlite3_reset(st);
     return json_pack("{s:o}", "tags", tags);
 }

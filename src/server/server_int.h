@@ -110,6 +110,16 @@ machine *machines_find(server *s, const char *arn);
 /* The compiled definition of a revision (cached). NULL if it cannot be loaded. */
 asl_machine *machines_revision(server *s, int64_t revision);
 
+/* Small helpers of the operations (machines.c). */
+/* A string member of a request, or NULL. */
+const char *sfn_str(json_t *req, const char *key);
+/* Epoch seconds with milliseconds, as the AWS JSON protocol writes times. */
+double sfn_epoch_s(int64_t ms);
+/* A copy, or NULL for NULL. */
+char *srv_strdup0(const char *s);
+/* A text column, or NULL (execs.c). */
+const char *execs__col_text(sqlite3_stmt *st, int i);
+
 /* Shared request checks (machines.c). */
 int sfn_check_arn(const char *text, bt_arn_kind kind, bt_arn *out, sfn_err *err);
 int sfn_page_args(json_t *req, const char *op, int64_t *position, size_t *max, sfn_err *err);

@@ -57,17 +57,6 @@ static const char SQL_HISTORY_REV[] =
 static const char SQL_REVISION_DEF[] =
     "SELECT r.definition, r.role_arn FROM revisions r WHERE r.id = ?";
 
-static const char *str_member(json_t *req, const char *key)
-{
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static double epoch_s(int64_t ms)
-{
-    return (double)ms / 1000.0;
-}
-
 /* Steps a read: 1 a row, 0 none, -1 the store could not be read (a damaged file must not
  * pass for a missing execution): err is set and the reason logged. */
 static int read_row(server *s, sqlite3_stmt *st, sfn_err *err)
@@ -116,7 +105,7 @@ static char *machine_arn_of(const char *exec_arn)
 static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *err)
 {
     *answer = NULL;
-    const char *sm_arn = str_member(req, "stateMachineArn");
+    const char *sm_arn = sfn_str(req, "stateMachineArn");
     bt_arn a;
     if (sfn_check_arn(sm_arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
@@ -133,7 +122,7 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         return NULL;
     }
     char uuid[37];
-    const char *name = str_member(req, "name");
+    const char *name = sfn_str(req, "name");
     if (name == NULL) {
         uint8_t b[16];
         bt_random_bytes(b, sizeof b);
@@ -144,7 +133,7 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         sfn_fail(err, "InvalidName", "Invalid Name: '%s'", name);
         return NULL;
     }
-    const char *input_text = str_member(req, "input");
+    const char *input_text = sfn_str(req, "input");
     if (input_text == NULL)
         input_text = "{}";
     if (payload_limit("input", input_text, err) != 0)
@@ -196,7 +185,8 @@ static xrec *start(server *s, json_t *req, bool sync, json_t **answer, sfn_err *
         }
         json_decref(input);
         if (running && same) {
-            *answer = json_pack("{s:s, s:f}", "executionArn", arn, "startDate", epoch_s(start_ms));
+            *answer =
+                json_pack("{s:s, s:f}", "executionArn", arn, "startDate", sfn_epoch_s(start_ms));
             free(arn);
             return NULL;
         }
@@ -267,7 +257,7 @@ json_t *sfn_start_execution(server *s, json_t *req, sfn_err *err)
     execs__drive(s, x);
     server_log(s, SERVER_LOG_DEBUG, "exec.start", "arn=%s status=%s", x->arn,
                exec_status_name(exec_get_status(x->e)));
-    return json_pack("{s:s, s:f}", "executionArn", x->arn, "startDate", epoch_s(x->start_ms));
+    return json_pack("{s:s, s:f}", "executionArn", x->arn, "startDate", sfn_epoch_s(x->start_ms));
 }
 
 int sfn_start_sync_execution(server *s, json_t *req, sfn_sync_done done, void *ctx, sfn_err *err)
@@ -295,12 +285,12 @@ json_t *execs__sync_response(const xrec *x)
     int64_t billed = exec_stop_ms(e) - x->start_ms;
     /* Billed in 100 ms steps at 64 MB, as AWS reports Express usage. */
     billed = billed < 100 ? 100 : (billed + 99) / 100 * 100;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:{s:b}, s:{s:I, s:I}}",
-                          "executionArn", x->arn, "stateMachineArn", sm_arn, "name", name,
-                          "startDate", epoch_s(x->start_ms), "stopDate", epoch_s(exec_stop_ms(e)),
-                          "status", status, "input", x->input_text ? x->input_text : "{}",
-                          "inputDetails", "included", 1, "billingDetails", "billedMemoryUsedInMB",
-                          (json_int_t)64, "billedDurationInMilliseconds", (json_int_t)billed);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:{s:b}, s:{s:I, s:I}}", "executionArn", x->arn,
+        "stateMachineArn", sm_arn, "name", name, "startDate", sfn_epoch_s(x->start_ms), "stopDate",
+        sfn_epoch_s(exec_stop_ms(e)), "status", status, "input",
+        x->input_text ? x->input_text : "{}", "inputDetails", "included", 1, "billingDetails",
+        "billedMemoryUsedInMB", (json_int_t)64, "billedDurationInMilliseconds", (json_int_t)billed);
     free(sm_arn);
     if (exec_output(e)) {
         char *out = bt_json_dumps(exec_output(e));
@@ -319,7 +309,7 @@ json_t *execs__sync_response(const xrec *x)
 
 static int find_row(server *s, json_t *req, sqlite3_stmt **out, sfn_err *err)
 {
-    const char *arn = str_member(req, "executionArn");
+    const char *arn = sfn_str(req, "executionArn");
     bt_arn a;
     if (sfn_check_execution_arn(arn, &a, err) != 0)
         return -1;
@@ -350,7 +340,7 @@ static void describe_redrive(server *s, sqlite3_stmt *st, json_t *o)
     };
     json_object_set_new(o, "redriveCount", json_integer(sqlite3_column_int64(st, 12)));
     if (sqlite3_column_type(st, 13) != SQLITE_NULL)
-        json_object_set_new(o, "redriveDate", json_real(epoch_s(sqlite3_column_int64(st, 13))));
+        json_object_set_new(o, "redriveDate", json_real(sfn_epoch_s(sqlite3_column_int64(st, 13))));
     const char *refusal = execs__redrive_refusal(s, &f);
     json_object_set_new(o, "redriveStatus", json_string(refusal ? "NOT_REDRIVABLE" : "REDRIVABLE"));
     if (refusal)
@@ -367,11 +357,11 @@ json_t *sfn_describe_execution(server *s, json_t *req, sfn_err *err)
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:f, s:s, s:{s:b}}", "executionArn", execs__col_text(st, 0),
                   "stateMachineArn", sm_arn, "name", execs__col_text(st, 1), "status", status,
-                  "startDate", epoch_s(sqlite3_column_int64(st, 3)), "input",
+                  "startDate", sfn_epoch_s(sqlite3_column_int64(st, 3)), "input",
                   execs__col_text(st, 5), "inputDetails", "included", 1);
     free(sm_arn);
     if (strcmp(status, "RUNNING") != 0)
-        json_object_set_new(o, "stopDate", json_real(epoch_s(sqlite3_column_int64(st, 4))));
+        json_object_set_new(o, "stopDate", json_real(sfn_epoch_s(sqlite3_column_int64(st, 4))));
     if (execs__col_text(st, 6)) {
         json_object_set_new(o, "output", json_string(execs__col_text(st, 6)));
         json_object_set_new(o, "outputDetails", json_pack("{s:b}", "included", 1));
@@ -402,12 +392,12 @@ json_t *sfn_describe_state_machine_for_execution(server *s, json_t *req, sfn_err
     if (sqlite3_step(st) == SQLITE_ROW) {
         o = json_pack("{s:s, s:s, s:s, s:s, s:f}", "stateMachineArn", sm_arn, "name",
                       strrchr(sm_arn, ':') + 1, "definition", execs__col_text(st, 0), "roleArn",
-                      execs__col_text(st, 1), "updateDate", epoch_s(m ? m->updated_ms : 0));
+                      execs__col_text(st, 1), "updateDate", sfn_epoch_s(m ? m->updated_ms : 0));
         if (m)
             json_object_set_new(o, "revisionId", json_string(m->revision_id));
     } else {
         sfn_fail(err, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                 str_member(req, "executionArn"));
+                 sfn_str(req, "executionArn"));
     }
     sqlite3_reset(st);
     free(sm_arn);
@@ -419,7 +409,7 @@ static const char *const statuses[] = {"RUNNING",   "SUCCEEDED", "FAILED",
 
 json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
 {
-    const char *sm_arn = str_member(req, "stateMachineArn");
+    const char *sm_arn = sfn_str(req, "stateMachineArn");
     if (sm_arn == NULL) {
         sfn_fail(err, "ValidationException", "Must provide a StateMachine ARN or MapRun ARN");
         return NULL;
@@ -440,7 +430,7 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
         sfn_fail(err, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", sm_arn);
         return NULL;
     }
-    const char *status = str_member(req, "statusFilter");
+    const char *status = sfn_str(req, "statusFilter");
     if (status) {
         bool known = false;
         for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
@@ -455,7 +445,7 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
         }
     }
     int redriven = -1; /* no filter */
-    const char *redrive_filter = str_member(req, "redriveFilter");
+    const char *redrive_filter = sfn_str(req, "redriveFilter");
     if (redrive_filter) {
         if (strcmp(redrive_filter, "REDRIVEN") == 0) {
             redriven = 1;
@@ -494,12 +484,14 @@ json_t *sfn_list_executions(server *s, json_t *req, sfn_err *err)
         const char *stat = execs__col_text(st, 2);
         json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:f}", "executionArn", execs__col_text(st, 0),
                                "stateMachineArn", m->arn, "name", execs__col_text(st, 1), "status",
-                               stat, "startDate", epoch_s(sqlite3_column_int64(st, 3)));
+                               stat, "startDate", sfn_epoch_s(sqlite3_column_int64(st, 3)));
         if (strcmp(stat, "RUNNING") != 0)
-            json_object_set_new(it, "stopDate", json_real(epoch_s(sqlite3_column_int64(st, 4))));
+            json_object_set_new(it, "stopDate",
+                                json_real(sfn_epoch_s(sqlite3_column_int64(st, 4))));
         json_object_set_new(it, "redriveCount", json_integer(sqlite3_column_int64(st, 5)));
         if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-            json_object_set_new(it, "redriveDate", json_real(epoch_s(sqlite3_column_int64(st, 6))));
+            json_object_set_new(it, "redriveDate",
+                                json_real(sfn_epoch_s(sqlite3_column_int64(st, 6))));
         versions_annotate_execution(s, execs__col_text(st, 0), it);
         json_array_append_new(list, it);
     }
@@ -546,7 +538,7 @@ static void strip_data(json_t *ev)
 
 json_t *sfn_get_execution_history(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "executionArn");
+    const char *arn = sfn_str(req, "executionArn");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_EXECUTION, &a, err) != 0)
         return NULL;
@@ -609,7 +601,7 @@ json_t *sfn_get_execution_history(server *s, json_t *req, sfn_err *err)
 
 static int text_limit(json_t *req, const char *key, size_t max, sfn_err *err)
 {
-    const char *v = str_member(req, key);
+    const char *v = sfn_str(req, key);
     if (v && strlen(v) > max)
         return sfn_fail(err, "ValidationException",
                         "1 validation error detected: Value at '%s' failed to satisfy "
@@ -620,7 +612,7 @@ static int text_limit(json_t *req, const char *key, size_t max, sfn_err *err)
 
 json_t *sfn_stop_execution(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "executionArn");
+    const char *arn = sfn_str(req, "executionArn");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_EXECUTION, &a, err) != 0 ||
         text_limit(req, "error", 256, err) != 0 || text_limit(req, "cause", 32768, err) != 0)
@@ -633,21 +625,22 @@ json_t *sfn_stop_execution(server *s, json_t *req, sfn_err *err)
         int64_t stop_ms = sqlite3_column_int64(st, 4);
         sqlite3_reset(st);
         /* Stopping an execution that has ended changes nothing. */
-        return json_pack("{s:f}", "stopDate", epoch_s(x && x->e ? exec_stop_ms(x->e) : stop_ms));
+        return json_pack("{s:f}", "stopDate",
+                         sfn_epoch_s(x && x->e ? exec_stop_ms(x->e) : stop_ms));
     }
     if (execs__load(s, x) != 0) {
         sfn_fail(err, "ServiceUnavailable", "the execution could not be loaded");
         return NULL;
     }
-    const char *error = str_member(req, "error");
-    const char *cause = str_member(req, "cause");
+    const char *error = sfn_str(req, "error");
+    const char *cause = sfn_str(req, "cause");
     exec_stop(x->e, error, cause, s->now_ms);
     json_t *rec = json_pack("{s:I, s:o, s:o}", "x", (json_int_t)s->now_ms, "e",
                             error ? json_string(error) : json_null(), "c",
                             cause ? json_string(cause) : json_null());
     execs__record(s, x, rec);
     execs__drive(s, x);
-    return json_pack("{s:f}", "stopDate", epoch_s(s->now_ms));
+    return json_pack("{s:f}", "stopDate", sfn_epoch_s(s->now_ms));
 }
 
 /* TaskTimedOut with what AWS leaves out: why the token no longer opens a task, and when. */
@@ -691,7 +684,7 @@ static void closed_reason(const xrec *x, uint64_t task_id, sfn_err *err)
 /* The execution and open task behind a token, or NULL with AWS's error (and a reason). */
 static xrec *token_target(server *s, json_t *req, uint64_t *task_id, sfn_err *err)
 {
-    const char *token = str_member(req, "taskToken");
+    const char *token = sfn_str(req, "taskToken");
     if (token == NULL || token[0] == '\0' || strlen(token) > 2048) {
         sfn_fail(err, "ValidationException",
                  "1 validation error detected: Value at 'taskToken' failed to satisfy "
@@ -763,7 +756,7 @@ static xrec *token_target(server *s, json_t *req, uint64_t *task_id, sfn_err *er
 
 json_t *sfn_send_task_success(server *s, json_t *req, sfn_err *err)
 {
-    const char *output_text = str_member(req, "output");
+    const char *output_text = sfn_str(req, "output");
     if (output_text == NULL || payload_limit("output", output_text, err) != 0) {
         if (output_text == NULL)
             sfn_fail(err, "ValidationException",
@@ -800,8 +793,8 @@ json_t *sfn_send_task_failure(server *s, json_t *req, sfn_err *err)
         return NULL;
     struct pending_outcome p = {.kind = PEND_FAILED,
                                 .task_id = task_id,
-                                .error = str_member(req, "error"),
-                                .cause = str_member(req, "cause")};
+                                .error = sfn_str(req, "error"),
+                                .cause = sfn_str(req, "cause")};
     execs__apply(s, x, &p, s->now_ms);
     execs__drive(s, x);
     return json_object();

@@ -49,28 +49,6 @@ static const char SQL_REVISION[] = "SELECT definition, role_arn FROM revisions W
 
 /* ---- small helpers ---- */
 
-static const char *str_member(json_t *req, const char *key)
-{
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? bt_xstrdup(s) : NULL;
-}
-
-static double epoch_s(int64_t ms)
-{
-    return (double)ms / 1000.0;
-}
-
 int versions__check_description(const char *text, const char *member, sfn_err *err)
 {
     if (text && strlen(text) > MAX_DESCRIPTION)
@@ -207,12 +185,12 @@ static int load_versions(server *s)
         version *v = bt_xcalloc(1, sizeof *v);
         v->number = sqlite3_column_int64(st, 1);
         v->revision = sqlite3_column_int64(st, 2);
-        v->revision_id = bt_xstrdup(col_text(st, 3));
-        v->description = dup_or_null(col_text(st, 4));
-        v->logging = dup_or_null(col_text(st, 5));
-        v->tracing = dup_or_null(col_text(st, 6));
+        v->revision_id = bt_xstrdup(execs__col_text(st, 3));
+        v->description = srv_strdup0(execs__col_text(st, 4));
+        v->logging = srv_strdup0(execs__col_text(st, 5));
+        v->tracing = srv_strdup0(execs__col_text(st, 6));
         v->created_ms = sqlite3_column_int64(st, 7);
-        v->role_arn = bt_xstrdup(col_text(st, 8));
+        v->role_arn = bt_xstrdup(execs__col_text(st, 8));
         add_version(versions__set(s, sqlite3_column_int64(st, 0), true), v);
     }
     sqlite3_reset(st);
@@ -261,8 +239,8 @@ static int revision_text(server *s, const machine *m, int64_t revision, char **d
     sqlite3_bind_int64(st, 1, revision);
     int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
     if (rc == 0) {
-        *definition = bt_xstrdup(col_text(st, 0));
-        *role = bt_xstrdup(col_text(st, 1));
+        *definition = bt_xstrdup(execs__col_text(st, 0));
+        *role = bt_xstrdup(execs__col_text(st, 1));
     }
     sqlite3_reset(st);
     return rc;
@@ -290,9 +268,9 @@ static int publish(server *s, machine *m, const char *description, version **out
     v->created_ms = s->now_ms;
     v->revision_id = bt_xstrdup(m->revision_id);
     v->role_arn = bt_xstrdup(m->role_arn);
-    v->description = dup_or_null(description);
-    v->logging = dup_or_null(m->logging);
-    v->tracing = dup_or_null(m->tracing);
+    v->description = srv_strdup0(description);
+    v->logging = srv_strdup0(m->logging);
+    v->tracing = srv_strdup0(m->tracing);
     add_version(vs, v);
     store_batch *b = server_batch(s);
     store_batch_add(b, SQL_INSERT_VERSION, "iiitttti", m->id, v->number, v->revision,
@@ -307,7 +285,7 @@ static int publish(server *s, machine *m, const char *description, version **out
 int versions_check_publish(server *s, const machine *m, json_t *req, sfn_err *err)
 {
     bool asked = json_is_true(json_object_get(req, "publish"));
-    const char *description = str_member(req, "versionDescription");
+    const char *description = sfn_str(req, "versionDescription");
     if (description && !asked)
         return sfn_fail(err, "ValidationException",
                         "Version description can only be set when publish is true");
@@ -330,7 +308,7 @@ void versions_publish_requested(server *s, machine *m, json_t *req, json_t *out)
         return;
     version *v;
     sfn_err err;
-    int rc = publish(s, m, str_member(req, "versionDescription"), &v, &err);
+    int rc = publish(s, m, sfn_str(req, "versionDescription"), &v, &err);
     assert(rc == 0); /* versions_check_publish made sure there is room */
     (void)rc;
     char *arn = versions__arn(m, v->number);
@@ -348,9 +326,9 @@ bool versions_is_qualified(const char *arn)
 
 json_t *sfn_publish_state_machine_version(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineArn");
-    const char *description = str_member(req, "description");
-    const char *revision_id = str_member(req, "revisionId");
+    const char *arn = sfn_str(req, "stateMachineArn");
+    const char *description = sfn_str(req, "description");
+    const char *revision_id = sfn_str(req, "revisionId");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_STATE_MACHINE, &a, err) != 0 ||
         versions__check_description(description, "description", err) != 0)
@@ -371,7 +349,7 @@ json_t *sfn_publish_state_machine_version(server *s, json_t *req, sfn_err *err)
     if (publish(s, m, description, &v, err) != 0)
         return NULL;
     char *varn = versions__arn(m, v->number);
-    json_t *out = json_pack("{s:f, s:s}", "creationDate", epoch_s(v->created_ms),
+    json_t *out = json_pack("{s:f, s:s}", "creationDate", sfn_epoch_s(v->created_ms),
                             "stateMachineVersionArn", varn);
     free(varn);
     return out;
@@ -379,7 +357,7 @@ json_t *sfn_publish_state_machine_version(server *s, json_t *req, sfn_err *err)
 
 json_t *sfn_list_state_machine_versions(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineArn");
+    const char *arn = sfn_str(req, "stateMachineArn");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
@@ -403,7 +381,7 @@ json_t *sfn_list_state_machine_versions(server *s, json_t *req, sfn_err *err)
         const version *v = vs->versions[i - 1];
         char *varn = versions__arn(m, v->number);
         json_array_append_new(list, json_pack("{s:s, s:f}", "stateMachineVersionArn", varn,
-                                              "creationDate", epoch_s(v->created_ms)));
+                                              "creationDate", sfn_epoch_s(v->created_ms)));
         free(varn);
         last = v->number;
     }
@@ -443,7 +421,7 @@ void versions__list_text(bt_buf *b, const char *const *items, size_t n)
 
 json_t *sfn_delete_state_machine_version(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineVersionArn");
+    const char *arn = sfn_str(req, "stateMachineVersionArn");
     machine *m = NULL;
     int64_t number = 0;
     if (parse_version_arn(s, arn, &m, &number, err) != 0)
@@ -485,7 +463,7 @@ json_t *sfn_delete_state_machine_version(server *s, json_t *req, sfn_err *err)
 
 json_t *sfn_describe_state_machine_version(server *s, json_t *req, sfn_err *err)
 {
-    const char *arn = str_member(req, "stateMachineArn");
+    const char *arn = sfn_str(req, "stateMachineArn");
     bt_arn a;
     if (sfn_check_arn(arn, BT_ARN_STATE_MACHINE, &a, err) != 0)
         return NULL;
@@ -557,9 +535,9 @@ void versions_annotate_execution(server *s, const char *exec_arn, json_t *out)
     if (sqlite3_step(st) == SQLITE_ROW) {
         /* Through an alias both are set; through a version only the version (API reference,
          * DescribeExecution and ExecutionListItem). */
-        json_object_set_new(out, "stateMachineVersionArn", json_string(col_text(st, 0)));
-        if (col_text(st, 1))
-            json_object_set_new(out, "stateMachineAliasArn", json_string(col_text(st, 1)));
+        json_object_set_new(out, "stateMachineVersionArn", json_string(execs__col_text(st, 0)));
+        if (execs__col_text(st, 1))
+            json_object_set_new(out, "stateMachineAliasArn", json_string(execs__col_text(st, 1)));
     }
     sqlite3_reset(st);
 }
