@@ -19,13 +19,13 @@
 #include "base/alloc.h"
 #include "base/json.h"
 #include "base/rand.h"
+#include "engine/local.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 typedef enum target {
     TARGET_HEALTH,
@@ -88,26 +88,14 @@ static void on_engine(void *ctx)
     free(r);
 }
 
-/* The service named in a SigV4 Authorization header's scope, into out ("" when none). */
+/* The service named in a SigV4 Authorization header's scope, into out ("" when none or
+ * malformed: routing then goes by the action alone). */
 static void scope_service(const char *auth, char out[32])
 {
     out[0] = '\0';
-    const char *cred = auth ? strstr(auth, "Credential=") : NULL;
-    if (cred == NULL)
-        return;
-    /* Credential=AKID/date/region/service/aws4_request */
-    const char *p = cred + 11;
-    for (int slash = 0; slash < 3; slash++) {
-        p = strchr(p, '/');
-        if (p == NULL)
-            return;
-        p++;
-    }
-    size_t n = strcspn(p, "/,");
-    if (n < 32) {
-        memcpy(out, p, n);
-        out[n] = '\0';
-    }
+    sigv4_auth a;
+    if (auth != NULL && sigv4_parse(auth, &a, NULL) == 0 && strlen(a.service) < 32)
+        memcpy(out, a.service, strlen(a.service) + 1);
 }
 
 static api_call *new_call(api_router *rt, http_request *req)
@@ -133,13 +121,6 @@ static const char *req_header(void *ctx, const char *name)
     return http_header(ctx, name);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* With keys, a request must be signed by one of them: refused here, on the HTTP thread, in
  * the error shape of its protocol (AWS's names and statuses, api/sigv4.c). */
 static bool signature_refused(api_router *rt, http_request *req, bool query)
@@ -158,7 +139,7 @@ static bool signature_refused(api_router *rt, http_request *req, bool query)
         .body_len = len,
     };
     bt_err err = {0};
-    sigv4_result r = sigv4_verify(&rq, sigv4_keys_lookup, rt->keys, wall_ms(), &err);
+    sigv4_result r = sigv4_verify(&rq, sigv4_keys_lookup, rt->keys, local_now_ms(), &err);
     if (r == SIGV4_OK)
         return false;
     const char *type = sigv4_error_type(r, query);

@@ -322,9 +322,7 @@ static void serve_all(activities *as)
 static void on_timer(uv_timer_t *t)
 {
     activities *as = t->data;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    as->srv->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    server__tick(as->srv);
     serve_all(as);
 }
 

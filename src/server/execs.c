@@ -911,9 +911,7 @@ static void on_timer(uv_timer_t *t)
 {
     server *s = t->data;
     s->timer_due = INT64_MAX;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    server__tick(s);
     while (s->n_heap && s->heap[0]->next_timer <= s->now_ms) {
         xrec *x = s->heap[0];
         heap_remove(s, x);

@@ -7,6 +7,7 @@
  * fsync (group commit), and nothing leaves the process before the writes behind it are safe.
  */
 #include "base/alloc.h"
+#include "engine/local.h"
 #include "server/server_int.h"
 
 #include <signal.h>
@@ -21,11 +22,9 @@ typedef struct posted {
     void *ctx;
 } posted;
 
-static int64_t wall_ms(void)
+void server__tick(server *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    s->now_ms = local_now_ms();
 }
 
 uv_loop_t *server_loop(server *s)
@@ -131,7 +130,7 @@ static void on_posted(uv_async_t *a)
     posted *p = s->post_head;
     s->post_head = s->post_tail = NULL;
     uv_mutex_unlock(&s->post_mu);
-    s->now_ms = wall_ms();
+    server__tick(s);
     while (p) {
         posted *next = p->next;
         p->fn(p->ctx);
@@ -144,7 +143,7 @@ static void on_posted(uv_async_t *a)
 static void on_committed(uv_async_t *a)
 {
     server *s = a->data;
-    s->now_ms = wall_ms();
+    server__tick(s);
     size_t n = store_poll(s->store);
     if (n > 0)
         server_log(s, SERVER_LOG_DEBUG, "commit", "batches=%zu pending=%zu", n,
@@ -176,12 +175,11 @@ static void batch_done(void *ctx, int rc)
 static void on_prepare(uv_prepare_t *p)
 {
     server *s = p->data;
-    s->now_ms = wall_ms();
+    server__tick(s);
     execs_flush(s);
     if (s->batch != NULL) {
         store_batch *b = s->batch;
         s->batch = NULL;
-        s->stats.batches++;
         store_batch_on_done(b, batch_done, s);
         store_submit(s->store, b);
     }
@@ -228,7 +226,7 @@ server *server_new(const server_config *cfg, const store_migration *extra, size_
     s->cfg.account = s->own[3] = bt_xstrdup(cfg->account ? cfg->account : "123456789012");
     if (s->cfg.retention_days <= 0)
         s->cfg.retention_days = 90;
-    s->now_ms = wall_ms();
+    server__tick(s);
     uv_loop_init(&s->loop);
     uv_mutex_init(&s->post_mu);
     uv_async_init(&s->loop, &s->post_async, on_posted);

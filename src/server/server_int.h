@@ -43,9 +43,6 @@ struct server {
         void *ctx;
     } stop_hooks[SERVER_MAX_STOP_HOOKS];
     size_t n_stop_hooks;
-    struct {
-        uint64_t batches;
-    } stats;
 
     /* machines.c */
     bt_strmap machines; /* arn → machine */
@@ -98,6 +95,10 @@ struct machine {
     asl_machine *compiled;
     bool deleting;
 };
+
+/* server.c: reads the real clock into now_ms; every loop callback that may act on time
+ * starts with it, so one batch of work sees one time. */
+void server__tick(server *s);
 
 /* schema.c */
 size_t server_n_migrations(void);
