@@ -921,3 +921,51 @@ static void on_timer(uv_timer_t *t)
     }
     rearm(s);
 }
+
+/* ---- reports that come later ---- */
+
+static xrec *open_task_target(server *s, const char *arn, uint64_t task_id, int *rc)
+{
+    xrec *x = bt_strmap_get(&s->open_by_arn, arn);
+    *rc = BT_ENOTFOUND;
+    if (x == NULL)
+        return NULL;
+    if (execs__load(s, x) != 0) {
+        *rc = BT_EIO;
+        return NULL;
+    }
+    if (exec_get_status(x->e) != EXEC_RUNNING || exec_get_task(x->e, task_id) == NULL)
+        return NULL;
+    *rc = 0;
+    return x;
+}
+
+int server_task_report(server *s, const char *execution_arn, uint64_t task_id,
+                       const server_report *r)
+{
+    server__tick(s);
+    int rc;
+    xrec *x = open_task_target(s, execution_arn, task_id, &rc);
+    if (x == NULL)
+        return rc;
+    static const pend_kind kinds[] = {
+        [SERVER_REPORT_SUBMITTED] = PEND_SUBMITTED,
+        [SERVER_REPORT_SUCCEEDED] = PEND_SUCCEEDED,
+        [SERVER_REPORT_FAILED] = PEND_FAILED,
+        [SERVER_REPORT_HEARTBEAT] = PEND_HEARTBEAT,
+    };
+    struct pending_outcome p = {.kind = kinds[r->kind],
+                                .task_id = task_id,
+                                .value = r->value,
+                                .error = r->error,
+                                .cause = r->cause};
+    rc = execs__apply(s, x, &p, s->now_ms);
+    execs__drive(s, x);
+    return rc == 0 ? 0 : BT_ENOTFOUND;
+}
+
+bool server_task_is_open(server *s, const char *execution_arn, uint64_t task_id)
+{
+    int rc;
+    return open_task_target(s, execution_arn, task_id, &rc) != NULL;
+}

@@ -27,6 +27,12 @@ void server__tick(server *s)
     s->now_ms = local_now_ms();
 }
 
+int64_t server_tick(server *s)
+{
+    server__tick(s);
+    return s->now_ms;
+}
+
 uv_loop_t *server_loop(server *s)
 {
     return &s->loop;

@@ -66,6 +66,9 @@ void server_after_commit(server *s, void (*fn)(void *ctx, int rc), void *ctx);
 /* The clock (ms since the epoch), read once per loop iteration so that one batch of work
  * sees one time. */
 int64_t server_now_ms(server *s);
+/* Reads the clock again (for work that starts in a libuv callback of a service: a child
+ * process exiting, a socket turning readable) and returns it. */
+int64_t server_tick(server *s);
 const char *server_region(const server *s);
 const char *server_account(const server *s);
 /* "http://127.0.0.1:8083" — how clients reach this server (set once the port is bound). */

@@ -86,6 +86,32 @@ int sfn_get_activity_task(server *s, json_t *req, sfn_sync_done done, void *ctx,
  * handles it (at most SERVER_MAX_INTEGS; the server owns them from here). */
 void server_add_integ(server *s, integ in);
 
+/*
+ * An integration's report that comes after its start() has returned — a function that
+ * finished, a worker that died — for task task_id of the open execution execution_arn. The
+ * execution is loaded when it is not in memory, the outcome recorded (it is durable with
+ * the current batch) and the execution driven on, as SendTaskSuccess/Failure would. The
+ * clock is read first. Engine thread only.
+ * Returns 0; BT_ENOTFOUND when the execution is not open or the task is no longer open there
+ * (timed out, cancelled, answered: nothing happens); BT_EIO when it could not be loaded.
+ */
+typedef enum server_report_kind {
+    SERVER_REPORT_SUBMITTED, /* value: the service's response (TaskSubmitted) */
+    SERVER_REPORT_SUCCEEDED, /* value: the task's result */
+    SERVER_REPORT_FAILED,    /* error, cause (either may be NULL) */
+    SERVER_REPORT_HEARTBEAT,
+} server_report_kind;
+typedef struct server_report {
+    server_report_kind kind;
+    json_t *value; /* borrowed */
+    const char *error, *cause;
+} server_report;
+int server_task_report(server *s, const char *execution_arn, uint64_t task_id,
+                       const server_report *r);
+/* True when task task_id of execution_arn is open (so a restarted integration knows whether
+ * a task it recorded still waits for it). Loads the execution when needed. */
+bool server_task_is_open(server *s, const char *execution_arn, uint64_t task_id);
+
 /* Pagination tokens: opaque, tied to the operation that issued them. */
 char *sfn_page_token(const char *op, int64_t position);
 bool sfn_page_parse(const char *op, const char *token, int64_t *position);
