@@ -75,7 +75,8 @@ struct conn {
     bt_buf head; /* response head, reused */
     uv_shutdown_t shutdown;
     size_t drained;
-    bool is_busy, is_draining, is_closing, is_read_stopped, in_process;
+    conn *resume_next; /* in rapi.resume_list while is_queued */
+    bool is_busy, is_draining, is_closing, is_read_stopped, in_process, is_queued;
 };
 
 struct rapi {
@@ -83,7 +84,9 @@ struct rapi {
     rapi_handlers h;
     uv_tcp_t listener;
     conn *conns;
-    int n_handles; /* open or closing handles; the listener counts */
+    uv_idle_t resume;  /* runs while resume_list is not empty */
+    conn *resume_list; /* answered, with input buffered: parsed on the next turn */
+    int n_handles;     /* open or closing handles; the listener and resume count */
     bool is_closing;
 };
 
@@ -110,6 +113,12 @@ static void on_conn_closed(uv_handle_t *h)
 {
     conn *c = h->data;
     rapi *r = c->r;
+    if (c->is_queued) {
+        conn **pp = &r->resume_list;
+        while (*pp != c)
+            pp = &(*pp)->resume_next;
+        *pp = c->resume_next;
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -144,7 +153,7 @@ static void conn_fail(conn *c)
     conn_close(c);
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
     rapi *r = h->data;
     r->n_handles--;
@@ -156,7 +165,8 @@ void rapi_close(rapi *r)
     if (r == NULL || r->is_closing)
         return;
     r->is_closing = true;
-    uv_close((uv_handle_t *)&r->listener, on_listener_closed);
+    uv_close((uv_handle_t *)&r->listener, on_handle_closed);
+    uv_close((uv_handle_t *)&r->resume, on_handle_closed);
     for (conn *c = r->conns; c != NULL; c = c->next)
         conn_close(c);
 }
@@ -372,17 +382,42 @@ static void reply_error(conn *c, int status, bool keep_alive)
     reply_json(c, status, json, keep_alive, status == 405 ? c->p.allow : NULL);
 }
 
-/* The owner answered: the connection may go on with the input it has buffered. */
+static void on_resume(uv_idle_t *idle)
+{
+    rapi *r = idle->data;
+    conn *list = r->resume_list;
+    r->resume_list = NULL;
+    uv_idle_stop(idle);
+    while (list != NULL) {
+        conn *c = list;
+        list = c->resume_next;
+        c->is_queued = false;
+        if (!c->is_closing && !c->is_busy)
+            process(c);
+    }
+}
+
+/* The owner answered: the connection may go on with the input it has buffered. That is
+ * parsed on the loop's next turn, not here, so that no handler runs inside the owner's
+ * rapi_send_event or rapi_reply. */
 static void answered(conn *c)
 {
     c->is_busy = false;
     if (c->is_closing || c->is_draining || c->in_process)
         return;
-    process(c);
-    if (c->is_read_stopped && !c->is_closing && !c->is_busy) {
+    if (c->is_read_stopped) {
         c->is_read_stopped = false;
-        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0)
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
             conn_fail(c);
+            return;
+        }
+    }
+    if (c->len > c->off && !c->is_queued) {
+        rapi *r = c->r;
+        c->is_queued = true;
+        c->resume_next = r->resume_list;
+        r->resume_list = c;
+        uv_idle_start(&r->resume, on_resume);
     }
 }
 
@@ -893,7 +928,9 @@ int rapi_listen(uv_loop_t *loop, const rapi_handlers *h, rapi **out, int *port)
         return rc;
     }
     r->listener.data = r;
-    r->n_handles = 1;
+    uv_idle_init(loop, &r->resume);
+    r->resume.data = r;
+    r->n_handles = 2;
     struct sockaddr_in addr;
     uv_ip4_addr("127.0.0.1", 0, &addr);
     rc = uv_tcp_bind(&r->listener, (const struct sockaddr *)&addr, 0);
