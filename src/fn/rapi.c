@@ -93,7 +93,6 @@ struct rapi {
 typedef struct write_req {
     uv_write_t w;
     conn *c;
-    size_t len;
     char data[];
 } write_req;
 
@@ -210,7 +209,6 @@ static void conn_write(conn *c, const char *head, size_t head_len, const char *b
     size_t rest = head_len + body_len - done;
     write_req *wr = bt_xmalloc(sizeof *wr + rest);
     wr->c = c;
-    wr->len = rest;
     char *p = wr->data;
     if (done < head_len) {
         memcpy(p, head + done, head_len - done);
@@ -554,6 +552,7 @@ static int parse_head(conn *c, char *base, size_t head_len)
     size_t vlen = (size_t)(eol - 1 - version);
     if (vlen != 8 || memcmp(version, "HTTP/1.", 7) != 0)
         return 400;
+    bool is_http10 = version[7] == '0'; /* closes after each answer, keep-alive or not */
     if (version[7] == '1')
         p->keep_alive = true;
     else if (version[7] == '0')
@@ -610,7 +609,7 @@ static int parse_head(conn *c, char *base, size_t head_len)
         } else if (name_is(line, nl, "connection")) {
             if (token_in(v, vl, "close"))
                 p->keep_alive = false;
-            else if (token_in(v, vl, "keep-alive"))
+            else if (token_in(v, vl, "keep-alive") && !is_http10)
                 p->keep_alive = true;
         } else if (name_is(line, nl, "expect")) {
             if (vl == 12 && strncasecmp(v, "100-continue", 12) == 0)

@@ -34,7 +34,7 @@
 
 /* ---- The loop side. ---- */
 
-enum cmd { CMD_NONE, CMD_SEND_FULL, CMD_SEND_MINIMAL, CMD_CLOSE, CMD_STOP };
+enum cmd { CMD_NONE, CMD_SEND_FULL, CMD_SEND_MINIMAL, CMD_REPLY_LATER, CMD_CLOSE, CMD_STOP };
 
 typedef struct recorded {
     rapi_kind kind;
@@ -65,7 +65,7 @@ typedef struct fixture {
     char *resp[MAX_RESP];
     size_t resp_len[MAX_RESP];
     size_t n_resp;
-    bool flags[8];
+    bool flags[10];
     double rate;
 } fixture;
 
@@ -109,6 +109,11 @@ static void on_call(void *ud, rapi_request *req, const rapi_call *call)
         }
         rapi_event ev = {.request_id = "rid", .deadline_ms = 42, .body = "{}", .body_len = 2};
         rapi_send_event(req, &ev);
+        return;
+    }
+    if (call->request_id != NULL && strcmp(call->request_id, "later") == 0) {
+        assert_true(f->n_held < MAX_HELD);
+        f->held[f->n_held++] = req;
         return;
     }
     if (call->request_id != NULL && strcmp(call->request_id, "close-me") == 0) {
@@ -172,6 +177,12 @@ static void on_async(uv_async_t *a)
                              .body_len = 5};
             rapi_send_event(req, &ev);
         }
+        break;
+    case CMD_REPLY_LATER:
+        req = take_held(f);
+        if (req != NULL)
+            rapi_reply(req, 403,
+                       "{\"errorMessage\":\"no\",\"errorType\":\"InvalidStateTransition\"}");
         break;
     case CMD_CLOSE:
         if (!f->is_closed)
@@ -728,11 +739,32 @@ static void client_rejects(fixture *f)
     f->flags[6] = sees_eof(&rd);
     close(rd.fd);
 
+    /* HTTP/1.0 closes even when it asks for keep-alive. */
+    rd = (reader){.fd = dial(f)};
+    send_str(rd.fd, "POST /2018-06-01/runtime/invocation/h/response HTTP/1.0\r\n"
+                    "Connection: keep-alive\r\nContent-Length: 2\r\n\r\n{}");
+    record(f, &rd); /* 12 */
+    f->flags[8] = sees_eof(&rd);
+    close(rd.fd);
+
+    /* An answer given later, after the handler returned. */
+    rd = (reader){.fd = dial(f)};
+    send_str(rd.fd, "POST /2018-06-01/runtime/invocation/later/response HTTP/1.1\r\n"
+                    "Content-Length: 2\r\n\r\n{}");
+    wait_calls(f, 5);
+    f->flags[9] = quiet_for(rd.fd, 50);
+    command(f, CMD_REPLY_LATER);
+    record(f, &rd); /* 13 */
+    send_str(rd.fd, "POST /2018-06-01/runtime/invocation/k2/response HTTP/1.1\r\n"
+                    "Content-Length: 2\r\n\r\n{}");
+    record(f, &rd); /* 14 */
+    close(rd.fd);
+
     /* Unknown transfer coding: 501. */
     rd = (reader){.fd = dial(f)};
     send_str(rd.fd, "POST /2018-06-01/runtime/init/error HTTP/1.1\r\n"
                     "Transfer-Encoding: gzip\r\n\r\n");
-    record(f, &rd); /* 12 */
+    record(f, &rd); /* 15 */
     f->flags[7] = sees_eof(&rd);
     close(rd.fd);
 }
@@ -742,7 +774,7 @@ static void test_rejects(void **state)
     (void)state;
     fixture f;
     run(&f, client_rejects, false);
-    assert_int_equal(f.n_resp, 13);
+    assert_int_equal(f.n_resp, 16);
     const char *not_found =
         "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 66\r\n\r\n"
         "{\"errorMessage\":\"Unknown Runtime API path\",\"errorType\":\"NotFound\"}";
@@ -757,7 +789,7 @@ static void test_rejects(void **state)
     assert_string_equal(f.resp[3], not_found);
     assert_string_equal(f.resp[4], ACCEPTED);
     /* Only the valid request reached the handler. */
-    assert_int_equal(f.n_calls, 3); /* k, h (1.0), h (close) */
+    assert_int_equal(f.n_calls, 6); /* k, h (1.0), h (close), h (1.0), later, k2 */
     assert_string_equal(f.calls[0].request_id, "k");
     assert_string_equal(f.calls[0].body, "ok");
     const char *bad = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
@@ -778,8 +810,15 @@ static void test_rejects(void **state)
                                     "Content-Length: 15\r\nConnection: close\r\n\r\n"
                                     "{\"status\":\"OK\"}");
     assert_string_equal(f.resp[11], f.resp[10]);
-    assert_non_null(strstr(f.resp[12], "HTTP/1.1 501 Not Implemented\r\n"));
-    for (int i = 0; i < 8; i++)
+    assert_string_equal(f.resp[12], f.resp[10]);
+    assert_string_equal(f.resp[13],
+                        "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 58\r\n\r\n"
+                        "{\"errorMessage\":\"no\",\"errorType\":\"InvalidStateTransition\"}");
+    assert_string_equal(f.resp[14], ACCEPTED);
+    assert_string_equal(f.calls[5].request_id, "k2");
+    assert_non_null(strstr(f.resp[15], "HTTP/1.1 501 Not Implemented\r\n"));
+    for (int i = 0; i < 10; i++)
         assert_true(f.flags[i]);
     cleanup(&f);
 }
