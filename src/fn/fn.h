@@ -140,6 +140,11 @@ void fn_arn(const fn_service *fs, const char *name, char *out, size_t out_len);
 int fn_parse_name(const fn_service *fs, const char *given, char name[FN_NAME_MAX + 1],
                   char qualifier[130]);
 
+/* The credentials function processes get (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) so that
+ * their SDKs can sign requests to this server; without a call, both are "baton". Copied;
+ * workers started afterwards get them. */
+void fn_set_credentials(fn_service *fs, const char *access_key, const char *secret);
+
 /* ---- invoking ---- */
 
 typedef struct fn_invoke_req {
