@@ -7,6 +7,7 @@
 #include "api/serve.h"
 #include "api/router.h"
 #include "base/alloc.h"
+#include "fn/fn.h"
 #include "http/http.h"
 #include "queue/queue.h"
 #include "server/sfn.h"
@@ -78,8 +79,8 @@ int api_serve(const api_serve_config *cfg)
                 "unsigned requests from anyone who can reach it\n",
                 host);
     }
-    store_migration extra[] = {{2, queue_schema_v1}};
-    server *srv = server_new(&cfg->server, extra, 1, &err);
+    store_migration extra[] = {{2, queue_schema_v1}, {FN_SCHEMA_VERSION, fn_schema_v1}};
+    server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
         sigv4_keys_free(keys);
@@ -92,6 +93,14 @@ int api_serve(const api_serve_config *cfg)
         sigv4_keys_free(keys);
         return 1;
     }
+    fn_service *functions = fn_service_new(srv, &err);
+    if (functions == NULL) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        queue_service_free(queues);
+        server_free(srv);
+        sigv4_keys_free(keys);
+        return 1;
+    }
     server_add_integ(srv, queue_integ(queues));
     api_router *rt = api_router_new(srv, queues, keys);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
@@ -99,6 +108,7 @@ int api_serve(const api_serve_config *cfg)
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
         api_router_free(rt);
+        fn_service_free(functions);
         queue_service_free(queues);
         server_free(srv);
         sigv4_keys_free(keys);
@@ -117,6 +127,7 @@ int api_serve(const api_serve_config *cfg)
     int rc = server_run(srv);
     http_stop(http);
     api_router_free(rt);
+    fn_service_free(functions);
     queue_service_free(queues);
     server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
     server_free(srv);
