@@ -47,10 +47,15 @@ typedef struct rapi_call {
 typedef struct rapi_handlers {
     void *ud;
     /* A request arrived; answer it through req (rapi_send_event for NEXT, rapi_reply for
-     * the others). */
+     * the others), now or later. req stays valid until it is answered, until on_abandon
+     * names it, or until rapi_close; call's strings are borrowed for this call only. A
+     * connection carries one request at a time: requests pipelined behind req reach
+     * on_call only after req is answered (on a later turn of the loop, never from inside
+     * rapi_send_event or rapi_reply). */
     void (*on_call)(void *ud, rapi_request *req, const rapi_call *call);
     /* The connection carrying an unanswered request closed (the worker died or gave up):
-     * req is gone, do not answer it. */
+     * req is gone once this returns, do not keep it (an answer given from inside this
+     * call is ignored). */
     void (*on_abandon)(void *ud, rapi_request *req);
 } rapi_handlers;
 
