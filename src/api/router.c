@@ -7,12 +7,16 @@
  *   X-Amz-Target: AmazonSQS.<Op>          → SQS, JSON protocol
  *   form body (or query) with Action=<Op> → SQS, query protocol (by the SigV4 scope's
  *                                           service, else by the action's name)
+ *   /2015-03-31/… (or SigV4 service lambda) → Lambda, rest-json: method + path; the
+ *                                           raw body reaches Invoke unchanged
+ *   GET /baton/functions/{name}/logs      → what a function printed (text)
  *   GET /health                           → the server's state
  *
  * Any Host is accepted, so the `sync-` prefix clients put on StartSyncExecution's host
  * reaches us too once its name resolves here (README).
  */
 #include "api/router.h"
+#include "api/lambda.h"
 #include "api/sfn.h"
 #include "api/sqs.h"
 #include "api/xml.h"
@@ -31,6 +35,7 @@ typedef enum target {
     TARGET_HEALTH,
     TARGET_SFN,
     TARGET_SQS,
+    TARGET_LAMBDA,
 } target;
 
 typedef struct routed {
@@ -43,6 +48,9 @@ struct api_router {
     server *srv;
     queue_service *queues;
     sigv4_keys *keys;
+    api_lambda_handler lambda;
+    fn_service *fns;
+    trigger_service *triggers;
     atomic_uint_fast64_t next_id;
 };
 
@@ -54,6 +62,14 @@ api_router *api_router_new(server *srv, queue_service *queues, sigv4_keys *keys)
     rt->keys = keys;
     atomic_init(&rt->next_id, 1);
     return rt;
+}
+
+void api_router_set_lambda(api_router *rt, api_lambda_handler handler, fn_service *fns,
+                           trigger_service *triggers)
+{
+    rt->lambda = handler;
+    rt->fns = fns;
+    rt->triggers = triggers;
 }
 
 void api_router_free(api_router *rt)
@@ -84,6 +100,9 @@ static void on_engine(void *ctx)
     case TARGET_SQS:
         api_sqs(c, r->rt->queues);
         break;
+    case TARGET_LAMBDA:
+        r->rt->lambda(c, r->rt->fns, r->rt->triggers);
+        break;
     }
     free(r);
 }
@@ -96,6 +115,16 @@ static void scope_service(const char *auth, char out[32])
     sigv4_auth a;
     if (auth != NULL && sigv4_parse(auth, &a, NULL) == 0 && strlen(a.service) < 32)
         memcpy(out, a.service, strlen(a.service) + 1);
+}
+
+/* By the path (/2015-03-31/…, /baton/functions/…), or a Lambda-signed request elsewhere. */
+static bool lambda_request(http_request *req, const char *path)
+{
+    if (api_lambda_is_request(path, NULL))
+        return true;
+    char service[32];
+    scope_service(http_header(req, "Authorization"), service);
+    return strcmp(service, "lambda") == 0;
 }
 
 static api_call *new_call(api_router *rt, http_request *req)
@@ -177,6 +206,14 @@ void api_router_handle(void *ctx, http_request *req)
         c = new_call(rt, req);
         c->op = "Health";
         t = TARGET_HEALTH;
+    } else if (rt->lambda && http_header(req, "X-Amz-Target") == NULL &&
+               lambda_request(req, path)) {
+        if (signature_refused(rt, req, false))
+            return;
+        c = new_call(rt, req);
+        c->proto = API_PROTO_JSON;
+        c->op = "Lambda";
+        t = TARGET_LAMBDA;
     } else if (http_header(req, "X-Amz-Target") != NULL) {
         if (signature_refused(rt, req, false))
             return;

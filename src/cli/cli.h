@@ -20,4 +20,9 @@ int cmd_client(int argc, char **argv);
 /* Appends their part of `baton help` to f. */
 void cmd_client_usage(FILE *f);
 
+/* The function verbs (cmd_fn.c): logs, invoke. argv[0] is the verb. */
+bool cmd_fn_is_verb(const char *verb);
+int cmd_fn(int argc, char **argv);
+void cmd_fn_usage(FILE *f);
+
 #endif

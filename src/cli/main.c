@@ -22,10 +22,11 @@ static void usage(FILE *f)
           "                      check a definition as CreateStateMachine does; print every\n"
           "                      problem with its JSON Pointer; exit 1 if there is any\n"
           "  serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N] ...\n"
-          "                      run the server: the Step Functions and SQS APIs on one\n"
-          "                      port, executions kept in DIR (see baton serve --help)\n",
+          "                      run the server: the Step Functions, SQS and Lambda APIs on\n"
+          "                      one port, executions kept in DIR (see baton serve --help)\n",
           f);
     cmd_client_usage(f);
+    cmd_fn_usage(f);
     fputs("  help                this text\n"
           "  version             print the version\n"
           "\n"
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (cmd_client_is_verb(verb))
         return cmd_client(argc - 1, argv + 1);
+    if (cmd_fn_is_verb(verb))
+        return cmd_fn(argc - 1, argv + 1);
     if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
         usage(stdout);
         return 0;

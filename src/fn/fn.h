@@ -213,8 +213,10 @@ json_t *fn_health(fn_service *fs);
  * Failures as Step Functions shows them for Lambda (the payload's errorType, Lambda.Unknown,
  * Lambda.<Code> for API errors with a Java-SDK-style cause). An invocation starts only after
  * the transition that scheduled it is durable and is started again after a restart until
- * its outcome is recorded. The integ borrows fs.
+ * its outcome is recorded (the rows of table fn_task, FN_INTEG_SCHEMA_VERSION: read here, so
+ * call it after server_new and fn_service_new, before server_run). The integ borrows srv and
+ * fs; fs must outlive the server's run (free it after server_run, before server_free).
  */
-integ fn_integ(fn_service *fs);
+integ fn_integ(server *srv, fn_service *fs);
 
 #endif
