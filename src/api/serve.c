@@ -5,12 +5,14 @@
  * flight, the front end answers what is left 503, the services close.
  */
 #include "api/serve.h"
+#include "api/lambda.h"
 #include "api/router.h"
 #include "base/alloc.h"
 #include "fn/fn.h"
 #include "http/http.h"
 #include "queue/queue.h"
 #include "server/sfn.h"
+#include "trigger/trigger.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +81,10 @@ int api_serve(const api_serve_config *cfg)
                 "unsigned requests from anyone who can reach it\n",
                 host);
     }
-    store_migration extra[] = {{2, queue_schema_v1}, {FN_SCHEMA_VERSION, fn_schema_v1}};
+    store_migration extra[] = {{2, queue_schema_v1},
+                               {FN_SCHEMA_VERSION, fn_schema_v1},
+                               {FN_INTEG_SCHEMA_VERSION, fn_integ_schema_v1},
+                               {TRIGGER_SCHEMA_VERSION, trigger_schema_v1}};
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
@@ -101,13 +106,25 @@ int api_serve(const api_serve_config *cfg)
         sigv4_keys_free(keys);
         return 1;
     }
+    trigger_service *triggers = trigger_service_new(srv, queues, functions, &err);
+    if (triggers == NULL) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        fn_service_free(functions);
+        queue_service_free(queues);
+        server_free(srv);
+        sigv4_keys_free(keys);
+        return 1;
+    }
     server_add_integ(srv, queue_integ(queues));
+    server_add_integ(srv, fn_integ(srv, functions));
     api_router *rt = api_router_new(srv, queues, keys);
+    api_router_set_lambda(rt, api_lambda, functions, triggers);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
         api_router_free(rt);
+        trigger_service_free(triggers);
         fn_service_free(functions);
         queue_service_free(queues);
         server_free(srv);
@@ -127,6 +144,7 @@ int api_serve(const api_serve_config *cfg)
     int rc = server_run(srv);
     http_stop(http);
     api_router_free(rt);
+    trigger_service_free(triggers);
     fn_service_free(functions);
     queue_service_free(queues);
     server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
