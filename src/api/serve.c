@@ -1,13 +1,16 @@
 /*
  * serve.c — starts `baton serve`: opens the server on its data folder (store, state machines,
  * open executions), adds the built-in services and their integrations, listens, and says
- * where it can be reached. Stopping goes the other way: the loop ends and commits what is in
+ * where it can be reached. A project file (--config) is checked before anything opens — a
+ * file with problems keeps the server from starting — and applied once the services are.
+ * Stopping goes the other way: the loop ends and commits what is in
  * flight, the front end answers what is left 503, the services close.
  */
 #include "api/serve.h"
 #include "api/router.h"
 #include "base/alloc.h"
 #include "http/http.h"
+#include "project/project.h"
 #include "queue/queue.h"
 #include "server/sfn.h"
 
@@ -56,12 +59,28 @@ int api_serve(const api_serve_config *cfg)
         fprintf(stderr, "baton serve: --listen wants HOST:PORT, not '%s'\n", listen);
         return 1;
     }
+    project *proj = NULL;
+    if (cfg->project_file) {
+        prj_problems problems;
+        prj_problems_init(&problems, cfg->project_file);
+        if (project_load(cfg->project_file, &proj, &problems) != 0) {
+            if (problems.len == 1 && problems.items[0].at.line == 0)
+                fprintf(stderr, "%s: error: %s\n", cfg->project_file, problems.items[0].msg);
+            else
+                prj_problems_print(&problems, stderr);
+            fprintf(stderr, "baton serve: %s has problems: not starting\n", cfg->project_file);
+            prj_problems_fini(&problems);
+            return 1;
+        }
+        prj_problems_fini(&problems);
+    }
     bt_err err = {0};
     sigv4_keys *keys = NULL;
     if (cfg->credentials) {
         keys = sigv4_keys_load(cfg->credentials, &err);
         if (keys == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);
+            project_free(proj);
             return 1;
         }
     } else if (!is_loopback(host)) {
@@ -71,6 +90,7 @@ int api_serve(const api_serve_config *cfg)
                     "FILE (lines \"ACCESS_KEY SECRET\"; every request must then be signed "
                     "by one of them), or --insecure to accept any request from anyone\n",
                     host);
+            project_free(proj);
             return 1;
         }
         fprintf(stderr,
@@ -78,11 +98,12 @@ int api_serve(const api_serve_config *cfg)
                 "unsigned requests from anyone who can reach it\n",
                 host);
     }
-    store_migration extra[] = {{2, queue_schema_v1}};
-    server *srv = server_new(&cfg->server, extra, 1, &err);
+    store_migration extra[] = {{2, queue_schema_v1}, {PROJECT_SCHEMA_VERSION, project_schema_v1}};
+    server *srv = server_new(&cfg->server, extra, 2, &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
         sigv4_keys_free(keys);
+        project_free(proj);
         return 1;
     }
     queue_service *queues = queue_service_new(srv, &err);
@@ -90,15 +111,32 @@ int api_serve(const api_serve_config *cfg)
         fprintf(stderr, "baton serve: %s\n", err.msg);
         server_free(srv);
         sigv4_keys_free(keys);
+        project_free(proj);
         return 1;
     }
     server_add_integ(srv, queue_integ(queues));
+    project_runtime *prt = NULL;
+    if (proj) {
+        project_services svc = {.srv = srv, .queues = queues};
+        prt = project_runtime_new(&svc, cfg->project_file, &err);
+        if (prt == NULL) {
+            fprintf(stderr, "baton serve: %s\n", err.msg);
+            project_free(proj);
+            queue_service_free(queues);
+            server_free(srv);
+            sigv4_keys_free(keys);
+            return 1;
+        }
+        project_apply(prt, proj);
+        project_runtime_watch(prt);
+    }
     api_router *rt = api_router_new(srv, queues, keys);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
         api_router_free(rt);
+        project_runtime_free(prt);
         queue_service_free(queues);
         server_free(srv);
         sigv4_keys_free(keys);
@@ -117,6 +155,7 @@ int api_serve(const api_serve_config *cfg)
     int rc = server_run(srv);
     http_stop(http);
     api_router_free(rt);
+    project_runtime_free(prt);
     queue_service_free(queues);
     server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
     server_free(srv);

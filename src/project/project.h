@@ -18,6 +18,8 @@
 #define BT_PROJECT_PROJECT_H
 
 #include "fn/fn.h"
+#include "queue/queue.h"
+#include "trigger/trigger.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -225,5 +227,44 @@ char *project_summary(const project *p);
 /* The stable id of a trigger declared by the file: a UUID (version 5 layout) made from the
  * SHA-256 of its queue and function, so reloads find the mapping they made before. */
 void project_trigger_uuid(const char *queue, const char *function, char out[37]);
+
+/* ---- applying it to a running server (apply.c), engine thread only ---- */
+
+/* What the file declared, so that a reload removes what it no longer declares (and nothing
+ * the API created): one store migration of its own. */
+#define PROJECT_SCHEMA_VERSION 10
+extern const char project_schema_v1[];
+
+/* The services a project is applied to. fns and triggers may be NULL (a build or a server
+ * without them): their sections are then checked but not applied, with a warning. */
+typedef struct project_services {
+    server *srv;
+    queue_service *queues;
+    fn_service *fns;
+    trigger_service *triggers;
+} project_services;
+
+typedef struct project_runtime project_runtime;
+
+/* Reads what earlier loads declared (table project_owned). path is the file as the user
+ * named it (re-read on SIGHUP). NULL with err when the store cannot be read. */
+project_runtime *project_runtime_new(const project_services *svc, const char *path, bt_err *err);
+/* Makes the server hold what p declares, idempotently: state machines created, or updated
+ * when their definition, role, logging or tracing changed (and re-created when their type
+ * did); queues created or their attributes set; functions and triggers put with origin
+ * project; what an earlier load declared and p does not is removed. Writes go into the
+ * current batch. Takes ownership of p. Returns the number of declarations that failed (each
+ * logged). */
+int project_apply(project_runtime *rt, project *p);
+/* Reloads on SIGHUP (a uv_signal on the server's loop): re-reads and checks the file; with
+ * problems, logs them and keeps what runs; else applies it. */
+void project_runtime_watch(project_runtime *rt);
+/* Re-reads, checks and applies now (what SIGHUP does). 0, or BT_EINVAL/BT_EIO (logged). */
+int project_reload(project_runtime *rt);
+/* The project applied last (borrowed), or NULL. */
+const project *project_current(const project_runtime *rt);
+/* Stops watching; the memory goes once the signal handle has closed (server_free runs the
+ * loop for that). NULL does nothing. */
+void project_runtime_free(project_runtime *rt);
 
 #endif

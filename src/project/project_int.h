@@ -56,4 +56,13 @@ void prj__check_settings(ck *c);
 bool prj__ref(ck *c, const prj_node *node, const char *ref, const char *what, const char *kind,
               const char *section, const char *arn_prefix, const char *const *names, size_t n);
 
+/* apply.c ↔ apply_fn.c: functions and triggers, through their services. */
+void project__apply_functions(project_runtime *rt, const project *p);
+void project__apply_triggers(project_runtime *rt, const project *p);
+void project__remove_triggers(project_runtime *rt, const project *p);
+void project__remove_functions(project_runtime *rt, const project *p);
+const project_services *project__services(const project_runtime *rt);
+/* Counts and logs one declaration that could not be applied. */
+void project__failed(project_runtime *rt, const char *kind, const char *name, const char *why);
+
 #endif
