@@ -193,11 +193,12 @@ static void check_machine(ck *c, prj_machine *m, const prj_node *key, const prj_
     snprintf(what, sizeof what, "state machine '%s'", m->name);
     const char *problem = bt_name_problem(m->name);
     if (problem)
-        prj_problem_add(c->pr, key->at,
-                        "state machine name '%s' is %s (expected 1 to 80 characters without "
-                        "spaces, control characters or any of < > { } [ ] ? * \" # %% \\ ^ | ~ ` "
-                        "$ & , ; : /)",
-                        m->name, problem);
+        prj_problem_add(
+            c->pr, key->at,
+            "state machine name '%s' is not valid: it %s (expected 1 to 80 characters without "
+            "spaces, control characters or any of < > { } [ ] ? * \" # %% \\ ^ | ~ ` "
+            "$ & , ; : /)",
+            m->name, problem);
     if (v->kind == PRJ_SCALAR && !(v->is_plain && v->len == 0)) {
         check_definition(c, m, v, what); /* the short form: just its file */
         return;
