@@ -29,7 +29,7 @@
 //   error (Runtime.UnhandledPromiseRejection for rejections), then the process exits.
 
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,7 +42,6 @@ const colon = api.lastIndexOf(':');
 const apiHost = colon > 0 ? api.slice(0, colon) : api;
 const apiPort = colon > 0 ? Number(api.slice(colon + 1)) : 80;
 const base = '/2018-06-01/runtime';
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1, noDelay: true, scheduling: 'lifo' });
 
 // ---------------------------------------------------------------------------------------------
 // Logging
@@ -114,26 +113,149 @@ function fatal(what) {
     process.exit(1);
 }
 
-const nextOptions = { agent, host: apiHost, port: apiPort, method: 'GET',
-                      path: base + '/invocation/next' };
+// One keep-alive HTTP/1.1 connection, one request at a time. This is the hot path (two
+// requests an invocation), so rather than node:http — whose per-request machinery (agent
+// bookkeeping, request and response objects, header validation) costs about as much as the
+// round trip itself — requests are written as one string and answers parsed in place: status
+// line, headers (names lowercased), a Content-Length or chunked body. The socket is
+// unreferenced while idle, so that it never keeps the event loop from draining (see
+// 'beforeExit' below); the Runtime API holds a /next open for as long as it likes.
+const hostHeader = 'Host: ' + api + '\r\n';
+const NONE = 0, HEAD = 1, BODY = 2, CHUNKED = 3;
+
+class RuntimeConnection {
+    constructor() {
+        this.sock = null;
+        this.done = null;     // callback of the request in flight
+        this.what = '';       // its method and path, for messages
+        this.buf = null;      // unparsed bytes
+        this.phase = NONE;
+        this.status = 0;
+        this.headers = null;
+        this.bodyStart = 0;
+        this.bodyLen = 0;
+        this.chunks = null;
+    }
+
+    connect() {
+        const sock = net.connect({ host: apiHost, port: apiPort, noDelay: true });
+        sock.on('data', (chunk) => this.onData(chunk));
+        sock.on('error', (e) => { if (this.done) fatal(this.what + ': ' + e.message); });
+        sock.on('close', () => {
+            if (this.sock === sock) this.sock = null;
+            if (this.done) fatal(this.what + ': the Runtime API closed the connection');
+        });
+        this.sock = sock;
+    }
+
+    // done(status, headers, body) once the whole answer is in.
+    request(method, urlPath, body, extraHeaders, done) {
+        if (this.done) fatal('a second request while ' + this.what + ' is in flight');
+        if (this.sock === null) this.connect();
+        this.done = done;
+        this.what = method + ' ' + urlPath;
+        this.phase = HEAD;
+        this.buf = null;
+        let head = method + ' ' + urlPath + ' HTTP/1.1\r\n' + hostHeader;
+        if (body !== null) {
+            head += 'Content-Type: application/json\r\nContent-Length: ' +
+                    Buffer.byteLength(body) + '\r\n';
+            if (extraHeaders) head += extraHeaders;
+            head += '\r\n' + body;
+        } else {
+            head += '\r\n';
+        }
+        this.sock.ref();
+        this.sock.write(head);
+    }
+
+    onData(chunk) {
+        if (this.phase === NONE) return; // nothing asked: ignore stray bytes
+        this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+        if (this.phase === HEAD && !this.parseHead()) return;
+        if (this.phase === BODY) {
+            if (this.buf.length < this.bodyStart + this.bodyLen) return;
+            this.finish(this.buf.toString('utf8', this.bodyStart, this.bodyStart + this.bodyLen));
+        } else if (this.phase === CHUNKED) {
+            this.parseChunks();
+        }
+    }
+
+    parseHead() {
+        const buf = this.buf;
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return false;
+        const lines = buf.toString('latin1', 0, end).split('\r\n');
+        this.status = Number(lines[0].slice(9, 12));
+        const headers = {};
+        let length = -1, chunked = false;
+        for (let i = 1; i < lines.length; i++) {
+            const line = lines[i];
+            const colon = line.indexOf(':');
+            if (colon <= 0) continue;
+            const name = line.slice(0, colon).toLowerCase();
+            const value = line.slice(colon + 1).trim();
+            headers[name] = value;
+            if (name === 'content-length') length = Number(value);
+            else if (name === 'transfer-encoding') chunked = value.toLowerCase().includes('chunked');
+        }
+        this.headers = headers;
+        this.bodyStart = end + 4;
+        if (chunked) {
+            this.phase = CHUNKED;
+            this.chunks = [];
+        } else if (length >= 0) {
+            this.phase = BODY;
+            this.bodyLen = length;
+        } else if (this.status === 204 || this.status === 304 || this.status < 200) {
+            this.phase = BODY;
+            this.bodyLen = 0;
+        } else {
+            fatal(this.what + ': an answer with neither Content-Length nor chunked encoding');
+        }
+        return true;
+    }
+
+    parseChunks() {
+        const buf = this.buf;
+        for (;;) {
+            const lineEnd = buf.indexOf('\r\n', this.bodyStart);
+            if (lineEnd < 0) return;
+            const size = parseInt(buf.toString('latin1', this.bodyStart, lineEnd), 16);
+            if (Number.isNaN(size)) fatal(this.what + ': a malformed chunked body');
+            if (size === 0) {
+                // The last chunk: trailers (none expected), then an empty line.
+                if (buf.indexOf('\r\n\r\n', lineEnd) < 0) return;
+                this.finish(Buffer.concat(this.chunks).toString('utf8'));
+                return;
+            }
+            if (buf.length < lineEnd + 2 + size + 2) return;
+            this.chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+            this.bodyStart = lineEnd + 2 + size + 2;
+        }
+    }
+
+    finish(body) {
+        const done = this.done;
+        this.done = null;
+        this.phase = NONE;
+        this.buf = null;
+        this.chunks = null;
+        this.sock.unref();
+        done(this.status, this.headers, body);
+    }
+}
+
+const rapi = new RuntimeConnection();
+const nextPath = base + '/invocation/next';
 
 // POSTs body (a string); done() once the Runtime API accepted it. Anything but 2xx, or a
 // broken connection, ends the process (the worker is then replaced).
 function post(urlPath, body, extraHeaders, done) {
-    const headers = { 'Content-Type': 'application/json',
-                      'Content-Length': Buffer.byteLength(body) };
-    if (extraHeaders) Object.assign(headers, extraHeaders);
-    const req = http.request({ agent, host: apiHost, port: apiPort, method: 'POST',
-                               path: urlPath, headers }, (res) => {
-        res.resume();
-        res.on('end', () => {
-            if (res.statusCode < 200 || res.statusCode > 299)
-                fatal('POST ' + urlPath + ' answered ' + res.statusCode);
-            done();
-        });
+    rapi.request('POST', urlPath, body, extraHeaders, (status) => {
+        if (status < 200 || status > 299) fatal('POST ' + urlPath + ' answered ' + status);
+        done();
     });
-    req.on('error', (e) => fatal('POST ' + urlPath + ': ' + e.message));
-    req.end(body);
 }
 
 let initFailed = false;
@@ -144,7 +266,8 @@ function postInitErrorAndExit(e) {
     const body = errorBody(e);
     writeLog('ERROR', ['Init Error', '\t' + safeStringify(body)]);
     post(base + '/init/error', safeStringify(body),
-         { 'Lambda-Runtime-Function-Error-Type': body.errorType }, () => process.exit(1));
+         'Lambda-Runtime-Function-Error-Type: ' + String(body.errorType).replace(/[\r\n]/g, ' ') + '\r\n',
+         () => process.exit(1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,24 +482,13 @@ function invoke(headers, body) {
     // Otherwise the outcome comes from the callback, or null once the loop drains.
 }
 
-function onNext(res) {
-    if (res.statusCode !== 200) {
-        res.resume();
-        fatal('GET /invocation/next answered ' + res.statusCode);
-    }
-    const headers = res.headers;
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk) => { body += chunk; });
-    res.on('end', () => invoke(headers, body));
-}
-
-function onNextError(e) {
-    fatal('GET /invocation/next: ' + e.message);
+function onNext(status, headers, body) {
+    if (status !== 200) fatal('GET ' + nextPath + ' answered ' + status);
+    invoke(headers, body);
 }
 
 function next() {
-    http.request(nextOptions, onNext).on('error', onNextError).end();
+    rapi.request('GET', nextPath, null, null, onNext);
 }
 
 // An uncaught exception or unhandled rejection fails the open invocation (or the init),

@@ -47,6 +47,7 @@ class FakeRuntimeAPI(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.outcomes = {}  # request id -> (kind, body, headers)
         self.init_errors = []  # (body, headers)
         self.connections = 0
+        self.chunked = False  # events sent with Transfer-Encoding: chunked
         self.cond = threading.Condition()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
@@ -108,7 +109,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if ev is None:
             return self._reply(500, '{"errorType":"Stop","errorMessage":"stop"}')
         rid, body, headers = ev
-        self._reply(200, body, [("Lambda-Runtime-Aws-Request-Id", rid)] + list(headers.items()))
+        headers = [("Lambda-Runtime-Aws-Request-Id", rid)] + list(headers.items())
+        if not self.server.chunked:
+            return self._reply(200, body, headers)
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        half = len(data) // 2
+        for part in (data[:half], data[half:]):
+            if part:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+                time.sleep(0.01)
+        self.wfile.write(b"0\r\n\r\n")
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -228,10 +245,13 @@ class ClientCase:
 
     def many(self, n):
         """n sequential invocations; the rate and the number of connections used."""
+        self.assertEqual(self.result({"warm": True}), {"warm": True})
         t0 = time.monotonic()
-        for i in range(n):
-            self.assertEqual(self.result({"i": i}), {"i": i})
+        ids = [self.send({"i": i}) for i in range(n)]  # queued: the client takes them in turn
+        self.api.wait_for(lambda: all(rid in self.api.outcomes for rid in ids))
         rate = n / (time.monotonic() - t0)
+        for i, rid in enumerate(ids):
+            self.assertEqual(self.outcome(rid)[:2], ("response", {"i": i}))
         sys.stderr.write("\n  %s client against the fake server: %.0f invocations/s\n" %
                          (self.LANG, rate))
         return rate, self.api.connections
@@ -441,6 +461,14 @@ class NodeClient(ClientCase, unittest.TestCase):
         rate, connections = self.many(200)
         self.assertLessEqual(connections, 2)
         self.assertGreater(rate, 50)
+
+    def test_chunked_events_and_unicode(self):
+        self.write("index.js", "exports.handler = async (e) => ({got: e, n: e.s.length});\n")
+        self.api.chunked = True
+        self.start("index.handler")
+        event = {"s": "h\u00e9llo \u2603 \U0001f600 " * 300}
+        self.assertEqual(self.result(event), {"got": event, "n": len(event["s"]) + 300})
+        self.assertEqual(self.result({"s": ""}), {"got": {"s": ""}, "n": 0})
 
     def test_module_kinds(self):
         cases = [
@@ -675,6 +703,13 @@ class PythonClient(ClientCase, unittest.TestCase):
         rate, connections = self.many(200)
         self.assertLessEqual(connections, 2)
         self.assertGreater(rate, 50)
+
+    def test_chunked_events_and_unicode(self):
+        self.write("app.py", "def handler(e, c):\n    return {'got': e, 'n': len(e['s'])}\n")
+        self.api.chunked = True
+        self.start("app.handler")
+        event = {"s": "h\u00e9llo \u2603 \U0001f600 " * 300}
+        self.assertEqual(self.result(event), {"got": event, "n": len(event["s"])})
 
 
 def main():
