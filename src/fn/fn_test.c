@@ -249,6 +249,45 @@ static void test_registry(void **state)
     outcome_fini(&o);
 }
 
+/* An update built from the function's own info (what UpdateFunctionConfiguration does): the
+ * strings it borrows survive, and the function stays findable under its name. */
+static void test_update_from_own_info(void **state)
+{
+    env *e = *state;
+    bt_err err = {0};
+    const char *cmd[] = {"/bin/cat", NULL};
+    json_t *vars = json_pack("{s:s}", "A", "1");
+    fn_config c = {.name = "u1",
+                   .runtime = FN_RT_EXEC,
+                   .code_dir = "/tmp",
+                   .command = cmd,
+                   .description = "first",
+                   .handler = "index.handler",
+                   .environment = vars};
+    assert_int_equal(fn_put(e->fs, &c, FN_ORIGIN_API, true, &err), 0);
+    json_decref(vars);
+    for (int round = 0; round < 3; round++) {
+        const fn_info *fi = fn_get(e->fs, "u1");
+        assert_non_null(fi);
+        fn_config u = fi->cfg;
+        u.timeout_s = 20 + round;
+        assert_int_equal(fn_put(e->fs, &u, FN_ORIGIN_API, false, &err), 0);
+    }
+    const fn_info *fi = fn_get(e->fs, "u1");
+    assert_non_null(fi);
+    assert_string_equal(fi->cfg.name, "u1");
+    assert_int_equal(fi->cfg.timeout_s, 22);
+    assert_string_equal(fi->cfg.description, "first");
+    assert_string_equal(fi->cfg.handler, "index.handler");
+    assert_string_equal(fi->cfg.code_dir, "/tmp");
+    assert_string_equal(fi->cfg.command[0], "/bin/cat");
+    assert_string_equal(json_string_value(json_object_get(fi->cfg.environment, "A")), "1");
+    size_t n;
+    const fn_info *const *all = fn_list(e->fs, &n);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(all[0], fi);
+}
+
 /* ---- exec ---- */
 
 static void test_exec(void **state)
@@ -740,6 +779,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_from_own_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_url, setup, teardown),
