@@ -50,6 +50,33 @@ while True:
                                                   method="POST")).read()
 '''
 
+# A `provided` function that prints two lines per event and reports {"fail": true} as an error.
+TALKER = '''#!/usr/bin/env python3
+import json, os, sys, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read() or b"null")
+    print("talk one", json.dumps(event), flush=True)
+    print("talk two", flush=True)
+    if isinstance(event, dict) and event.get("fail"):
+        out, body = "/error", {"errorType": "Oops", "errorMessage": "asked to fail"}
+    else:
+        out, body = "/response", {"talked": event}
+    urllib.request.urlopen(urllib.request.Request(api + rid + out, method="POST",
+                                                  data=json.dumps(body).encode())).read()
+'''
+
+
+def bootstrap_package(script):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o100755 << 16
+        z.writestr(info, script)
+    return b.getvalue()
+
 
 def package(py=PY_HANDLER):
     b = io.BytesIO()
@@ -245,6 +272,51 @@ class LambdaApi(servertest.ServerTestCase):
                        EventSourceArn="arn:aws:sqs:us-east-1:123456789012:missing")
         self.assertIn(e["Error"]["Code"],
                       ("InvalidParameterValueException", "ResourceNotFoundException"))
+
+    def test_baton_invoke_and_logs(self):
+        self.lam.create_function(FunctionName="talk", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="unused", Code={"ZipFile": bootstrap_package(TALKER)})
+        ep = ["--endpoint", self.server.url]
+        p = subprocess.run([servertest.batontest.BATON, "invoke", "talk", "--payload",
+                            '{"n": 1}'] + ep, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"talked": {"n": 1}})
+        p = subprocess.run([servertest.batontest.BATON, "logs", "talk", "--lines", "5"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # Each line carries the time it was written, as CloudWatch Logs shows it.
+        stamped = p.stdout.splitlines()
+        self.assertEqual(len(stamped), 5, p.stdout)
+        for line in stamped:
+            self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
+        lines = [line.split(" ", 1)[1] for line in stamped]
+        self.assertRegex(lines[0], r"^START RequestId: [0-9a-f-]{36} Version: \$LATEST$")
+        self.assertEqual(lines[1], 'talk one {"n": 1}')
+        self.assertEqual(lines[2], "talk two")
+        rid = lines[0].split()[2]
+        self.assertEqual(lines[3], "END RequestId: " + rid)
+        self.assertTrue(lines[4].startswith("REPORT RequestId: " + rid + "\tDuration: "),
+                        lines[4])
+        self.assertIn("Max Memory Used:", lines[4])
+
+        p = subprocess.run([servertest.batontest.BATON, "invoke", "talk", "--payload",
+                            '{"fail": true}'] + ep, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 254, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"errorType": "Oops",
+                                                "errorMessage": "asked to fail"})
+        p = subprocess.run([servertest.batontest.BATON, "logs", "talk", "--lines", "2"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(p.stdout.splitlines()), 2, p.stdout)
+        self.assertIn(" REPORT RequestId: ", p.stdout.splitlines()[1])
+
+        p = subprocess.run([servertest.batontest.BATON, "invoke", "absent"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 254)
+        self.assertIn("Function not found", p.stderr)
+        p = subprocess.run([servertest.batontest.BATON, "logs", "absent"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 254)
 
     def test_aws_cli_invoke(self):
         self.create("py")
