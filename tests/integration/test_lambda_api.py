@@ -276,6 +276,53 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertIn(e["Error"]["Code"],
                       ("InvalidParameterValueException", "ResourceNotFoundException"))
 
+    def test_tail_and_headers(self):
+        self.lam.create_function(FunctionName="talk", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="unused", Code={"ZipFile": bootstrap_package(TALKER)})
+        r = self.lam.invoke(FunctionName="talk", Payload=b'{"n": 2}', LogType="Tail")
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        self.assertEqual(json.loads(r["Payload"].read()), {"talked": {"n": 2}})
+        # The invocation's own lines as printed, START first (no time stamps).
+        lines = base64.b64decode(r["LogResult"]).decode().splitlines()
+        self.assertEqual(len(lines), 5, lines)
+        self.assertRegex(lines[0], r"^START RequestId: [0-9a-f-]{36} Version: \$LATEST$")
+        rid = lines[0].split()[2]
+        self.assertEqual(r["ResponseMetadata"]["RequestId"], rid)
+        self.assertEqual(lines[1:4], ['talk one {"n": 2}', "talk two", "END RequestId: " + rid])
+        self.assertRegex(lines[4], r"^REPORT RequestId: " + rid + r"\tDuration: [\d.]+ ms\t"
+                         r"Billed Duration: \d+ ms\tMemory Size: 128 MB\t"
+                         r"Max Memory Used: \d+ MB")
+        r = self.lam.invoke(FunctionName="talk", Payload=b'{"fail": true}')
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertNotIn("LogResult", r)
+        self.assertEqual(json.loads(r["Payload"].read())["errorType"], "Oops")
+        # Name forms: partial and full ARNs, with and without a qualifier.
+        for form in ("123456789012:function:talk", PREFIX + "talk", PREFIX + "talk:$LATEST",
+                     "talk:$LATEST"):
+            r = self.lam.invoke(FunctionName=form, Payload=b"7")
+            self.assertEqual(json.loads(r["Payload"].read()), {"talked": 7}, form)
+        e = self.error(self.lam.invoke, FunctionName="talk:$LATEST", Qualifier="3",
+                       Payload=b"{}")
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValueException")
+        self.assertEqual(e["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                         "InvalidParameterValueException")
+        e = self.error(self.lam.invoke, FunctionName=PREFIX + "talk:7", Payload=b"{}")
+        self.assertEqual(e["Error"]["Code"], "ResourceNotFoundException")
+        self.assertEqual(e["Error"]["Message"], "Function not found: " + PREFIX + "talk:7")
+        r = self.lam.invoke(FunctionName="talk", InvocationType="Event", Payload=b"{}")
+        self.assertEqual((r["StatusCode"], r["Payload"].read()), (202, b""))
+        r = self.lam.invoke(FunctionName="talk", InvocationType="DryRun")
+        self.assertEqual((r["StatusCode"], r["Payload"].read()), (204, b""))
+        # 1 MB exactly is an event that fits (the Event limit; one byte more is refused).
+        r = self.lam.invoke(FunctionName="talk", InvocationType="Event",
+                            Payload=b'"' + b"a" * (1024 * 1024 - 2) + b'"')
+        self.assertEqual(r["StatusCode"], 202)
+        e = self.error(self.lam.delete_function, FunctionName="talk:1", Qualifier="2")
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValueException")
+        d = self.lam.delete_function(FunctionName=PREFIX + "talk")
+        self.assertEqual(d["ResponseMetadata"]["HTTPStatusCode"], 204)
+
     def test_baton_invoke_and_logs(self):
         self.lam.create_function(FunctionName="talk", Runtime="provided.al2023", Role=ROLE,
                                  Handler="unused", Code={"ZipFile": bootstrap_package(TALKER)})
