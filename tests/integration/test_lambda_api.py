@@ -227,6 +227,13 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertEqual(e["Error"]["Code"], "InvalidParameterValueException")
         self.assertIn("Value cobol at 'runtime' failed to satisfy constraint",
                       e["Error"]["Message"])
+        e = self.error(self.create, name="arch", Architectures=["mips"])
+        self.assertEqual(e["Error"]["Code"], "ValidationException")
+        self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn("Value '[mips]' at 'architectures' failed to satisfy constraint",
+                      e["Error"]["Message"])
+        arm = self.create("arm", Architectures=["arm64"])
+        self.assertEqual(arm["ResponseMetadata"]["HTTPStatusCode"], 201)
         e = self.error(self.lam.create_function, FunctionName="z", Runtime="python3.12",
                        Role=ROLE, Handler="index.handler", Code={"ZipFile": b"not a zip"})
         self.assertEqual(e["Error"]["Message"],
