@@ -748,8 +748,11 @@ static void invoke(lcall *l)
         return;
     }
     if (len > 0) {
+        /* Only checked, the bytes go on as sent: an integer past 64 bits (an unsigned id)
+         * is JSON all the same. */
         json_error_t jerr;
-        json_t *j = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        json_t *j = json_loadb(payload, len,
+                               JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
         if (j == NULL) {
             lambda__fail(
                 l, "InvalidRequestContentException", NULL,

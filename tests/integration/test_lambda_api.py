@@ -304,6 +304,9 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertEqual(r["FunctionError"], "Unhandled")
         self.assertNotIn("LogResult", r)
         self.assertEqual(json.loads(r["Payload"].read())["errorType"], "Oops")
+        # Integers past 64 bits are JSON too, and reach the function as sent.
+        r = self.lam.invoke(FunctionName="talk", Payload=b'{"id": 18446744073709551616}')
+        self.assertEqual(r["Payload"].read(), b'{"talked": {"id": 18446744073709551616}}')
         # Name forms: partial and full ARNs, with and without a qualifier.
         for form in ("123456789012:function:talk", PREFIX + "talk", PREFIX + "talk:$LATEST",
                      "talk:$LATEST"):
