@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/file.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -682,6 +683,33 @@ static void test_provided(void **state)
     outcome_fini(&x);
 }
 
+/* A function deleted while its worker is busy: stopping the service still stops (and reaps)
+ * that worker. */
+static void test_delete_while_busy(void **state)
+{
+    env *e = *state;
+    put_provided(e, "gone", 0, 0, 0);
+    outcome a = {0}, busy = {0};
+    invoke(e, "gone", "{\"n\":1}", &a);
+    run_until(e, &a.n, 1, 5000);
+    json_t *ra = parse(a.payload);
+    pid_t pid = (pid_t)json_integer_value(json_object_get(ra, "pid"));
+    assert_true(pid > 0);
+    invoke(e, "gone", "{\"sleep\":3}", &busy);
+    spin(e, 300);
+    assert_int_equal(busy.n, 0);
+    assert_int_equal(fn_delete(e->fs, "gone"), 0);
+    assert_int_equal(kill(pid, 0), 0); /* busy: runs on until its invocation ends */
+    close_env(e);
+    errno = 0;
+    assert_int_equal(kill(pid, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    open_env(e);
+    json_decref(ra);
+    outcome_fini(&a);
+    outcome_fini(&busy);
+}
+
 static void test_concurrency_and_reaper(void **state)
 {
     env *e = *state;
@@ -785,6 +813,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tail_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_provided, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_while_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_and_reaper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_survives_reopen, setup, teardown),
     };

@@ -506,6 +506,11 @@ static void unregister(fn_service *fs, fn_func *fn)
     fn->is_deleted = true;
     fn__fail_waiting(fn);
     fn__workers_retire(fn);
+    if (fn->workers) { /* busy ones end their invocation first; stop_all must find them */
+        fn->refs++;
+        fs->gone = bt_xrealloc(fs->gone, (fs->n_gone + 1) * sizeof *fs->gone);
+        fs->gone[fs->n_gone++] = fn;
+    }
     fn__func_release(fn);
 }
 
@@ -775,6 +780,11 @@ void fn_service_free(fn_service *fs)
         fn__func_release(fs->list[i]);
     }
     fs->n_list = 0;
+    for (size_t i = 0; i < fs->n_gone; i++)
+        fn__func_release(fs->gone[i]);
+    free(fs->gone);
+    fs->gone = NULL;
+    fs->n_gone = 0;
     fn__maybe_free(fs);
 }
 
