@@ -2,10 +2,11 @@
  * baton-load.c — drives a running `baton serve` over HTTP (the AWS JSON 1.0 protocol) and
  * reports rates and latencies: `start` (StartExecution of a Pass machine as fast as it can),
  * `callbacks` (N executions kept waiting on a task token sent through a queue, each answered
- * with SendTaskSuccess as soon as it is received) and `park` (executions left waiting on a
- * token nobody reads). One thread, one epoll set, non-blocking keep-alive connections, one
- * request at a time on each; responses must carry Content-Length. The client does little
- * per request (no JSON parsing of StartExecution answers), so the server is what is measured.
+ * with SendTaskSuccess as soon as it is received), `park` (executions left waiting on a
+ * token nobody reads) and `invoke` (Lambda Invoke of an existing function, RequestResponse). One
+ * thread, one epoll set, non-blocking keep-alive connections, one request at a time on each;
+ * responses must carry Content-Length. The client does little per request (no JSON parsing of
+ * StartExecution answers), so the server is what is measured.
  */
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -35,14 +36,12 @@
  * for this long before the run ends without them. */
 #define GRACE_US 3000000
 
-typedef enum mode { MODE_START, MODE_CALLBACKS, MODE_PARK } mode;
-typedef enum op_kind { OP_START, OP_RECEIVE, OP_SUCCESS, OP_DELETE, N_OPS } op_kind;
+typedef enum mode { MODE_START, MODE_CALLBACKS, MODE_PARK, MODE_INVOKE } mode;
+typedef enum op_kind { OP_START, OP_RECEIVE, OP_SUCCESS, OP_DELETE, OP_INVOKE, N_OPS } op_kind;
 
 static const char *const op_target[N_OPS] = {
-    SFN "StartExecution",
-    SQS "ReceiveMessage",
-    SFN "SendTaskSuccess",
-    SQS "DeleteMessage",
+    SFN "StartExecution", SQS "ReceiveMessage", SFN "SendTaskSuccess",
+    SQS "DeleteMessage",  "Lambda.Invoke",
 };
 
 typedef struct options {
@@ -55,6 +54,7 @@ typedef struct options {
     bool json;
     const char *definition; /* start: a definition file instead of one Pass state */
     const char *input;      /* start: the input (JSON text; default {}) */
+    const char *function;   /* invoke: the function's name */
 } options;
 
 /* A request waiting for a connection, or on one. */
@@ -96,9 +96,10 @@ typedef struct load {
     int64_t t0_us, deadline_us, last_us;
     bool closing; /* no new work */
 
-    char *arn_json;   /* the state machine's ARN as a JSON string */
-    char *queue_json; /* the queue's URL as a JSON string */
-    char *input_json; /* start: the input as a JSON string */
+    char *arn_json;             /* the state machine's ARN as a JSON string */
+    char *queue_json;           /* the queue's URL as a JSON string */
+    char *input_json;           /* start: the input as a JSON string */
+    const char *input_json_raw; /* invoke: the event (JSON text) */
 
     unsigned long issued, ok, errors, stale, outstanding;
     samples rtt, start_to_done;
@@ -273,6 +274,14 @@ static void resolve(load *l, const char *endpoint)
 static void format_request(const load *l, bt_buf *out, const char *target, const char *body)
 {
     size_t len = strlen(body);
+    if (strcmp(target, op_target[OP_INVOKE]) == 0) {
+        bt_buf_printf(out,
+                      "POST /2015-03-31/functions/%s/invocations HTTP/1.1\r\nHost: %s\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                      l->opt.function, l->host, len);
+        bt_buf_append(out, body, len);
+        return;
+    }
     bt_buf_printf(out,
                   "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.0\r\n"
                   "X-Amz-Target: %s\r\nContent-Length: %zu\r\n\r\n",
@@ -441,6 +450,9 @@ static job *next_job(load *l, conn *c)
         return j;
     }
     switch (l->opt.mode) {
+    case MODE_INVOKE:
+        l->issued++;
+        return job_new(OP_INVOKE, bt_xstrdup(l->input_json_raw));
     case MODE_START:
         return start_job(l);
     case MODE_PARK:
@@ -591,6 +603,7 @@ static void on_answer(load *l, const job *j, int status, const char *body, size_
     if (!ok)
         report_once(l, j->op, status, body, len);
     switch (j->op) {
+    case OP_INVOKE:
     case OP_START:
         if (l->opt.mode != MODE_CALLBACKS && ok && measuring(l, t)) {
             l->ok++;
@@ -723,7 +736,12 @@ static void set_up(load *l)
     json_t *definition;
     json_t *in = json_string(l->opt.input ? l->opt.input : "{}");
     l->input_json = dump(in);
-    if (l->opt.mode == MODE_START && l->opt.definition) {
+    l->input_json_raw = l->opt.input ? l->opt.input : "{}";
+    if (l->opt.mode == MODE_INVOKE) {
+        if (l->opt.function == NULL)
+            die("invoke needs --function NAME (an existing function)");
+        definition = NULL;
+    } else if (l->opt.mode == MODE_START && l->opt.definition) {
         json_error_t jerr;
         definition = json_load_file(l->opt.definition, 0, &jerr);
         if (definition == NULL)
@@ -737,7 +755,8 @@ static void set_up(load *l)
         l->queue_json = create_queue(l, "bench-park");
         definition = token_definition(l, false, 86400);
     }
-    l->arn_json = create_machine(l, definition);
+    if (definition != NULL)
+        l->arn_json = create_machine(l, definition);
 
     unsigned workers = l->opt.connections;
     unsigned receivers = 0;
@@ -785,8 +804,8 @@ static void tear_down(load *l)
 
 static void summarize(load *l)
 {
-    static const char *const names[] = {"start", "callbacks", "park"};
-    static const char *const units[] = {"starts/s", "callbacks/s", "parked/s"};
+    static const char *const names[] = {"start", "callbacks", "park", "invoke"};
+    static const char *const units[] = {"starts/s", "callbacks/s", "parked/s", "invocations/s"};
     double secs = l->opt.mode == MODE_PARK ? (double)(l->last_us - l->t0_us) / 1e6 : l->opt.seconds;
     double rate = secs > 0 ? (double)l->ok / secs : 0;
     double p50 = quantile_ms(&l->rtt, 0.50), p99 = quantile_ms(&l->rtt, 0.99);
@@ -822,13 +841,16 @@ static void usage(FILE *f)
           "                            [--definition FILE] [--input JSON]\n"
           "       baton-load callbacks [--endpoint URL] [--outstanding N] [--seconds S] [--json]\n"
           "       baton-load park      [--endpoint URL] [--connections N] [--count N] [--json]\n"
+          "       baton-load invoke    --function NAME [--endpoint URL] [--connections N]\n"
+          "                            [--seconds S] [--input JSON] [--json]\n"
           "  --endpoint URL     the server (default http://127.0.0.1:8083)\n"
           "  --connections N    keep-alive connections (default 64; callbacks: outstanding+2)\n"
           "  --outstanding N    callbacks: executions kept waiting for their token (default 1)\n"
           "  --seconds S        how long start and callbacks run (default 10)\n"
           "  --count N          park: executions to start (default 100000)\n"
           "  --definition FILE  start: run this state machine instead of one Pass state\n"
-          "  --input JSON       start: the executions' input (default {})\n"
+          "  --input JSON       start: the executions' input; invoke: the event (default {})\n"
+          "  --function NAME    invoke: the function to call (RequestResponse)\n"
           "  --json             print one JSON object instead of the sentence\n",
           f);
 }
@@ -856,8 +878,10 @@ static void parse_args(int argc, char **argv, options *o)
         o->mode = MODE_CALLBACKS;
     else if (strcmp(argv[1], "park") == 0)
         o->mode = MODE_PARK;
+    else if (strcmp(argv[1], "invoke") == 0)
+        o->mode = MODE_INVOKE;
     else
-        die("unknown mode %s (start, callbacks or park)", argv[1]);
+        die("unknown mode %s (start, callbacks, park or invoke)", argv[1]);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
@@ -876,6 +900,8 @@ static void parse_args(int argc, char **argv, options *o)
             o->definition = v;
         else if (strcmp(a, "--input") == 0 && v != NULL)
             o->input = v;
+        else if (strcmp(a, "--function") == 0 && v != NULL)
+            o->function = v;
         else if (strcmp(a, "--seconds") == 0 && v != NULL && atof(v) > 0)
             o->seconds = atof(v);
         else {

@@ -1,7 +1,9 @@
 /*
  * serve.c — starts `baton serve`: opens the server on its data folder (store, state machines,
  * open executions), adds the built-in services and their integrations, listens, and says
- * where it can be reached. Stopping goes the other way: the loop ends and commits what is in
+ * where it can be reached. A project file (--config) is checked before anything opens — a
+ * file with problems keeps the server from starting — and applied once the services are.
+ * Stopping goes the other way: the loop ends and commits what is in
  * flight, the front end answers what is left 503, the services close.
  */
 #include "api/serve.h"
@@ -10,6 +12,7 @@
 #include "base/alloc.h"
 #include "fn/fn.h"
 #include "http/http.h"
+#include "project/project.h"
 #include "queue/queue.h"
 #include "server/sfn.h"
 #include "trigger/trigger.h"
@@ -59,12 +62,28 @@ int api_serve(const api_serve_config *cfg)
         fprintf(stderr, "baton serve: --listen wants HOST:PORT, not '%s'\n", listen);
         return 1;
     }
+    project *proj = NULL;
+    if (cfg->project_file) {
+        prj_problems problems;
+        prj_problems_init(&problems, cfg->project_file);
+        if (project_load(cfg->project_file, &proj, &problems) != 0) {
+            if (problems.len == 1 && problems.items[0].at.line == 0)
+                fprintf(stderr, "%s: error: %s\n", cfg->project_file, problems.items[0].msg);
+            else
+                prj_problems_print(&problems, stderr);
+            fprintf(stderr, "baton serve: %s has problems: not starting\n", cfg->project_file);
+            prj_problems_fini(&problems);
+            return 1;
+        }
+        prj_problems_fini(&problems);
+    }
     bt_err err = {0};
     sigv4_keys *keys = NULL;
     if (cfg->credentials) {
         keys = sigv4_keys_load(cfg->credentials, &err);
         if (keys == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);
+            project_free(proj);
             return 1;
         }
     } else if (!is_loopback(host)) {
@@ -74,6 +93,7 @@ int api_serve(const api_serve_config *cfg)
                     "FILE (lines \"ACCESS_KEY SECRET\"; every request must then be signed "
                     "by one of them), or --insecure to accept any request from anyone\n",
                     host);
+            project_free(proj);
             return 1;
         }
         fprintf(stderr,
@@ -84,11 +104,13 @@ int api_serve(const api_serve_config *cfg)
     store_migration extra[] = {{2, queue_schema_v1},
                                {FN_SCHEMA_VERSION, fn_schema_v1},
                                {FN_INTEG_SCHEMA_VERSION, fn_integ_schema_v1},
-                               {TRIGGER_SCHEMA_VERSION, trigger_schema_v1}};
+                               {TRIGGER_SCHEMA_VERSION, trigger_schema_v1},
+                               {PROJECT_SCHEMA_VERSION, project_schema_v1}};
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
         sigv4_keys_free(keys);
+        project_free(proj);
         return 1;
     }
     queue_service *queues = queue_service_new(srv, &err);
@@ -96,11 +118,13 @@ int api_serve(const api_serve_config *cfg)
         fprintf(stderr, "baton serve: %s\n", err.msg);
         server_free(srv);
         sigv4_keys_free(keys);
+        project_free(proj);
         return 1;
     }
     fn_service *functions = fn_service_new(srv, &err);
     if (functions == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
+        project_free(proj);
         queue_service_free(queues);
         server_free(srv);
         sigv4_keys_free(keys);
@@ -109,6 +133,7 @@ int api_serve(const api_serve_config *cfg)
     trigger_service *triggers = trigger_service_new(srv, queues, functions, &err);
     if (triggers == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
+        project_free(proj);
         fn_service_free(functions);
         queue_service_free(queues);
         server_free(srv);
@@ -117,6 +142,24 @@ int api_serve(const api_serve_config *cfg)
     }
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
+    project_runtime *prt = NULL;
+    if (proj) {
+        project_services svc = {
+            .srv = srv, .queues = queues, .fns = functions, .triggers = triggers};
+        prt = project_runtime_new(&svc, cfg->project_file, &err);
+        if (prt == NULL) {
+            fprintf(stderr, "baton serve: %s\n", err.msg);
+            project_free(proj);
+            trigger_service_free(triggers);
+            fn_service_free(functions);
+            queue_service_free(queues);
+            server_free(srv);
+            sigv4_keys_free(keys);
+            return 1;
+        }
+        project_apply(prt, proj);
+        project_runtime_watch(prt);
+    }
     api_router *rt = api_router_new(srv, queues, keys);
     api_router_set_lambda(rt, api_lambda, functions, triggers);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
@@ -124,6 +167,7 @@ int api_serve(const api_serve_config *cfg)
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
         api_router_free(rt);
+        project_runtime_free(prt);
         trigger_service_free(triggers);
         fn_service_free(functions);
         queue_service_free(queues);
@@ -144,6 +188,7 @@ int api_serve(const api_serve_config *cfg)
     int rc = server_run(srv);
     http_stop(http);
     api_router_free(rt);
+    project_runtime_free(prt);
     trigger_service_free(triggers);
     fn_service_free(functions);
     queue_service_free(queues);

@@ -12,6 +12,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* The client verbs (cmd_client.c): create-state-machine, start, describe, executions,
  * history, send-success, send-failure, heartbeat, stop. argv[0] is the verb. */

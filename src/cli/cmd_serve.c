@@ -1,5 +1,6 @@
 /*
- * cmd_serve.c — `baton serve`: runs the server until SIGTERM or SIGINT.
+ * cmd_serve.c — `baton serve`: runs the server until SIGTERM or SIGINT (SIGHUP re-reads the
+ * project file given with --config).
  */
 #include "api/serve.h"
 #include "cli/cli.h"
@@ -9,11 +10,16 @@
 #include <string.h>
 
 static const char serve_usage[] =
-    "usage: baton serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N]\n"
+    "usage: baton serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--region R]\n"
+    "                   [--account N]\n"
     "                   [--log-level error|warn|info|debug] [--sync full|normal]\n"
     "                   [--retention-days N] [--http-threads N] [--max-resident N]\n"
     "                   [--max-open N] [--credentials FILE | --insecure]\n"
     "\n"
+    "  --config FILE       the project file (baton.yaml): state machines, functions, queues,\n"
+    "                      triggers … it declares are created or updated at the start; a\n"
+    "                      file with problems stops the start (see `baton check`); SIGHUP\n"
+    "                      re-reads it (with problems: logged, the running setup kept)\n"
     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8083; port 0 picks one);\n"
     "                      beyond loopback it needs --credentials or --insecure\n"
     "  --credentials FILE  lines `ACCESS_KEY SECRET` (mode 0600): every request must carry\n"
@@ -72,6 +78,8 @@ int cmd_serve(int argc, char **argv)
         const char *v = argv[++i];
         if (strcmp(a, "--listen") == 0)
             cfg.server.listen = v;
+        else if (strcmp(a, "--config") == 0)
+            cfg.project_file = v;
         else if (strcmp(a, "--credentials") == 0)
             cfg.credentials = v;
         else if (strcmp(a, "--data") == 0)

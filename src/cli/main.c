@@ -21,9 +21,12 @@ static void usage(FILE *f)
           "  validate DEFINITION [--json]\n"
           "                      check a definition as CreateStateMachine does; print every\n"
           "                      problem with its JSON Pointer; exit 1 if there is any\n"
-          "  serve [--listen HOST:PORT] [--data DIR] [--region R] [--account N] ...\n"
+          "  check FILE          check a project file (baton.yaml): every problem as\n"
+          "                      FILE:LINE:COL: error: …; exit 1 if there is any\n"
+          "  serve [--config FILE] [--listen HOST:PORT] [--data DIR] ...\n"
           "                      run the server: the Step Functions, SQS and Lambda APIs on\n"
-          "                      one port, executions kept in DIR (see baton serve --help)\n",
+          "                      one port, executions kept in DIR, the system FILE declares\n"
+          "                      (see baton serve --help)\n",
           f);
     cmd_client_usage(f);
     cmd_fn_usage(f);
@@ -64,6 +67,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(verb, "validate") == 0)
         return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(verb, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
     if (strcmp(verb, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (cmd_client_is_verb(verb))
