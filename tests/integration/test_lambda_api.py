@@ -175,6 +175,9 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertNotIn("NextMarker", second)
         small = self.lam.list_functions(MaxItems=7)
         self.assertEqual(len(small["Functions"]), 7)
+        big = self.lam.list_functions(MaxItems=100)  # 50 a page whatever MaxItems says
+        self.assertEqual(len(big["Functions"]), 50)
+        self.assertIn("NextMarker", big)
         names = [f["FunctionName"] for page in self.lam.get_paginator("list_functions").paginate()
                  for f in page["Functions"]]
         self.assertEqual(names, ["f%02d" % i for i in range(55)])
