@@ -249,6 +249,30 @@ typedef struct settings {
     const char *command[2];
 } settings;
 
+/* Architectures: the model's list of exactly one of x86_64 and arm64. Functions run on this
+ * host's processor whatever is asked; the answer says x86_64. false when answered. */
+static bool architectures_ok(lcall *l, json_t *v)
+{
+    size_t n = json_array_size(v);
+    if (n != 1) {
+        lambda__fail(l, "ValidationException", NULL,
+                     "1 validation error detected: Value at 'architectures' failed to satisfy "
+                     "constraint: Member must have length %s 1",
+                     n < 1 ? "greater than or equal to" : "less than or equal to");
+        return false;
+    }
+    const char *a = json_string_value(json_array_get(v, 0));
+    if (a == NULL || (strcmp(a, "x86_64") != 0 && strcmp(a, "arm64") != 0)) {
+        lambda__fail(l, "ValidationException", NULL,
+                     "1 validation error detected: Value '[%s]' at 'architectures' failed to "
+                     "satisfy constraint: Member must satisfy constraint: [Member must satisfy "
+                     "enum value set: [x86_64, arm64]]",
+                     a ? a : "");
+        return false;
+    }
+    return true;
+}
+
 /* Applies the body's configuration members to s->cfg (strings borrowed from the body).
  * false when answered. */
 static bool apply_settings(lcall *l, settings *s)
@@ -315,6 +339,10 @@ static bool apply_settings(lcall *l, settings *s)
         }
         s->cfg.memory_mb = (int)m;
     }
+    if (!lambda__member(l, "Architectures", JSON_ARRAY, &v))
+        return false;
+    if (v && !architectures_ok(l, v))
+        return false;
     if (!lambda__member(l, "Environment", JSON_OBJECT, &v))
         return false;
     if (v) {
@@ -720,8 +748,11 @@ static void invoke(lcall *l)
         return;
     }
     if (len > 0) {
+        /* Only checked, the bytes go on as sent: an integer past 64 bits (an unsigned id)
+         * is JSON all the same. */
         json_error_t jerr;
-        json_t *j = json_loadb(payload, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        json_t *j = json_loadb(payload, len,
+                               JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
         if (j == NULL) {
             lambda__fail(
                 l, "InvalidRequestContentException", NULL,

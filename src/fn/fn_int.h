@@ -103,6 +103,8 @@ struct fn_service {
     bt_strmap funcs; /* name → fn_func */
     fn_func **list;  /* by name */
     size_t n_list, cap_list;
+    fn_func **gone; /* deleted functions whose busy workers still run (counted) */
+    size_t n_gone;
     const fn_info **infos; /* fn_list's answer, rebuilt after a change */
     bool infos_stale;
     /* invocation handles: slot + generation */

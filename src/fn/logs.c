@@ -4,7 +4,7 @@
  * each line prefixed with its time ("2024-05-01T10:00:00.123Z "). Lines are gathered in
  * memory and written every quarter second or once 64 KiB are waiting, so a busy function
  * costs one write() per flush, not per line. An invocation that asked for its log tail also
- * keeps its own lines (the last 4 KiB are what Invoke's X-Amz-Log-Result carries).
+ * keeps its own lines, unstamped (the last 4 KiB are what Invoke's X-Amz-Log-Result carries).
  */
 #include "fn/fn_int.h"
 
@@ -110,11 +110,13 @@ void fn__log_line(fn_log *log, fn_inv *inv, const char *line, size_t len)
         bt_time_format(now, log->stamp, sizeof log->stamp);
         log->stamp_ms = now;
     }
-    size_t start = log->pending.len;
     bt_buf_puts(&log->pending, log->stamp);
     bt_buf_putc(&log->pending, ' ');
+    size_t start = log->pending.len;
     bt_buf_append(&log->pending, line, len);
     bt_buf_putc(&log->pending, '\n');
+    /* The tail holds the lines as printed: the time is the log file's, not part of the event
+     * message Lambda returns in X-Amz-Log-Result ("START RequestId: …" first). */
     if (inv && inv->tail_log) {
         bt_buf_append(&inv->tail, log->pending.data + start, log->pending.len - start);
         if (inv->tail.len > 2 * FN_TAIL_KEEP) {

@@ -295,13 +295,19 @@ static char *dup_or_null(const char *s)
     return s ? bt_xstrdup(s) : NULL;
 }
 
-/* Copies cfg into fn (defaults applied). */
+/* Copies cfg into fn (defaults applied). c may borrow fn's own strings (an update built from
+ * fn_get's info), so everything is copied before the old copies go. The name keeps its
+ * string: fs->funcs holds it as the key, and an update never renames. */
 static void set_config(fn_func *fn, const fn_config *c)
 {
-    free_config(fn);
+    char *old[sizeof fn->own / sizeof fn->own[0]];
+    memcpy(old, fn->own, sizeof old);
+    char **old_argv = fn->argv;
+    json_t *old_env = fn->info.cfg.environment;
     fn_config *d = &fn->info.cfg;
     *d = *c;
-    d->name = fn->own[0] = bt_xstrdup(c->name);
+    d->name = fn->own[0] = old[0] ? old[0] : bt_xstrdup(c->name);
+    old[0] = NULL;
     d->aws_runtime = fn->own[1] = dup_or_null(c->aws_runtime);
     d->code_dir = fn->own[2] = dup_or_null(c->code_dir);
     d->handler = fn->own[3] = dup_or_null(c->handler);
@@ -309,6 +315,7 @@ static void set_config(fn_func *fn, const fn_config *c)
     d->description = fn->own[5] = dup_or_null(c->description);
     d->role = fn->own[6] = dup_or_null(c->role);
     d->code_sha256 = fn->own[7] = dup_or_null(c->code_sha256);
+    fn->argv = NULL;
     if (c->command) {
         size_t n = 0;
         while (c->command[n])
@@ -319,6 +326,14 @@ static void set_config(fn_func *fn, const fn_config *c)
     }
     d->command = (const char *const *)fn->argv;
     d->environment = c->environment ? json_deep_copy(c->environment) : NULL;
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++)
+        free(old[i]);
+    if (old_argv) {
+        for (char **a = old_argv; *a; a++)
+            free(*a);
+        free(old_argv);
+    }
+    json_decref(old_env);
     if (d->timeout_s == 0)
         d->timeout_s = FN_TIMEOUT_DEFAULT;
     if (d->memory_mb == 0)
@@ -491,6 +506,11 @@ static void unregister(fn_service *fs, fn_func *fn)
     fn->is_deleted = true;
     fn__fail_waiting(fn);
     fn__workers_retire(fn);
+    if (fn->workers) { /* busy ones end their invocation first; stop_all must find them */
+        fn->refs++;
+        fs->gone = bt_xrealloc(fs->gone, (fs->n_gone + 1) * sizeof *fs->gone);
+        fs->gone[fs->n_gone++] = fn;
+    }
     fn__func_release(fn);
 }
 
@@ -760,6 +780,11 @@ void fn_service_free(fn_service *fs)
         fn__func_release(fs->list[i]);
     }
     fs->n_list = 0;
+    for (size_t i = 0; i < fs->n_gone; i++)
+        fn__func_release(fs->gone[i]);
+    free(fs->gone);
+    fs->gone = NULL;
+    fs->n_gone = 0;
     fn__maybe_free(fs);
 }
 

@@ -456,6 +456,14 @@ void fn__workers_poll_memory(fn_service *fs)
 
 void fn__workers_reap(fn_service *fs, int64_t now_ms)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < fs->n_gone; i++) {
+        if (fs->gone[i]->workers)
+            fs->gone[kept++] = fs->gone[i];
+        else
+            fn__func_release(fs->gone[i]);
+    }
+    fs->n_gone = kept;
     for (size_t i = 0; i < fs->n_list; i++) {
         fn_func *fn = fs->list[i];
         for (fn_worker *w = fn->workers, *next; w; w = next) {
@@ -495,14 +503,15 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* SIGTERM to every worker, SIGKILL to those still there after STOP_GRACE_MS. The process
- * handles are closed first, so that libuv leaves the reaping to this function. */
+/* SIGTERM to every worker (a deleted function's busy ones too), SIGKILL to those still there
+ * after STOP_GRACE_MS. The process handles are closed first, so that libuv leaves the
+ * reaping to this function. */
 void fn__workers_stop_all(fn_service *fs)
 {
     int *pids = NULL;
     size_t n = 0, cap = 0;
-    for (size_t i = 0; i < fs->n_list; i++) {
-        fn_func *fn = fs->list[i];
+    for (size_t i = 0; i < fs->n_list + fs->n_gone; i++) {
+        fn_func *fn = i < fs->n_list ? fs->list[i] : fs->gone[i - fs->n_list];
         while (fn->workers) {
             fn_worker *w = fn->workers;
             detach(w); /* stays RUNNING: fn__invoke_fini ends it */

@@ -120,13 +120,16 @@ static mapping *mapping_new(trigger_service *ts, const char *uuid)
     return m;
 }
 
-/* Copies cfg's settings in (defaults applied). */
+/* Copies cfg's settings in (defaults applied). cfg and function may borrow m's own strings
+ * (an update built from trigger_get's info): copied before the old ones go. */
 static void mapping_set(mapping *m, const trigger_config *cfg, const char *function)
 {
+    char *queue_arn = bt_xstrdup(cfg->queue_arn);
+    char *fn = bt_xstrdup(function);
     free(m->queue_arn);
     free(m->function);
-    m->queue_arn = bt_xstrdup(cfg->queue_arn);
-    m->function = bt_xstrdup(function);
+    m->queue_arn = queue_arn;
+    m->function = fn;
     trigger_config *c = &m->info.cfg;
     *c = *cfg;
     c->uuid = m->info.uuid;

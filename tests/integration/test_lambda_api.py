@@ -50,6 +50,33 @@ while True:
                                                   method="POST")).read()
 '''
 
+# A `provided` function that prints two lines per event and reports {"fail": true} as an error.
+TALKER = '''#!/usr/bin/env python3
+import json, os, sys, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read() or b"null")
+    print("talk one", json.dumps(event), flush=True)
+    print("talk two", flush=True)
+    if isinstance(event, dict) and event.get("fail"):
+        out, body = "/error", {"errorType": "Oops", "errorMessage": "asked to fail"}
+    else:
+        out, body = "/response", {"talked": event}
+    urllib.request.urlopen(urllib.request.Request(api + rid + out, method="POST",
+                                                  data=json.dumps(body).encode())).read()
+'''
+
+
+def bootstrap_package(script):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o100755 << 16
+        z.writestr(info, script)
+    return b.getvalue()
+
 
 def package(py=PY_HANDLER):
     b = io.BytesIO()
@@ -105,7 +132,10 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertEqual(r["LastUpdateStatus"], "Successful")
         self.assertEqual(r["Version"], "$LATEST")
         self.assertEqual(r["PackageType"], "Zip")
-        self.assertEqual(r["LoggingConfig"]["LogGroup"], "/aws/lambda/py")
+        # LoggingConfig came into the model in late 2023: older botocore drops it.
+        if "LoggingConfig" in self.lam.meta.service_model.shape_for(
+                "FunctionConfiguration").members:
+            self.assertEqual(r["LoggingConfig"]["LogGroup"], "/aws/lambda/py")
         self.assertRegex(r["LastModified"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
         self.lam.get_waiter("function_active_v2").wait(FunctionName="py",
                                                        WaiterConfig={"Delay": 1})
@@ -145,6 +175,9 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertNotIn("NextMarker", second)
         small = self.lam.list_functions(MaxItems=7)
         self.assertEqual(len(small["Functions"]), 7)
+        big = self.lam.list_functions(MaxItems=100)  # 50 a page whatever MaxItems says
+        self.assertEqual(len(big["Functions"]), 50)
+        self.assertIn("NextMarker", big)
         names = [f["FunctionName"] for page in self.lam.get_paginator("list_functions").paginate()
                  for f in page["Functions"]]
         self.assertEqual(names, ["f%02d" % i for i in range(55)])
@@ -197,6 +230,13 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertEqual(e["Error"]["Code"], "InvalidParameterValueException")
         self.assertIn("Value cobol at 'runtime' failed to satisfy constraint",
                       e["Error"]["Message"])
+        e = self.error(self.create, name="arch", Architectures=["mips"])
+        self.assertEqual(e["Error"]["Code"], "ValidationException")
+        self.assertEqual(e["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn("Value '[mips]' at 'architectures' failed to satisfy constraint",
+                      e["Error"]["Message"])
+        arm = self.create("arm", Architectures=["arm64"])
+        self.assertEqual(arm["ResponseMetadata"]["HTTPStatusCode"], 201)
         e = self.error(self.lam.create_function, FunctionName="z", Runtime="python3.12",
                        Role=ROLE, Handler="index.handler", Code={"ZipFile": b"not a zip"})
         self.assertEqual(e["Error"]["Message"],
@@ -246,6 +286,101 @@ class LambdaApi(servertest.ServerTestCase):
         self.assertIn(e["Error"]["Code"],
                       ("InvalidParameterValueException", "ResourceNotFoundException"))
 
+    def test_tail_and_headers(self):
+        self.lam.create_function(FunctionName="talk", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="unused", Code={"ZipFile": bootstrap_package(TALKER)})
+        r = self.lam.invoke(FunctionName="talk", Payload=b'{"n": 2}', LogType="Tail")
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        self.assertEqual(json.loads(r["Payload"].read()), {"talked": {"n": 2}})
+        # The invocation's own lines as printed, START first (no time stamps).
+        lines = base64.b64decode(r["LogResult"]).decode().splitlines()
+        self.assertEqual(len(lines), 5, lines)
+        self.assertRegex(lines[0], r"^START RequestId: [0-9a-f-]{36} Version: \$LATEST$")
+        rid = lines[0].split()[2]
+        self.assertEqual(r["ResponseMetadata"]["RequestId"], rid)
+        self.assertEqual(lines[1:4], ['talk one {"n": 2}', "talk two", "END RequestId: " + rid])
+        self.assertRegex(lines[4], r"^REPORT RequestId: " + rid + r"\tDuration: [\d.]+ ms\t"
+                         r"Billed Duration: \d+ ms\tMemory Size: 128 MB\t"
+                         r"Max Memory Used: \d+ MB")
+        r = self.lam.invoke(FunctionName="talk", Payload=b'{"fail": true}')
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertNotIn("LogResult", r)
+        self.assertEqual(json.loads(r["Payload"].read())["errorType"], "Oops")
+        # Integers past 64 bits are JSON too, and reach the function as sent.
+        r = self.lam.invoke(FunctionName="talk", Payload=b'{"id": 18446744073709551616}')
+        self.assertEqual(r["Payload"].read(), b'{"talked": {"id": 18446744073709551616}}')
+        # Name forms: partial and full ARNs, with and without a qualifier.
+        for form in ("123456789012:function:talk", PREFIX + "talk", PREFIX + "talk:$LATEST",
+                     "talk:$LATEST"):
+            r = self.lam.invoke(FunctionName=form, Payload=b"7")
+            self.assertEqual(json.loads(r["Payload"].read()), {"talked": 7}, form)
+        e = self.error(self.lam.invoke, FunctionName="talk:$LATEST", Qualifier="3",
+                       Payload=b"{}")
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValueException")
+        self.assertEqual(e["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                         "InvalidParameterValueException")
+        e = self.error(self.lam.invoke, FunctionName=PREFIX + "talk:7", Payload=b"{}")
+        self.assertEqual(e["Error"]["Code"], "ResourceNotFoundException")
+        self.assertEqual(e["Error"]["Message"], "Function not found: " + PREFIX + "talk:7")
+        r = self.lam.invoke(FunctionName="talk", InvocationType="Event", Payload=b"{}")
+        self.assertEqual((r["StatusCode"], r["Payload"].read()), (202, b""))
+        r = self.lam.invoke(FunctionName="talk", InvocationType="DryRun")
+        self.assertEqual((r["StatusCode"], r["Payload"].read()), (204, b""))
+        # 1 MB exactly is an event that fits (the Event limit; one byte more is refused).
+        r = self.lam.invoke(FunctionName="talk", InvocationType="Event",
+                            Payload=b'"' + b"a" * (1024 * 1024 - 2) + b'"')
+        self.assertEqual(r["StatusCode"], 202)
+        e = self.error(self.lam.delete_function, FunctionName="talk:1", Qualifier="2")
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValueException")
+        d = self.lam.delete_function(FunctionName=PREFIX + "talk")
+        self.assertEqual(d["ResponseMetadata"]["HTTPStatusCode"], 204)
+
+    def test_baton_invoke_and_logs(self):
+        self.lam.create_function(FunctionName="talk", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="unused", Code={"ZipFile": bootstrap_package(TALKER)})
+        ep = ["--endpoint", self.server.url]
+        p = subprocess.run([servertest.batontest.BATON, "invoke", "talk", "--payload",
+                            '{"n": 1}'] + ep, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"talked": {"n": 1}})
+        p = subprocess.run([servertest.batontest.BATON, "logs", "talk", "--lines", "5"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # Each line carries the time it was written, as CloudWatch Logs shows it.
+        stamped = p.stdout.splitlines()
+        self.assertEqual(len(stamped), 5, p.stdout)
+        for line in stamped:
+            self.assertRegex(line, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
+        lines = [line.split(" ", 1)[1] for line in stamped]
+        self.assertRegex(lines[0], r"^START RequestId: [0-9a-f-]{36} Version: \$LATEST$")
+        self.assertEqual(lines[1], 'talk one {"n": 1}')
+        self.assertEqual(lines[2], "talk two")
+        rid = lines[0].split()[2]
+        self.assertEqual(lines[3], "END RequestId: " + rid)
+        self.assertTrue(lines[4].startswith("REPORT RequestId: " + rid + "\tDuration: "),
+                        lines[4])
+        self.assertIn("Max Memory Used:", lines[4])
+
+        p = subprocess.run([servertest.batontest.BATON, "invoke", "talk", "--payload",
+                            '{"fail": true}'] + ep, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 254, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"errorType": "Oops",
+                                                "errorMessage": "asked to fail"})
+        p = subprocess.run([servertest.batontest.BATON, "logs", "talk", "--lines", "2"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(p.stdout.splitlines()), 2, p.stdout)
+        self.assertIn(" REPORT RequestId: ", p.stdout.splitlines()[1])
+
+        p = subprocess.run([servertest.batontest.BATON, "invoke", "absent"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 254)
+        self.assertIn("Function not found", p.stderr)
+        p = subprocess.run([servertest.batontest.BATON, "logs", "absent"] + ep,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 254)
+
     def test_aws_cli_invoke(self):
         self.create("py")
         clis = [p for p in (shutil.which("aws"), "/usr/bin/aws") if p and os.path.exists(p)]
@@ -255,10 +390,16 @@ class LambdaApi(servertest.ServerTestCase):
                    AWS_DEFAULT_REGION="us-east-1")
         for aws in dict.fromkeys(clis):
             out = os.path.join(self.dir, "out.json")
+            # v1 sends a blob parameter as the text given; v2 expects base64 unless told
+            # otherwise, and v1 does not know the option that tells it.
+            version = subprocess.run([aws, "--version"], capture_output=True, text=True,
+                                     env=env, timeout=60)
+            banner = version.stdout + version.stderr
+            self.assertRegex(banner, r"aws-cli/[12]\.", aws)
+            raw = [] if "aws-cli/1." in banner else ["--cli-binary-format", "raw-in-base64-out"]
             p = subprocess.run([aws, "--endpoint-url", self.server.url, "lambda", "invoke",
-                                "--function-name", "py", "--payload", '{"k": "v"}',
-                                "--cli-binary-format", "raw-in-base64-out", out],
-                               capture_output=True, text=True, env=env, timeout=120)
+                                "--function-name", "py", "--payload", '{"k": "v"}'] + raw +
+                               [out], capture_output=True, text=True, env=env, timeout=120)
             self.assertEqual(p.returncode, 0, (aws, p.stderr))
             self.assertEqual(json.loads(p.stdout)["StatusCode"], 200)
             with open(out) as f:
