@@ -123,10 +123,12 @@ static mapping *mapping_new(trigger_service *ts, const char *uuid)
 /* Copies cfg's settings in (defaults applied). */
 static void mapping_set(mapping *m, const trigger_config *cfg, const char *function)
 {
+    /* cfg may be the mapping's own settings (an update): copy before freeing. */
+    char *queue_arn = bt_xstrdup(cfg->queue_arn), *fname = bt_xstrdup(function);
     free(m->queue_arn);
     free(m->function);
-    m->queue_arn = bt_xstrdup(cfg->queue_arn);
-    m->function = bt_xstrdup(function);
+    m->queue_arn = queue_arn;
+    m->function = fname;
     trigger_config *c = &m->info.cfg;
     *c = *cfg;
     c->uuid = m->info.uuid;
