@@ -159,17 +159,21 @@ static void on_done(void *ctx, const fn_result *res)
         report_failure(self, p, error, cause);
         free(error);
         free(cause);
-    } else if (p->kind == FN_INTEG_LEGACY) {
-        json_t *v = fn_integ__parse_payload(res->payload, res->payload_len);
-        server_report r = {.kind = SERVER_REPORT_SUCCEEDED, .value = v};
-        report(self, p, &r);
-        json_decref(v);
     } else {
-        json_t *v = envelope(self, res, 200, rid);
-        server_report r = {.kind = p->kind == FN_INTEG_WAIT ? SERVER_REPORT_SUBMITTED
-                                                            : SERVER_REPORT_SUCCEEDED,
-                           .value = v};
-        report(self, p, &r);
+        json_t *v = p->kind == FN_INTEG_LEGACY
+                        ? fn_integ__parse_payload(res->payload, res->payload_len)
+                        : envelope(self, res, 200, rid);
+        if (p->kind != FN_INTEG_WAIT &&
+            fn_integ__too_large(p->kind, p->req.function, v, &error, &cause)) {
+            report_failure(self, p, error, cause);
+            free(error);
+            free(cause);
+        } else {
+            server_report r = {.kind = p->kind == FN_INTEG_WAIT ? SERVER_REPORT_SUBMITTED
+                                                                : SERVER_REPORT_SUCCEEDED,
+                               .value = v};
+            report(self, p, &r);
+        }
         json_decref(v);
     }
     pending_free(p);

@@ -56,6 +56,15 @@ json_t *fn_integ__parse_payload(const char *text, size_t len);
 json_t *fn_integ__envelope(const fn_result *r, int status, const char *request_id,
                            const char *http_date, const char *trace_id);
 
+/*
+ * A task result over Step Functions' 256 KiB payload limit fails the task (recorded: a
+ * TaskFailed or LambdaFunctionFailed event with States.DataLimitExceeded): true with
+ * *error and *cause (heap), naming "lambda" for the optimised forms and the function's ARN
+ * for a legacy resource. False when the result fits.
+ */
+bool fn_integ__too_large(fn_integ_kind kind, const char *resource, json_t *result, char **error,
+                         char **cause);
+
 /* The failure for an outcome that is one: *error and *cause (heap). False when r succeeded.
  * request_id is used for API errors that carry none. */
 bool fn_integ__failure(const fn_result *r, const char *request_id, char **error, char **cause);

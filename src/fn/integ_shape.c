@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/json.h"
+#include "path/payload.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -268,5 +269,19 @@ bool fn_integ__failure(const fn_result *r, const char *request_id, char **error,
     /* Lambda notes §4.2 and trap #3: without an errorType Step Functions says Lambda.Unknown. */
     *error = bt_xstrdup(r->error_type && *r->error_type ? r->error_type : "Lambda.Unknown");
     *cause = r->payload ? bt_xasprintf("%.*s", (int)r->payload_len, r->payload) : bt_xstrdup("");
+    return true;
+}
+
+bool fn_integ__too_large(fn_integ_kind kind, const char *resource, json_t *result, char **error,
+                         char **cause)
+{
+    if (payload_size_capped(result, PAYLOAD_MAX_BYTES) <= PAYLOAD_MAX_BYTES)
+        return false;
+    /* The recorded causes (test_states_errors' *_data_limit_exceeded_on_large_utf8_response)
+     * name the service for arn:aws:states:::lambda:invoke and the function for its ARN. */
+    *error = bt_xstrdup("States.DataLimitExceeded");
+    *cause = bt_xasprintf("The state/task '%s' returned a result with a size exceeding the "
+                          "maximum number of bytes service limit.",
+                          kind == FN_INTEG_LEGACY ? resource : "lambda");
     return true;
 }

@@ -4,6 +4,8 @@
  */
 #include "fn/integ_int.h"
 
+#include "base/alloc.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +190,34 @@ static void test_failure(void **state)
     free(cause);
 }
 
+static void test_too_large(void **state)
+{
+    (void)state;
+    char *error = NULL, *cause = NULL;
+    json_t *small = json_string("fits");
+    assert_false(fn_integ__too_large(FN_INTEG_INVOKE, "f", small, &error, &cause));
+    json_decref(small);
+    char *text = bt_xmalloc(257 * 1024 + 1);
+    memset(text, 'a', 257 * 1024);
+    text[257 * 1024] = 0;
+    json_t *big = json_string(text);
+    assert_true(fn_integ__too_large(FN_INTEG_INVOKE, "f", big, &error, &cause));
+    assert_string_equal(error, "States.DataLimitExceeded");
+    assert_string_equal(cause, "The state/task 'lambda' returned a result with a size exceeding "
+                               "the maximum number of bytes service limit.");
+    free(error);
+    free(cause);
+    const char *arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+    assert_true(fn_integ__too_large(FN_INTEG_LEGACY, arn, big, &error, &cause));
+    assert_string_equal(cause, "The state/task 'arn:aws:lambda:us-east-1:123456789012:function:f' "
+                               "returned a result with a size exceeding the maximum number of "
+                               "bytes service limit.");
+    free(error);
+    free(cause);
+    json_decref(big);
+    free(text);
+}
+
 static void test_http_date(void **state)
 {
     (void)state;
@@ -199,9 +229,10 @@ static void test_http_date(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kind),     cmocka_unit_test(test_decode),
-        cmocka_unit_test(test_envelope), cmocka_unit_test(test_parse_payload),
-        cmocka_unit_test(test_failure),  cmocka_unit_test(test_http_date),
+        cmocka_unit_test(test_kind),      cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_envelope),  cmocka_unit_test(test_parse_payload),
+        cmocka_unit_test(test_failure),   cmocka_unit_test(test_http_date),
+        cmocka_unit_test(test_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -327,6 +327,19 @@ static void on_received(void *ctx, qm_msg *const *msgs, size_t n)
     }
     int64_t now = server_tick(ts->srv);
     for (size_t i = 0; i < n; i++) {
+        /* A message whose visibility timeout ran out while the batch filled comes again: it
+         * stays once in the batch, with its newest receipt handle and receive count (the
+         * older handle no longer deletes it). */
+        size_t j = 0;
+        while (j < m->n && strcmp(m->ids[j], msgs[i]->id) != 0)
+            j++;
+        if (j < m->n) {
+            free(m->receipts[j]);
+            m->receipts[j] = bt_xstrdup(msgs[i]->receipt ? msgs[i]->receipt : "");
+            json_array_set_new(m->records, j,
+                               trigger__record(msgs[i], m->queue_arn, server_region(ts->srv)));
+            continue;
+        }
         if (m->n == m->cap) {
             m->cap = m->cap ? m->cap * 2 : 16;
             m->ids = bt_xrealloc(m->ids, m->cap * sizeof *m->ids);

@@ -10,7 +10,9 @@ own runner (run.py --endpoint … --available lambda) on exactly those cases.
     lambda_cases.py --baton build/baton [--corpus ../shared/conformance] [--json report.json]
 
 The corpus lives outside the project; without it the step prints why and exits 77 (ctest's
-"skipped"). Prints run.py's summary line (`N passed, M failed`); exits with its status.
+"skipped"). The cases run in rounds, one server each, since the recorded cases reuse
+function names with different behaviours; prints each round's run.py output and then the
+total `N passed, M failed, K skipped`; exits non-zero when a round failed.
 """
 
 import argparse
@@ -94,34 +96,66 @@ def main():
         print("skipped: no conformance corpus at %s" % os.path.abspath(args.corpus))
         return SKIP
 
-    cases, functions = [], {}
+    # The recorded cases reuse masked function names with different behaviours (one case's
+    # lambda_func_00000001 returns its input, another's raises), so the cases go in rounds:
+    # each round a server of its own whose functions agree with every case in it.
+    rounds = []  # [(functions {name: (arn, spec)}, [case file])]
     for name in sorted(os.listdir(cases_dir)):
         with open(os.path.join(cases_dir, name)) as f:
             case = json.load(f)
         if not case.get("lambdas") or set(case.get("needs", [])) - {"lambda"}:
             continue
-        cases.append(name)
+        wanted = {}
         for arn, spec in case["lambdas"].items():
-            prev = functions.get(spec["name"])
+            prev = wanted.get(spec["name"])
             if prev is not None and handler_file(prev[1]) != handler_file(spec):
-                raise SystemExit("function %s has two behaviours" % spec["name"])
-            functions[spec["name"]] = (arn, spec)
-    if not cases:
+                raise SystemExit("case %s: function %s has two behaviours" % (name, spec["name"]))
+            wanted[spec["name"]] = (arn, spec)
+        for functions, members in rounds:
+            if all(n not in functions or handler_file(functions[n][1]) == handler_file(sp)
+                   for n, (_, sp) in wanted.items()):
+                functions.update(wanted)
+                members.append(name)
+                break
+        else:
+            rounds.append((dict(wanted), [name]))
+    if not rounds:
         print("skipped: the corpus holds no lambda cases")
         return SKIP
-    arns = {arn.split(":")[4] for arn, _ in functions.values()}
-    regions = {arn.split(":")[3] for arn, _ in functions.values()}
+    every = [v for functions, _ in rounds for v in functions.values()]
+    arns = {arn.split(":")[4] for arn, _ in every}
+    regions = {arn.split(":")[3] for arn, _ in every}
     if len(arns) != 1 or len(regions) != 1:
         raise SystemExit("the cases' functions span several accounts or regions")
+    account, region = arns.pop(), regions.pop()
 
+    totals = [0, 0, 0]
+    reports = []
+    worst = 0
+    for i, (functions, members) in enumerate(rounds):
+        rc, counts, report = run_round(args, runner, cases_dir, account, region, functions,
+                                       members, i)
+        worst = worst or rc
+        totals = [a + b for a, b in zip(totals, counts)]
+        reports.append(report)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(reports, f, indent=1)
+    print("%d passed, %d failed, %d skipped (%d cases in %d rounds)" %
+          (totals[0], totals[1], totals[2], sum(len(m) for _, m in rounds), len(rounds)))
+    return worst
+
+
+def run_round(args, runner, cases_dir, account, region, functions, members, index):
+    """Runs one round's cases on a server of its own: (run.py's status, [passed, failed,
+    skipped], its JSON report or None)."""
     tmp = tempfile.mkdtemp(prefix="baton-lambda-cases-")
     proc = None
     try:
-        proc, url = start_server(args.baton, os.path.join(tmp, "data"), arns.pop(),
-                                 regions.pop())
+        proc, url = start_server(args.baton, os.path.join(tmp, "data"), account, region)
         for name, (arn, spec) in sorted(functions.items()):
             body = {"FunctionName": name, "Runtime": "python3.12", "Handler": "handler.handler",
-                    "Role": "arn:aws:iam::%s:role/lambda" % arn.split(":")[4],
+                    "Role": "arn:aws:iam::%s:role/lambda" % account,
                     "Timeout": 90 if spec["behaviour"] == "sleep" else 10,
                     "Code": {"ZipFile": zip_of(os.path.join(HERE, "lambdas",
                                                             handler_file(spec)))}}
@@ -130,14 +164,23 @@ def main():
                 raise SystemExit("CreateFunction %s: %d %s" % (name, status, text[:300]))
         subset = os.path.join(tmp, "cases")
         os.mkdir(subset)
-        for name in cases:
+        for name in members:
             shutil.copy(os.path.join(cases_dir, name), subset)
+        report_path = os.path.join(tmp, "report.json")
         cmd = [sys.executable, runner, "--endpoint", url, "--cases", subset,
-               "--available", "lambda", "--timeout", "120", "--jobs", "4"]
-        if args.json:
-            cmd += ["--json", args.json]
-        rc = subprocess.call(cmd)
-        return rc
+               "--available", "lambda", "--timeout", "120", "--jobs", "4",
+               "--json", report_path]
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        sys.stdout.write(out.stdout)
+        sys.stdout.flush()
+        m = re.search(r"(\d+) passed, (\d+) failed(?:, (\d+) skipped)?", out.stdout)
+        counts = [int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)] if m else [0, 0, 0]
+        report = None
+        if os.path.exists(report_path):
+            with open(report_path) as f:
+                report = json.load(f)
+        print("round %d: %d functions, %d cases" % (index + 1, len(functions), len(members)))
+        return out.returncode, counts, report
     finally:
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

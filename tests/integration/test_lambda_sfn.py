@@ -91,6 +91,62 @@ class LambdaSfn(lambdatest.LambdaTestCase):
         self.assertEqual(d["error"], "States.Timeout")
         self.assertIn("TaskTimedOut", self.history_types(ex))
 
+    def test_function_timeout_is_sandbox_timedout(self):
+        self.function("slow", "import time\ndef handler(e, c):\n    time.sleep(5)\n    return 1\n",
+                      timeout=1)
+        sm = self.machine({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": "slow"},
+                  "Catch": [{"ErrorEquals": ["Sandbox.Timedout"], "Next": "C"}], "End": True},
+            "C": {"Type": "Pass", "End": True}}})
+        ex, d = self.run_to_end(sm, {})
+        self.assertEqual(d["status"], "SUCCEEDED")
+        out = json.loads(d["output"])
+        self.assertEqual(out["Error"], "Sandbox.Timedout")
+        cause = json.loads(out["Cause"])
+        self.assertEqual(cause["errorType"], "Sandbox.Timedout")
+        self.assertIn("Task timed out after 1", cause["errorMessage"])
+        types = self.history_types(ex)
+        self.assertIn("TaskFailed", types)
+        self.assertNotIn("TaskTimedOut", types)
+
+    def test_handler_error_retried_then_caught(self):
+        marks = os.path.join(self.dir, "marks")
+        os.mkdir(marks)
+        self.function("bad", "import os, uuid\n" + RAISE.replace(
+            "    raise", "    open(os.path.join(%r, str(uuid.uuid4())), 'w').close()\n    raise"
+            % marks))
+        sm = self.machine({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": "bad"},
+                  "Retry": [{"ErrorEquals": ["CustomException"], "IntervalSeconds": 1,
+                             "MaxAttempts": 2, "BackoffRate": 1}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}], "End": True},
+            "C": {"Type": "Pass", "End": True}}})
+        ex, d = self.run_to_end(sm, {})
+        self.assertEqual(d["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(d["output"])["Error"], "CustomException")
+        self.assertEqual(len(os.listdir(marks)), 3)
+        self.assertEqual(self.history_types(ex).count("TaskFailed"), 3)
+
+    def test_legacy_arn_error_events(self):
+        arn = self.function("bad", RAISE)
+        sm = self.machine({"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": arn, "End": True}}})
+        ex, d = self.run_to_end(sm, {})
+        self.assertEqual(d["status"], "FAILED")
+        self.assertEqual(d["error"], "CustomException")
+        self.assertEqual(json.loads(d["cause"])["errorMessage"], "boom")
+        events = self.client("stepfunctions").get_execution_history(executionArn=ex)["events"]
+        self.assertEqual([e["type"] for e in events], [
+            "ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+            "LambdaFunctionStarted", "LambdaFunctionFailed", "ExecutionFailed"])
+        failed = events[4]["lambdaFunctionFailedEventDetails"]
+        self.assertEqual(failed["error"], "CustomException")
+        sched = events[2]["lambdaFunctionScheduledEventDetails"]
+        self.assertEqual(sched["resource"], arn)
+        self.assertEqual(json.loads(sched["input"]), {})
+
     def test_wait_for_task_token(self):
         self.function("ident", IDENTITY)
         sm = self.machine({"StartAt": "T", "States": {"T": {
