@@ -87,9 +87,9 @@ class CaseStudyFunctions(servertest.ServerTestCase):
         r = self.fn.invoke(FunctionName="lambda-for-verification-success",
                            Payload=json.dumps({"requestId": request_id,
                                                "timestamp": timestamp, "token": token}))
-        self.assertNotIn("FunctionError", r, r["Payload"].read())
-        self.assertEqual(json.loads(r["Payload"].read()),
-                         {"statusCode": 200, "body": "verification success"})
+        payload = r["Payload"].read()
+        self.assertNotIn("FunctionError", r, payload)
+        self.assertEqual(json.loads(payload), {"statusCode": 200, "body": "verification success"})
 
         def ended():
             d = self.sfn.describe_execution(executionArn=arn)
