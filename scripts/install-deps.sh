@@ -18,6 +18,12 @@ for p in $PACKAGES; do
     fi
 done
 
+# Node.js runs the functions of runtime nodejs (and the case study's); npm fetches their AWS
+# SDK packages. Any node and npm on PATH will do (a newer Node than Debian's, say), so
+# Debian's packages are added only when there is none.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
