@@ -268,7 +268,18 @@ bool fn_integ__failure(const fn_result *r, const char *request_id, char **error,
         return false;
     /* Lambda notes §4.2 and trap #3: without an errorType Step Functions says Lambda.Unknown. */
     *error = bt_xstrdup(r->error_type && *r->error_type ? r->error_type : "Lambda.Unknown");
-    *cause = r->payload ? bt_xasprintf("%.*s", (int)r->payload_len, r->payload) : bt_xstrdup("");
+    /* The cause is the error payload as compact JSON text: Python's runtime client answers
+     * {"errorMessage": "…", …} and the recorded cause reads {"errorMessage":"…",…}
+     * (test_express_async' test_catch); members keep their order. Text that is not a JSON
+     * object stays as it came. */
+    *cause = NULL;
+    json_t *v = r->payload ? json_loadb(r->payload, r->payload_len, 0, NULL) : NULL;
+    if (json_is_object(v))
+        *cause = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (*cause == NULL)
+        *cause =
+            r->payload ? bt_xasprintf("%.*s", (int)r->payload_len, r->payload) : bt_xstrdup("");
     return true;
 }
 

@@ -159,6 +159,24 @@ static void test_failure(void **state)
     free(error);
     free(cause);
 
+    const char *spaced = "{\"errorMessage\": \"boom \\u00e9/\", \"errorType\": \"E\", "
+                         "\"stackTrace\": [\"  File \\\"h.py\\\"\"]}";
+    fn_result sp = {.payload = spaced,
+                    .payload_len = strlen(spaced),
+                    .function_error = true,
+                    .error_type = "E"};
+    assert_true(fn_integ__failure(&sp, "rid", &error, &cause));
+    assert_string_equal(cause, "{\"errorMessage\":\"boom \xc3\xa9/\",\"errorType\":\"E\","
+                               "\"stackTrace\":[\"  File \\\"h.py\\\"\"]}");
+    free(error);
+    free(cause);
+
+    fn_result text = {.payload = "not json", .payload_len = 8, .function_error = true};
+    assert_true(fn_integ__failure(&text, "rid", &error, &cause));
+    assert_string_equal(cause, "not json");
+    free(error);
+    free(cause);
+
     fn_result unknown = {.payload = "{}", .payload_len = 2, .function_error = true};
     assert_true(fn_integ__failure(&unknown, "rid", &error, &cause));
     assert_string_equal(error, "Lambda.Unknown");
