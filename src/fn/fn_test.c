@@ -653,6 +653,19 @@ static void test_provided(void **state)
     size_t idle;
     assert_int_equal(fn__workers_count(e->fs, &idle), 1);
 
+    /* What the process printed just before its /response is in the tail, every time. */
+    for (int i = 0; i < 20; i++) {
+        outcome t = {0};
+        fn_invoke_req req = {.name = "p", .payload = "{}", .payload_len = 2, .tail_log = true};
+        fn_invoke(e->fs, &req, on_done, &t);
+        run_until(e, &t.n, 1, 5000);
+        char *want = bt_xasprintf("\nhandling %s\n", t.request_id);
+        assert_non_null(t.log_tail);
+        assert_non_null(strstr(t.log_tail, want));
+        free(want);
+        outcome_fini(&t);
+    }
+
     invoke(e, "p", "{\"fail\":true}", &f);
     run_until(e, &f.n, 1, 5000);
     assert_true(f.function_error);

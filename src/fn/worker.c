@@ -23,6 +23,7 @@
 #include "fn/runtime_files.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,31 @@ static void close_handles(fn_worker *w)
             uv_close(hs[i], on_handle_closed);
 }
 
+/* Reads what the process has already written to its stdout and stderr, so that lines printed
+ * before its /response (or its exit) belong to the invocation: the answer can reach the loop
+ * before the pipes' readiness does. The pipes are polled, never waited on. */
+static void drain(fn_worker *w)
+{
+    uv_stream_t *ss[] = {(uv_stream_t *)&w->out, (uv_stream_t *)&w->err};
+    bt_buf *rests[] = {&w->out_line, &w->err_line};
+    static char chunk[65536];
+    for (size_t i = 0; i < 2; i++) {
+        uv_os_fd_t fd;
+        if (uv_is_closing((uv_handle_t *)ss[i]) || !uv_is_readable(ss[i]) ||
+            uv_fileno((uv_handle_t *)ss[i], &fd) != 0)
+            continue;
+        for (int rounds = 0; rounds < 64; rounds++) { /* at most 4 MiB at once */
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+                break;
+            ssize_t n = read(fd, chunk, sizeof chunk);
+            if (n <= 0)
+                break;
+            fn__log_feed(w->fn->log, w->inv, rests[i], chunk, (size_t)n);
+        }
+    }
+}
+
 /* Lets go of the invocation (the caller sets its outcome and finishes it). */
 static fn_inv *detach(fn_worker *w)
 {
@@ -131,6 +157,7 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int term_signal)
 {
     fn_worker *w = p->data;
     w->has_exited = true;
+    drain(w);
     fn_inv *inv = detach(w);
     if (inv) {
         fn__exit_error(inv, status, term_signal);
@@ -186,6 +213,7 @@ static const char accepted[] = "{\"status\":\"OK\"}";
  * unless its configuration is outdated. */
 static void invocation_answered(fn_worker *w)
 {
+    drain(w);
     fn_inv *inv = detach(w);
     w->idle_since_ms = server_tick(w->fs->srv);
     if (w->config != w->fn->config || w->fn->is_deleted)
