@@ -234,6 +234,8 @@ void exec__run_succeed(run *r, json_t *output);
 void exec__run_fail(run *r, bt_fault *f);
 void exec__go_exit(run *r);
 void exec__handle_error(run *r, bt_fault *f);
+/* The same for an error a task reported, or raised for its result. */
+void exec__handle_task_error(run *r, bt_fault *f);
 void exec__step(run *r);
 void exec__timer_fired(run *r);
 /* A States.Runtime fault located at r's state ("An error occurred while executing …"). */
@@ -256,16 +258,18 @@ void exec__ev_set_error(hist_event *ev, const bt_fault *f);
 void exec__ev_extra_set(hist_event *ev, const char *key, json_t *v);
 
 /* ---- retry.c: Retry and Catch as pure functions of (state, counters, error) ---- */
-bool exec__is_terminal_error(const char *error);
-bool exec__error_matches(const asl_errors *names, const char *error);
+/* task_result: the error was raised for a task's result (see retry.c). */
+bool exec__is_terminal_error(const char *error, bool task_result);
+bool exec__error_matches(const asl_errors *names, const char *error, bool task_result);
 /* The retrier that takes error: its index, or -1 when none does or the first matching one
  * is exhausted (then Catch applies). counts may be NULL (no attempt yet). */
-int exec__retry_pick(const asl_state *st, const int64_t *counts, const char *error);
+int exec__retry_pick(const asl_state *st, const int64_t *counts, const char *error,
+                     bool task_result);
 /* The back-off before retry number attempt (0-based) of rt, in ms, saturated at
  * EXEC_MAX_SECONDS; jitter in [0, 1) scales it when the retrier has JitterStrategy FULL. */
 int64_t exec__retry_delay_ms(const asl_retrier *rt, int64_t attempt, double jitter);
 /* The catcher that takes error, or NULL. */
-const asl_catcher *exec__catch_pick(const asl_state *st, const char *error);
+const asl_catcher *exec__catch_pick(const asl_state *st, const char *error, bool task_result);
 json_t *exec__error_output(const bt_fault *f);
 
 /* ---- task.c ---- */

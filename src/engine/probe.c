@@ -83,7 +83,7 @@ void exec__probe_seed_retries(run *r, const char *error)
     exec_probe *p = r->e->probe;
     if (p->retrier_retry_count <= 0 || r->retry_counts != NULL)
         return;
-    int i = exec__retry_pick(r->st, NULL, error);
+    int i = exec__retry_pick(r->st, NULL, error, false);
     if (i < 0)
         return;
     r->retry_counts = bt_xcalloc(r->st->n_retriers, sizeof(int64_t));

@@ -44,14 +44,17 @@ static void test_error_matching(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char *names[] = {(char *)(uintptr_t)rows[i].pattern};
         asl_errors errs = {.names = names, .len = 1};
-        if (exec__error_matches(&errs, rows[i].error) != rows[i].matches)
+        if (exec__error_matches(&errs, rows[i].error, false) != rows[i].matches)
             fail_msg("%s vs %s: expected %d", rows[i].pattern,
                      rows[i].error ? rows[i].error : "(null)", rows[i].matches);
     }
-    assert_true(exec__is_terminal_error("States.Runtime"));
-    assert_true(exec__is_terminal_error("States.DataLimitExceeded"));
-    assert_false(exec__is_terminal_error("States.Timeout"));
-    assert_false(exec__is_terminal_error(NULL));
+    assert_true(exec__is_terminal_error("States.Runtime", false));
+    assert_true(exec__is_terminal_error("States.DataLimitExceeded", false));
+    assert_false(exec__is_terminal_error("States.Timeout", false));
+    assert_false(exec__is_terminal_error(NULL, false));
+    /* raised for a task's result, DataLimitExceeded is caught like any error (AWS-recorded) */
+    assert_true(exec__is_terminal_error("States.Runtime", true));
+    assert_false(exec__is_terminal_error("States.DataLimitExceeded", true));
 }
 
 static asl_machine *load(const char *text)
@@ -99,10 +102,10 @@ static void test_retrier_and_catcher_choice(void **state)
         {{0, 0, 0}, "States.Runtime", -1, NULL},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        int got = exec__retry_pick(st, rows[i].counts, rows[i].error);
+        int got = exec__retry_pick(st, rows[i].counts, rows[i].error, false);
         if (got != rows[i].retrier)
             fail_msg("row %zu: retrier %d, expected %d", i, got, rows[i].retrier);
-        const asl_catcher *c = exec__catch_pick(st, rows[i].error);
+        const asl_catcher *c = exec__catch_pick(st, rows[i].error, false);
         if (rows[i].catcher == NULL) {
             assert_null(c);
         } else {
@@ -111,7 +114,7 @@ static void test_retrier_and_catcher_choice(void **state)
                                 m->top->states[c->next]->name);
         }
     }
-    assert_int_equal(exec__retry_pick(st, NULL, "A"), 0);
+    assert_int_equal(exec__retry_pick(st, NULL, "A", false), 0);
     asl_machine_unref(m);
 }
 

@@ -515,7 +515,19 @@ error:
 
 /* ---- error handling: Retry, Catch, fail --------------------------------------------- */
 
+static void handle_error(run *r, bt_fault *f, bool task_result);
+
 void exec__handle_error(run *r, bt_fault *f)
+{
+    handle_error(r, f, false);
+}
+
+void exec__handle_task_error(run *r, bt_fault *f)
+{
+    handle_error(r, f, true);
+}
+
+static void handle_error(run *r, bt_fault *f, bool task_result)
 {
     const asl_state *st = r->st;
     exec *e = r->e;
@@ -523,7 +535,7 @@ void exec__handle_error(run *r, bt_fault *f)
         return;
     if (exec__probing(r))
         exec__probe_seed_retries(r, f->error);
-    int i = exec__retry_pick(st, r->retry_counts, f->error);
+    int i = exec__retry_pick(st, r->retry_counts, f->error, task_result);
     if (i >= 0) {
         if (r->retry_counts == NULL)
             r->retry_counts = bt_xcalloc(st->n_retriers, sizeof(int64_t));
@@ -546,7 +558,7 @@ void exec__handle_error(run *r, bt_fault *f)
         exec__emit(r, HIST_MapStateFailed);
     else if (st->type == ASL_PARALLEL)
         exec__emit(r, HIST_ParallelStateFailed);
-    const asl_catcher *c = exec__catch_pick(st, f->error);
+    const asl_catcher *c = exec__catch_pick(st, f->error, task_result);
     if (c == NULL) {
         exec__run_fail(r, f);
         return;

@@ -169,10 +169,10 @@ void exec__child_done(run *r, run *k)
         r->n_failed++;
         emit_iteration(r, HIST_MapIterationFailed, i);
         json_array_set_new(r->results, i, exec__error_output(&f));
-        if (map_tolerance_exceeded(r) || exec__is_terminal_error(f.error)) {
+        if (map_tolerance_exceeded(r) || exec__is_terminal_error(f.error, false)) {
             exec__abort_kids(r, true);
             if ((r->tolerated_count >= 0 || r->tolerated_percent >= 0) &&
-                !exec__is_terminal_error(f.error))
+                !exec__is_terminal_error(f.error, false))
                 bt_fault_set(&f, "States.ExceedToleratedFailureThreshold",
                              "The specified tolerance threshold was exceeded");
             if (st->is_distributed) {

@@ -438,7 +438,7 @@ int exec_task_succeed(exec *e, uint64_t id, json_t *output, int64_t now_ms)
     if (rc == 0) /* an output over the limits is not recorded: the failure says why */
         exec__ev_set_data(ev, output);
     if (rc != 0) {
-        exec__handle_error(r, &f);
+        exec__handle_task_error(r, &f);
     } else {
         exec__set_json(&r->result, json_incref(output));
         exec__go_exit(r);
@@ -461,7 +461,7 @@ int exec_task_fail(exec *e, uint64_t id, const char *error, const char *cause, i
     hist_event *ev =
         outcome_event(r, HIST_LambdaFunctionFailed, HIST_ActivityFailed, HIST_TaskFailed);
     exec__ev_set_error(ev, &f);
-    exec__handle_error(r, &f);
+    exec__handle_task_error(r, &f);
     bt_fault_fini(&f);
     exec__settle(e);
     return 0;

@@ -447,7 +447,7 @@ static void recover(fn_integ_self *self)
 }
 
 static const integ_ops fn_integ_ops = {
-    "lambda", integ_handles, integ_start, integ_cancel, integ_destroy,
+    "lambda", integ_handles, integ_start, integ_cancel, integ_destroy, true,
 };
 
 integ fn_integ(server *srv, fn_service *fs)

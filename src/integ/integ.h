@@ -58,6 +58,10 @@ typedef struct integ_ops {
      * closed in the engine already); reports nothing afterwards. */
     void (*cancel)(void *self, const char *execution_arn, uint64_t task_id);
     void (*destroy)(void *self);
+    /* True when the integration answers later, from the server's loop (server_task_report),
+     * not from inside start(): drivers that run a state to its end at once (TestState)
+     * cannot use it. */
+    bool answers_later;
 } integ_ops;
 
 typedef struct integ {

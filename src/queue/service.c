@@ -718,7 +718,7 @@ static void integ_destroy(void *self)
 }
 
 static const integ_ops queue_integ_ops = {
-    "sqs", integ_handles, integ_start, integ_cancel, integ_destroy,
+    "sqs", integ_handles, integ_start, integ_cancel, integ_destroy, false,
 };
 
 integ queue_integ(queue_service *qs)

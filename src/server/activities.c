@@ -434,7 +434,7 @@ static void integ_destroy(void *self)
 }
 
 static const integ_ops activity_integ_ops = {
-    "activity", integ_handles, integ_start, integ_cancel, integ_destroy,
+    "activity", integ_handles, integ_start, integ_cancel, integ_destroy, true,
 };
 
 /* ---- operations ---- */
