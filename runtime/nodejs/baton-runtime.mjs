@@ -113,8 +113,9 @@ function fatal(what) {
     process.exit(1);
 }
 
-// One keep-alive HTTP/1.1 connection, one request at a time. This is the hot path (two
-// requests an invocation), so rather than node:http — whose per-request machinery (agent
+// One keep-alive HTTP/1.1 connection; requests may be pipelined (answers come in request
+// order), which is how an outcome and the next /next leave in one write and their answers
+// arrive with one wake-up. This is the hot path (two requests an invocation), so rather than node:http — whose per-request machinery (agent
 // bookkeeping, request and response objects, header validation) costs about as much as the
 // round trip itself — requests are written as one string and answers parsed in place: status
 // line, headers (names lowercased), a Content-Length or chunked body. The socket is
@@ -126,9 +127,8 @@ const NONE = 0, HEAD = 1, BODY = 2, CHUNKED = 3;
 class RuntimeConnection {
     constructor() {
         this.sock = null;
-        this.done = null;     // callback of the request in flight
-        this.what = '';       // its method and path, for messages
-        this.buf = null;      // unparsed bytes
+        this.queue = [];      // requests in flight, oldest first: {what, done}
+        this.buf = null;      // unparsed bytes of the oldest one's answer (and what follows)
         this.phase = NONE;
         this.status = 0;
         this.headers = null;
@@ -140,22 +140,33 @@ class RuntimeConnection {
     connect() {
         const sock = net.connect({ host: apiHost, port: apiPort, noDelay: true });
         sock.on('data', (chunk) => this.onData(chunk));
-        sock.on('error', (e) => { if (this.done) fatal(this.what + ': ' + e.message); });
+        sock.on('error', (e) => { if (this.queue.length) fatal(this.queue[0].what + ': ' + e.message); });
         sock.on('close', () => {
             if (this.sock === sock) this.sock = null;
-            if (this.done) fatal(this.what + ': the Runtime API closed the connection');
+            if (this.queue.length) fatal(this.queue[0].what + ': the Runtime API closed the connection');
         });
         this.sock = sock;
     }
 
+    // Runs fn; the requests it makes leave in one write.
+    together(fn) {
+        if (this.sock === null) this.connect();
+        this.sock.cork();
+        try {
+            fn();
+        } finally {
+            this.sock.uncork();
+        }
+    }
+
     // done(status, headers, body) once the whole answer is in.
     request(method, urlPath, body, extraHeaders, done) {
-        if (this.done) fatal('a second request while ' + this.what + ' is in flight');
         if (this.sock === null) this.connect();
-        this.done = done;
-        this.what = method + ' ' + urlPath;
-        this.phase = HEAD;
-        this.buf = null;
+        this.queue.push({ what: method + ' ' + urlPath, done });
+        if (this.queue.length === 1) {
+            this.phase = HEAD;
+            this.buf = null;
+        }
         let head = method + ' ' + urlPath + ' HTTP/1.1\r\n' + hostHeader;
         if (body !== null) {
             head += 'Content-Type: application/json\r\nContent-Length: ' +
@@ -172,12 +183,15 @@ class RuntimeConnection {
     onData(chunk) {
         if (this.phase === NONE) return; // nothing asked: ignore stray bytes
         this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
-        if (this.phase === HEAD && !this.parseHead()) return;
-        if (this.phase === BODY) {
-            if (this.buf.length < this.bodyStart + this.bodyLen) return;
-            this.finish(this.buf.toString('utf8', this.bodyStart, this.bodyStart + this.bodyLen));
-        } else if (this.phase === CHUNKED) {
-            this.parseChunks();
+        while (this.phase !== NONE && this.buf !== null) {
+            if (this.phase === HEAD && !this.parseHead()) return;
+            if (this.phase === BODY) {
+                const end = this.bodyStart + this.bodyLen;
+                if (this.buf.length < end) return;
+                this.finish(this.buf.toString('utf8', this.bodyStart, end), end);
+            } else if (this.phase === CHUNKED && !this.parseChunks()) {
+                return;
+            }
         }
     }
 
@@ -211,38 +225,45 @@ class RuntimeConnection {
             this.phase = BODY;
             this.bodyLen = 0;
         } else {
-            fatal(this.what + ': an answer with neither Content-Length nor chunked encoding');
+            fatal(this.queue[0].what + ': an answer with neither Content-Length nor chunked encoding');
         }
         return true;
     }
 
+    // True once the last chunk is in (and finish() called).
     parseChunks() {
         const buf = this.buf;
         for (;;) {
             const lineEnd = buf.indexOf('\r\n', this.bodyStart);
-            if (lineEnd < 0) return;
+            if (lineEnd < 0) return false;
             const size = parseInt(buf.toString('latin1', this.bodyStart, lineEnd), 16);
-            if (Number.isNaN(size)) fatal(this.what + ': a malformed chunked body');
+            if (Number.isNaN(size)) fatal(this.queue[0].what + ': a malformed chunked body');
             if (size === 0) {
                 // The last chunk: trailers (none expected), then an empty line.
-                if (buf.indexOf('\r\n\r\n', lineEnd) < 0) return;
-                this.finish(Buffer.concat(this.chunks).toString('utf8'));
-                return;
+                const end = buf.indexOf('\r\n\r\n', lineEnd);
+                if (end < 0) return false;
+                this.finish(Buffer.concat(this.chunks).toString('utf8'), end + 4);
+                return true;
             }
-            if (buf.length < lineEnd + 2 + size + 2) return;
+            if (buf.length < lineEnd + 2 + size + 2) return false;
             this.chunks.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
             this.bodyStart = lineEnd + 2 + size + 2;
         }
     }
 
-    finish(body) {
-        const done = this.done;
-        this.done = null;
-        this.phase = NONE;
-        this.buf = null;
+    // The oldest request's answer ends at offset end of buf: what follows belongs to the next.
+    finish(body, end) {
+        const req = this.queue.shift();
         this.chunks = null;
-        this.sock.unref();
-        done(this.status, this.headers, body);
+        if (this.queue.length > 0) {
+            this.phase = HEAD;
+            this.buf = end < this.buf.length ? this.buf.subarray(end) : null;
+        } else {
+            this.phase = NONE;
+            this.buf = null;
+            this.sock.unref();
+        }
+        req.done(this.status, this.headers, body);
     }
 }
 
@@ -396,21 +417,31 @@ class Invocation {
             this.postError(e);
             return;
         }
-        post(base + '/invocation/' + this.id + '/response', body === undefined ? 'null' : body,
-             null, () => this.done());
+        const outcome = body === undefined ? 'null' : body;
+        rapi.together(() => {
+            post(base + '/invocation/' + this.id + '/response', outcome, null, () => this.done());
+            next();
+        });
     }
 
     postError(err, then) {
         this.state = POSTING;
         const body = safeStringify(errorBody(err));
         writeLog('ERROR', ['Invoke Error', '\t' + body]);
-        post(base + '/invocation/' + this.id + '/error', body, null, then || (() => this.done()));
+        if (then) { // the process ends after it: no /next behind it
+            post(base + '/invocation/' + this.id + '/error', body, null, then);
+            return;
+        }
+        rapi.together(() => {
+            post(base + '/invocation/' + this.id + '/error', body, null, () => this.done());
+            next();
+        });
     }
 
+    // The outcome was accepted; the /next pipelined behind it is already on its way.
     done() {
         this.state = DONE;
         if (current === this) current = null;
-        next();
     }
 
     // The event loop drained while this invocation was open.
