@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Hostile and careless use of functions against `baton serve`: what each test here drives
+once broke the server (a lost invocation, a leaked process, a hijacked Runtime API, …); each
+asserts the behaviour now expected. Functions are folders made here (Code.LocalPath) holding
+Python handlers or `provided` bootstraps; requests go raw over HTTP so that malformed ones
+can be sent.
+"""
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import servertest
+
+ROLE = servertest.ROLE
+
+
+class FnAttack(servertest.ServerTestCase):
+
+    def api(self, method, path, body=None, headers=None, timeout=30):
+        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+        req = urllib.request.Request(self.server.url + path, data=data, method=method,
+                                     headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def code_dir(self, files):
+        d = os.path.join(self.dir, "code-%d" % len(os.listdir(self.dir)))
+        os.makedirs(d)
+        for name, (text, mode) in files.items():
+            p = os.path.join(d, name)
+            with open(p, "w") as f:
+                f.write(text)
+            os.chmod(p, mode)
+        return d
+
+    def create(self, name, files, runtime="python3.12", handler="index.handler", **kw):
+        body = {"FunctionName": name, "Runtime": runtime, "Role": ROLE, "Handler": handler,
+                "Code": {"LocalPath": self.code_dir(files)}}
+        body.update(kw)
+        st, _, out = self.api("POST", "/2015-03-31/functions", body)
+        self.assertEqual(st, 201, out)
+        return json.loads(out)
+
+    def invoke(self, name, payload=b"{}", kind="RequestResponse", timeout=30):
+        return self.api("POST", "/2015-03-31/functions/%s/invocations" % name, payload,
+                        {"X-Amz-Invocation-Type": kind}, timeout=timeout)
+
+    def wait_for(self, pred, timeout=15.0, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            v = pred()
+            if v:
+                return v
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for " + what)
+
+    # ---- Event invocations ----
+
+    def test_event_on_a_warm_worker_runs_once(self):
+        out = os.path.join(self.dir, "events.txt")
+        src = ("import json\n"
+               "def handler(event, context):\n"
+               "    with open(%r, 'a') as f:\n"
+               "        f.write(json.dumps([event, context.aws_request_id]) + '\\n')\n"
+               "    return event\n" % out)
+        self.create("ev", {"index.py": (src, 0o644)})
+        st, _, body = self.invoke("ev", b'{"warm": 1}')
+        self.assertEqual(st, 200, body)
+        # The warm worker is now waiting in /next: an Event goes straight to it.
+        time.sleep(0.3)
+        st, h, _ = self.invoke("ev", b'{"n": 2}', kind="Event")
+        self.assertEqual(st, 202)
+        rid = h.get("x-amzn-RequestId") or h.get("X-Amzn-Requestid")
+
+        def lines():
+            try:
+                with open(out) as f:
+                    return [json.loads(x) for x in f.read().splitlines()]
+            except OSError:
+                return []
+        self.wait_for(lambda: len(lines()) >= 2, what="the event to run")
+        time.sleep(1.5)
+        got = lines()
+        self.assertEqual([g[0] for g in got], [{"warm": 1}, {"n": 2}])
+        self.assertEqual(got[1][1], rid)
+        logs = self.api("GET", "/baton/functions/ev/logs?lines=100")[2].decode()
+        self.assertIn("END RequestId: " + rid, logs)
+        self.assertNotIn("Task timed out", logs)
+
+
+if __name__ == "__main__":
+    servertest.main()
