@@ -157,6 +157,9 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int term_signal)
 {
     fn_worker *w = p->data;
     w->has_exited = true;
+    /* What it started dies with it (its process group): Lambda runs nothing of a sandbox
+     * whose runtime has gone. The group's id stays taken while a member lives. */
+    kill(-w->proc.pid, SIGKILL);
     drain(w);
     fn_inv *inv = detach(w);
     if (inv) {
@@ -559,19 +562,26 @@ void fn__workers_stop_all(fn_service *fs)
             close_handles(w);
         }
     }
-    for (long waited = 0; n > 0 && waited < STOP_GRACE_MS; waited += 10) {
-        size_t left = 0;
-        for (size_t i = 0; i < n; i++)
-            if (waitpid(pids[i], NULL, WNOHANG) == 0)
-                pids[left++] = pids[i];
-        n = left;
-        if (n > 0)
+    /* pids[0, left) are still to be reaped; every group is killed at the end, for what a
+     * worker started may ignore SIGTERM and outlive it. */
+    size_t left = n;
+    for (long waited = 0; left > 0 && waited < STOP_GRACE_MS; waited += 10) {
+        for (size_t i = 0; i < left;) {
+            if (waitpid(pids[i], NULL, WNOHANG) == 0) {
+                i++;
+                continue;
+            }
+            int done = pids[i];
+            pids[i] = pids[--left];
+            pids[left] = done;
+        }
+        if (left > 0)
             sleep_ms(10);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         kill(-pids[i], SIGKILL);
+    for (size_t i = 0; i < left; i++)
         waitpid(pids[i], NULL, 0);
-    }
     free(pids);
 }
 

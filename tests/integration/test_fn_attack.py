@@ -94,6 +94,73 @@ class FnAttack(servertest.ServerTestCase):
         self.assertIn("END RequestId: " + rid, logs)
         self.assertNotIn("Task timed out", logs)
 
+    # ---- processes ----
+
+    def alive(self, pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    def test_children_of_an_exited_worker_are_killed(self):
+        pidfile = os.path.join(self.dir, "child.pid")
+        boot = ("#!/usr/bin/env python3\n"
+                "import os, subprocess, sys, urllib.request\n"
+                "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/'\n"
+                "urllib.request.urlopen(api + 'invocation/next').read()\n"
+                "c = subprocess.Popen(['sleep', '300'], stdout=subprocess.DEVNULL,\n"
+                "                     stderr=subprocess.DEVNULL)\n"
+                "open(%r, 'w').write(str(c.pid))\n"
+                "os._exit(3)\n" % pidfile)
+        self.create("forker", {"bootstrap": (boot, 0o755)}, runtime="provided.al2023")
+        st, h, body = self.invoke("forker")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(json.loads(body)["errorType"], "Runtime.ExitError")
+        pid = int(open(pidfile).read())
+        self.addCleanup(self.kill_quietly, pid)
+        self.wait_for(lambda: not self.alive(pid), timeout=5, what="the child to be killed")
+
+    def test_exec_background_children_are_killed(self):
+        pidfile = os.path.join(self.dir, "child.pid")
+        run = "#!/bin/sh\nsleep 300 >/dev/null 2>&1 &\necho $! > %s\necho '{\"ok\": 1}'\n" % pidfile
+        self.create("bg", {"run.sh": (run, 0o755)}, runtime="exec", handler="run.sh")
+        st, _, body = self.invoke("bg")
+        self.assertEqual((st, json.loads(body)), (200, {"ok": 1}))
+        pid = int(open(pidfile).read())
+        self.addCleanup(self.kill_quietly, pid)
+        self.wait_for(lambda: not self.alive(pid), timeout=5, what="the child to be killed")
+
+    def kill_quietly(self, pid):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+    def test_children_ignoring_sigterm_die_when_the_server_stops(self):
+        pidfile = os.path.join(self.dir, "child.pid")
+        boot = ("#!/usr/bin/env python3\n"
+                "import os, signal, subprocess, urllib.request\n"
+                "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/'\n"
+                "c = subprocess.Popen(['python3', '-c', 'import signal, time; "
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)'])\n"
+                "open(%r, 'w').write(str(c.pid))\n"
+                "while True:\n"
+                "    r = urllib.request.urlopen(api + 'invocation/next')\n"
+                "    rid = r.headers['Lambda-Runtime-Aws-Request-Id']\n"
+                "    urllib.request.urlopen(urllib.request.Request(\n"
+                "        api + 'invocation/' + rid + '/response', data=b'1', method='POST')).read()\n"
+                % pidfile)
+        self.create("stubborn", {"bootstrap": (boot, 0o755)}, runtime="provided.al2023")
+        st, _, body = self.invoke("stubborn")
+        self.assertEqual((st, body), (200, b"1"))
+        pid = int(open(pidfile).read())
+        self.addCleanup(self.kill_quietly, pid)
+        time.sleep(0.3)
+        self.assertTrue(self.alive(pid))
+        self.assertEqual(self.server.stop(), 0)
+        self.wait_for(lambda: not self.alive(pid), timeout=5, what="the child to be killed")
+
 
 if __name__ == "__main__":
     servertest.main()
