@@ -911,6 +911,18 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    if (r->h.on_accept) {
+        struct sockaddr_in peer, self;
+        int pl = sizeof peer, sl = sizeof self;
+        if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &pl) != 0 ||
+            uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&self, &sl) != 0 ||
+            peer.sin_family != AF_INET ||
+            !r->h.on_accept(r->h.ud, peer.sin_addr.s_addr, ntohs(peer.sin_port),
+                            ntohs(self.sin_port))) {
+            conn_close(c);
+            return;
+        }
+    }
     uv_tcp_nodelay(&c->tcp, 1);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0)
         conn_close(c);

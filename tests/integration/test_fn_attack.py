@@ -161,6 +161,50 @@ class FnAttack(servertest.ServerTestCase):
         self.assertEqual(self.server.stop(), 0)
         self.wait_for(lambda: not self.alive(pid), timeout=5, what="the child to be killed")
 
+    # ---- the Runtime API ----
+
+    def test_another_process_cannot_take_a_workers_events(self):
+        portfile = os.path.join(self.dir, "port")
+        boot = ("#!/usr/bin/env python3\n"
+                "import os, time, urllib.request\n"
+                "open(%r, 'w').write(os.environ['AWS_LAMBDA_RUNTIME_API'])\n"
+                "time.sleep(1.0)\n"
+                "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/'\n"
+                "while True:\n"
+                "    r = urllib.request.urlopen(api + 'invocation/next')\n"
+                "    rid = r.headers['Lambda-Runtime-Aws-Request-Id']\n"
+                "    body = b'\"worker saw ' + r.read() + b'\"'\n"
+                "    urllib.request.urlopen(urllib.request.Request(\n"
+                "        api + 'invocation/' + rid + '/response', data=body, method='POST')).read()\n"
+                % portfile)
+        self.create("victim", {"bootstrap": (boot, 0o755)}, runtime="provided.al2023",
+                    Timeout=10)
+        import threading
+        result = {}
+        t = threading.Thread(target=lambda: result.update(r=self.invoke("victim", b"42")))
+        t.start()
+        self.wait_for(lambda: os.path.exists(portfile) and open(portfile).read(),
+                      what="the worker's port")
+        host, port = open(portfile).read().split(":")
+        s = socket.create_connection((host, int(port)), timeout=5)
+        stolen = b""
+        try:
+            s.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.settimeout(3)
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                stolen += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        finally:
+            s.close()
+        t.join(15)
+        self.assertNotIn(b"200 OK", stolen)
+        self.assertEqual(result["r"][0], 200)
+        self.assertEqual(result["r"][2], b'"worker saw 42"')
+
 
 if __name__ == "__main__":
     servertest.main()
