@@ -94,6 +94,17 @@ class FnAttack(servertest.ServerTestCase):
         self.assertIn("END RequestId: " + rid, logs)
         self.assertNotIn("Task timed out", logs)
 
+    # ---- logs ----
+
+    def test_logs_with_a_huge_line_count(self):
+        self.create("quiet", {"index.py": ("def handler(e, c):\n    print('said', e)\n"
+                                           "    return e\n", 0o644)})
+        self.assertEqual(self.invoke("quiet", b"7")[0], 200)
+        for lines in ("999999999999", "18446744073709551615", "-5", "x"):
+            st, _, body = self.api("GET", "/baton/functions/quiet/logs?lines=" + lines)
+            self.assertEqual(st, 200, lines)
+            self.assertIn(b"said 7", body)
+
     # ---- processes ----
 
     def alive(self, pid):
