@@ -70,6 +70,8 @@ typedef struct fixture {
     /* on_accept: refuse peers whose port is refuse_port (0: none) */
     bool check_peers;
     int refuse_port, n_accepts, seen_local_port;
+    int n_too_large;
+    char too_large_id[64];
     uint32_t seen_addr;
 } fixture;
 
@@ -153,6 +155,16 @@ static bool on_accept(void *ud, uint32_t peer_addr, int peer_port, int local_por
     bool ok = f->refuse_port == 0 || peer_port != f->refuse_port;
     pthread_mutex_unlock(&f->lock);
     return ok;
+}
+
+static void on_too_large(void *ud, rapi_kind kind, const char *request_id)
+{
+    fixture *f = ud;
+    pthread_mutex_lock(&f->lock);
+    if (kind == RAPI_RESPONSE)
+        f->n_too_large++;
+    snprintf(f->too_large_id, sizeof f->too_large_id, "%s", request_id);
+    pthread_mutex_unlock(&f->lock);
 }
 
 static rapi_request *take_held(fixture *f)
@@ -390,7 +402,8 @@ static void run_checked(fixture *f, void (*client)(fixture *), bool hold_next, b
     rapi_handlers h = {.ud = f,
                        .on_call = on_call,
                        .on_abandon = on_abandon,
-                       .on_accept = check ? on_accept : NULL};
+                       .on_accept = check ? on_accept : NULL,
+                       .on_too_large = on_too_large};
     assert_int_equal(rapi_listen(&f->loop, &h, &f->r, &f->port), 0);
     assert_true(f->port > 0);
     assert_int_equal(uv_async_init(&f->loop, &f->async, on_async), 0);
@@ -829,6 +842,8 @@ static void test_rejects(void **state)
         "\"errorType\":\"RequestEntityTooLarge\"}";
     assert_string_equal(f.resp[7], too_large);
     assert_string_equal(f.resp[8], too_large);
+    assert_int_equal(f.n_too_large, 2); /* the owner heard of both refusals */
+    assert_string_equal(f.too_large_id, "big");
     assert_non_null(strstr(f.resp[9], "HTTP/1.1 431 Request Header Fields Too Large\r\n"));
     assert_non_null(strstr(f.resp[9], "\"errorType\":\"RequestHeaderFieldsTooLarge\""));
     assert_string_equal(f.resp[10], "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"

@@ -289,6 +289,21 @@ static void on_call(void *ud, rapi_request *req, const rapi_call *call)
     }
 }
 
+/* The runtime posted more than the Runtime API takes: the invocation ends with Lambda's
+ * error for it (rapi has answered 413). */
+static void on_too_large(void *ud, rapi_kind kind, const char *request_id)
+{
+    (void)kind;
+    fn_worker *w = ud;
+    fn_inv *inv = w->inv;
+    if (inv == NULL || !w->is_sent || strcmp(request_id, inv->request_id) != 0)
+        return;
+    fn__set_error(inv, "Function.ResponseSizeTooLarge",
+                  "Response payload size exceeded maximum allowed payload size (%d bytes).",
+                  FN_RESPONSE_MAX);
+    invocation_answered(w);
+}
+
 static void on_abandon(void *ud, rapi_request *req)
 {
     fn_worker *w = ud;
@@ -436,7 +451,7 @@ static fn_worker *spawn(fn_service *fs, fn_func *fn, int *err)
     w->config = fn->config;
     bt_buf_init(&w->out_line);
     bt_buf_init(&w->err_line);
-    rapi_handlers h = {w, on_call, on_abandon, on_accept};
+    rapi_handlers h = {w, on_call, on_abandon, on_accept, on_too_large};
     int port = 0;
     int rc = rapi_listen(loop, &h, &w->rapi, &port);
     if (rc < 0) {

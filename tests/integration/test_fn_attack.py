@@ -216,6 +216,20 @@ class FnAttack(servertest.ServerTestCase):
         self.assertEqual(result["r"][0], 200)
         self.assertEqual(result["r"][2], b'"worker saw 42"')
 
+    def test_a_response_over_the_limit_ends_the_invocation(self):
+        self.create("huge", {"index.py": ("def handler(e, c):\n"
+                                          "    return 'x' * (7 * 1024 * 1024)\n", 0o644)},
+                    Timeout=20)
+        t = time.time()
+        st, h, body = self.invoke("huge")
+        self.assertEqual(st, 200)
+        self.assertEqual(h.get("X-Amz-Function-Error"), "Unhandled")
+        self.assertEqual(json.loads(body), {
+            "errorType": "Function.ResponseSizeTooLarge",
+            "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                            "(6291556 bytes)."})
+        self.assertLess(time.time() - t, 10)
+
 
 if __name__ == "__main__":
     servertest.main()
