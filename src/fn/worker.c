@@ -339,7 +339,7 @@ static unsigned long socket_inode(uint32_t addr, int from_port, int to_port, boo
 /* Whether process pid holds the socket of that inode among its open files. */
 static bool holds_socket(const char *pid, const char *want)
 {
-    char dir[64];
+    char dir[300];
     snprintf(dir, sizeof dir, "/proc/%s/fd", pid);
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -347,7 +347,7 @@ static bool holds_socket(const char *pid, const char *want)
     bool held = false;
     struct dirent *de;
     while (!held && (de = readdir(d)) != NULL) {
-        char link[320], target[64];
+        char link[600], target[64];
         snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
         ssize_t n = readlink(link, target, sizeof target - 1);
         if (n > 0) {
@@ -362,7 +362,7 @@ static bool holds_socket(const char *pid, const char *want)
 /* The session (field 6 of /proc/<pid>/stat) of a process, or -1. */
 static long session_of(const char *pid)
 {
-    char path[64], buf[512];
+    char path[300], buf[512];
     snprintf(path, sizeof path, "/proc/%s/stat", pid);
     FILE *f = fopen(path, "re");
     if (f == NULL)
