@@ -227,8 +227,10 @@ static int make_dirs(char *path, size_t len)
         int rc = mkdir(path, 0755);
         int e = errno;
         path[i] = saved;
-        if (rc != 0 && e != EEXIST)
+        if (rc != 0 && e != EEXIST) {
+            errno = e;
             return -1;
+        }
     }
     return 0;
 }
@@ -244,20 +246,25 @@ static int write_entry(void *ctx, const bt_unzip_entry *e, bt_err *err)
     size_t dir_len = strlen(td->dir);
     char *slash = strrchr(path, '/');
     int rc = 0;
+    /* ENOTDIR: an earlier entry made a file where this one wants a folder. */
     if (e->is_dir) {
         if (make_dirs(path, strlen(path) - 1) != 0)
-            rc = bt_err_set(err, BT_EIO, "cannot create %s: %s", path, strerror(errno));
+            rc = errno == ENOTDIR
+                     ? bad(err)
+                     : bt_err_set(err, BT_EIO, "cannot create %s: %s", path, strerror(errno));
         goto out;
     }
     if ((size_t)(slash - path) > dir_len && make_dirs(path, (size_t)(slash - path)) != 0) {
-        rc = bt_err_set(err, BT_EIO, "cannot create the folder of %s: %s", path, strerror(errno));
+        rc = errno == ENOTDIR ? bad(err)
+                              : bt_err_set(err, BT_EIO, "cannot create the folder of %s: %s", path,
+                                           strerror(errno));
         goto out;
     }
     /* O_EXCL|O_NOFOLLOW: a duplicate name or anything already there is never overwritten. */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                   e->is_executable ? 0755 : 0644);
     if (fd < 0) {
-        rc = errno == EEXIST
+        rc = errno == EEXIST || errno == ENOTDIR || errno == EISDIR
                  ? bad(err)
                  : bt_err_set(err, BT_EIO, "cannot create %s: %s", path, strerror(errno));
         goto out;

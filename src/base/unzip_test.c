@@ -308,6 +308,29 @@ static void refuses_symlinks_and_duplicates(void **state)
     free(zip);
 }
 
+/* A file, then an entry under it as if it were a folder (or the reverse): the package is
+ * unreadable (Lambda's 400), not a failure of the server's disk. */
+static void refuses_a_file_used_as_a_folder(void **state)
+{
+    (void)state;
+    const char *orders[2][2] = {{"a", "a/b"}, {"a/b", "a"}};
+    for (int i = 0; i < 2; i++) {
+        zb z;
+        zb_init(&z);
+        zb_add(&z, orders[i][0], "x", 0, 0100644);
+        zb_add(&z, orders[i][1], "y", 0, 0100644);
+        size_t len;
+        uint8_t *zip = zb_finish(&z, &len);
+        char *dir = temp_dir();
+        bt_err err = {0};
+        assert_int_equal(bt_unzip_to_dir(zip, len, dir, &err), BT_EINVAL);
+        assert_string_equal(err.msg, BT_UNZIP_MESSAGE);
+        assert_int_equal(bt_remove_tree(dir), 0);
+        free(dir);
+        free(zip);
+    }
+}
+
 static void refuses_corruption_and_truncation(void **state)
 {
     (void)state;
@@ -406,6 +429,7 @@ int main(void)
         cmocka_unit_test(unpacks_with_modes),
         cmocka_unit_test(refuses_names_outside),
         cmocka_unit_test(refuses_symlinks_and_duplicates),
+        cmocka_unit_test(refuses_a_file_used_as_a_folder),
         cmocka_unit_test(refuses_corruption_and_truncation),
         cmocka_unit_test(refuses_a_size_lie),
         cmocka_unit_test(enforces_limits),

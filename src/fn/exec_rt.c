@@ -62,12 +62,14 @@ static void close_all(xproc *x)
     close_one((uv_handle_t *)&x->timer);
 }
 
+/* The process and its group: what it started may outlive it (the group's id stays taken
+ * while a member lives). */
 static void kill_group(xproc *x)
 {
-    if (!x->has_exited && x->proc.pid > 0) {
+    if (x->proc.pid > 0)
         kill(-x->proc.pid, SIGKILL);
+    if (!x->has_exited && x->proc.pid > 0)
         uv_process_kill(&x->proc, SIGKILL);
-    }
 }
 
 static bool is_json(const char *s, size_t len)
@@ -115,6 +117,7 @@ static void finish(xproc *x)
         }
     }
     fn__finish(inv);
+    kill_group(x); /* whatever the process left running goes with it */
     close_all(x);
 }
 

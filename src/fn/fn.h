@@ -196,9 +196,10 @@ int fn_invoke_event(fn_service *fs, const fn_invoke_req *req, char request_id[40
 
 /* ---- logs ---- */
 
-/* The last `lines` lines a function printed (0: 100), oldest first, as a heap string (lines
- * end in '\n'); "" when there are none; NULL when there is no such function. since_ms > 0
- * keeps only lines written at or after it. */
+#define FN_LOGS_LINES_MAX 100000 /* what `baton logs --lines` takes at most */
+/* The last `lines` lines a function printed (0: 100; at most FN_LOGS_LINES_MAX), oldest first, as a
+ * heap string (lines end in '\n'); "" when there are none; NULL when there is no such function.
+ * since_ms > 0 keeps only lines written at or after it. */
 char *fn_logs(fn_service *fs, const char *name, size_t lines, int64_t since_ms);
 
 /* Counters for /health: workers running and idle, invocations waiting and done. */

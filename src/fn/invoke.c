@@ -345,17 +345,24 @@ void fn__fail_waiting(fn_func *fn)
     fn->wait_tail = NULL;
 }
 
-static fn_inv *inv_new(fn_service *fs, const fn_invoke_req *req, fn_done done, void *ctx,
-                       uint64_t *handle)
+/* request_id: the id the invocation carries (an Event's own, kept across its retries), or
+ * NULL for a new one. It must be set before the invocation can start: a warm worker waiting
+ * in /next is handed the event at once. */
+static fn_inv *inv_new(fn_service *fs, const fn_invoke_req *req, const char *request_id,
+                       fn_done done, void *ctx, uint64_t *handle)
 {
     fn_inv *inv = bt_xcalloc(1, sizeof *inv);
     inv->fs = fs;
     inv->done = done;
     inv->ctx = ctx;
     *handle = slot_take(fs, inv);
-    uint8_t raw[16];
-    bt_random_bytes(raw, sizeof raw);
-    bt_uuid_format(raw, inv->request_id);
+    if (request_id) {
+        snprintf(inv->request_id, sizeof inv->request_id, "%s", request_id);
+    } else {
+        uint8_t raw[16];
+        bt_random_bytes(raw, sizeof raw);
+        bt_uuid_format(raw, inv->request_id);
+    }
     const char *p = req->payload ? req->payload : "{}";
     size_t len = req->payload ? req->payload_len : 2;
     inv->payload = bt_xmalloc(len + 1);
@@ -369,11 +376,12 @@ static fn_inv *inv_new(fn_service *fs, const fn_invoke_req *req, fn_done done, v
     return inv;
 }
 
-static uint64_t invoke(fn_service *fs, const fn_invoke_req *req, bool is_event, fn_done done,
+static uint64_t invoke(fn_service *fs, const fn_invoke_req *req, const char *event_id, fn_done done,
                        void *ctx)
 {
     uint64_t handle;
-    fn_inv *inv = inv_new(fs, req, done, ctx, &handle);
+    bool is_event = event_id != NULL;
+    fn_inv *inv = inv_new(fs, req, event_id, done, ctx, &handle);
     inv->is_event = is_event;
     fs->n_invoked++;
     fn_func *fn = req->name ? fn__find(fs, req->name) : NULL;
@@ -419,7 +427,7 @@ static uint64_t invoke(fn_service *fs, const fn_invoke_req *req, bool is_event, 
 
 uint64_t fn_invoke(fn_service *fs, const fn_invoke_req *req, fn_done done, void *ctx)
 {
-    return invoke(fs, req, false, done, ctx);
+    return invoke(fs, req, NULL, done, ctx);
 }
 
 /* ---- timers ---- */
@@ -565,10 +573,8 @@ static void event_start(fn_service *fs, fn_event *ev)
     fn_invoke_req req = {
         .name = ev->function, .payload = ev->payload, .payload_len = strlen(ev->payload)};
     ev->is_running = true;
-    uint64_t h = invoke(fs, &req, true, event_done, ev);
     /* The invocation carries the event's request id, as Lambda's retries do. */
-    fn_inv *inv = fs->slots[(h & 0xffffffffu) - 1];
-    memcpy(inv->request_id, ev->request_id, sizeof inv->request_id);
+    invoke(fs, &req, ev->request_id, event_done, ev);
 }
 
 static void on_event_timer(uv_timer_t *t)

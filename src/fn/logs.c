@@ -206,7 +206,7 @@ char *fn_logs(fn_service *fs, const char *name, size_t lines, int64_t since_ms)
         return NULL;
     fn__log_flush(fn->log);
     line_ring r = {0};
-    r.cap = lines ? lines : 100;
+    r.cap = lines == 0 ? 100 : lines > FN_LOGS_LINES_MAX ? FN_LOGS_LINES_MAX : lines;
     r.lines = bt_xcalloc(r.cap, sizeof *r.lines);
     const char *paths[] = {fn->log->old_path, fn->log->path};
     for (size_t i = 0; i < 2; i++) {

@@ -711,6 +711,23 @@ static int decode_chunks(conn *c, char *base, size_t avail)
     }
 }
 
+/* A body above RAPI_BODY_MAX: 413 and close; the owner hears of a /response or /error
+ * refused so, since the runtime's answer for the invocation will not come. */
+static void refuse_too_large(conn *c, char *base)
+{
+    parse *p = &c->p;
+    rapi *r = c->r;
+    char *id = NULL;
+    rapi_kind kind = p->kind;
+    if (p->status == 0 && p->id_off != 0 && (kind == RAPI_RESPONSE || kind == RAPI_ERROR) &&
+        r->h.on_too_large != NULL)
+        id = bt_xstrdup(base + p->id_off);
+    reply_error(c, 413, false);
+    if (id != NULL && !r->is_closing)
+        r->h.on_too_large(r->h.ud, kind, id);
+    free(id);
+}
+
 /* Hands the complete request at base to its handler, or answers it itself. */
 static void dispatch(conn *c, char *base)
 {
@@ -787,6 +804,10 @@ static void process(conn *c)
             }
             p->head_len = (size_t)(hit + 4 - base);
             err = parse_head(c, base, p->head_len);
+            if (err == 413) {
+                refuse_too_large(c, base);
+                break;
+            }
             if (err != 0) {
                 reply_error(c, err, false);
                 break;
@@ -795,6 +816,10 @@ static void process(conn *c)
         size_t total;
         if (p->is_chunked) {
             int rc = decode_chunks(c, base, avail);
+            if (rc == 413) {
+                refuse_too_large(c, base);
+                break;
+            }
             if (rc > 1) {
                 reply_error(c, rc, false);
                 break;
@@ -910,6 +935,18 @@ static void on_connection(uv_stream_t *server, int status)
     if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
         conn_close(c);
         return;
+    }
+    if (r->h.on_accept) {
+        struct sockaddr_in peer, self;
+        int pl = sizeof peer, sl = sizeof self;
+        if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &pl) != 0 ||
+            uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&self, &sl) != 0 ||
+            peer.sin_family != AF_INET ||
+            !r->h.on_accept(r->h.ud, peer.sin_addr.s_addr, ntohs(peer.sin_port),
+                            ntohs(self.sin_port))) {
+            conn_close(c);
+            return;
+        }
     }
     uv_tcp_nodelay(&c->tcp, 1);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0)

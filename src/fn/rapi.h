@@ -57,6 +57,15 @@ typedef struct rapi_handlers {
      * req is gone once this returns, do not keep it (an answer given from inside this
      * call is ignored). */
     void (*on_abandon)(void *ud, rapi_request *req);
+    /* Optional: a new connection from 127.0.0.1-ish peer_addr (network order):peer_port to
+     * local_port. false closes it unread, so that only the owner's process speaks to this
+     * listener (on Lambda the Runtime API is reachable from the sandbox alone). NULL: every
+     * connection is served. */
+    bool (*on_accept)(void *ud, uint32_t peer_addr, int peer_port, int local_port);
+    /* Optional: a /response or /error for request_id was refused as larger than
+     * RAPI_BODY_MAX (rapi answered 413 and closes the connection); the owner may end the
+     * invocation (Lambda: Function.ResponseSizeTooLarge). */
+    void (*on_too_large)(void *ud, rapi_kind kind, const char *request_id);
 } rapi_handlers;
 
 /* Listens on 127.0.0.1:0. 0 with *out and *port, or a negative libuv error. */

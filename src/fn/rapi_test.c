@@ -67,6 +67,12 @@ typedef struct fixture {
     size_t n_resp;
     bool flags[10];
     double rate;
+    /* on_accept: refuse peers whose port is refuse_port (0: none) */
+    bool check_peers;
+    int refuse_port, n_accepts, seen_local_port;
+    int n_too_large;
+    char too_large_id[64];
+    uint32_t seen_addr;
 } fixture;
 
 static char *dup_or_null(const char *s)
@@ -137,6 +143,28 @@ static void on_abandon(void *ud, rapi_request *req)
     for (size_t i = 0; i < f->n_held; i++)
         if (f->held[i] == req)
             f->held[i] = NULL;
+}
+
+static bool on_accept(void *ud, uint32_t peer_addr, int peer_port, int local_port)
+{
+    fixture *f = ud;
+    pthread_mutex_lock(&f->lock);
+    f->n_accepts++;
+    f->seen_addr = peer_addr;
+    f->seen_local_port = local_port;
+    bool ok = f->refuse_port == 0 || peer_port != f->refuse_port;
+    pthread_mutex_unlock(&f->lock);
+    return ok;
+}
+
+static void on_too_large(void *ud, rapi_kind kind, const char *request_id)
+{
+    fixture *f = ud;
+    pthread_mutex_lock(&f->lock);
+    if (kind == RAPI_RESPONSE)
+        f->n_too_large++;
+    snprintf(f->too_large_id, sizeof f->too_large_id, "%s", request_id);
+    pthread_mutex_unlock(&f->lock);
 }
 
 static rapi_request *take_held(fixture *f)
@@ -362,15 +390,20 @@ static void *client_main(void *arg)
 
 /* ---- Running one scenario. ---- */
 
-static void run(fixture *f, void (*client)(fixture *), bool hold_next)
+static void run_checked(fixture *f, void (*client)(fixture *), bool hold_next, bool check)
 {
     memset(f, 0, sizeof *f);
+    f->check_peers = check;
     f->client = client;
     f->hold_next = hold_next;
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     assert_int_equal(uv_loop_init(&f->loop), 0);
-    rapi_handlers h = {.ud = f, .on_call = on_call, .on_abandon = on_abandon};
+    rapi_handlers h = {.ud = f,
+                       .on_call = on_call,
+                       .on_abandon = on_abandon,
+                       .on_accept = check ? on_accept : NULL,
+                       .on_too_large = on_too_large};
     assert_int_equal(rapi_listen(&f->loop, &h, &f->r, &f->port), 0);
     assert_true(f->port > 0);
     assert_int_equal(uv_async_init(&f->loop, &f->async, on_async), 0);
@@ -379,6 +412,11 @@ static void run(fixture *f, void (*client)(fixture *), bool hold_next)
     uv_run(&f->loop, UV_RUN_DEFAULT);
     pthread_join(f->thread, NULL);
     assert_int_equal(uv_loop_close(&f->loop), 0); /* every handle closed */
+}
+
+static void run(fixture *f, void (*client)(fixture *), bool hold_next)
+{
+    run_checked(f, client, hold_next, false);
 }
 
 static void cleanup(fixture *f)
@@ -804,6 +842,8 @@ static void test_rejects(void **state)
         "\"errorType\":\"RequestEntityTooLarge\"}";
     assert_string_equal(f.resp[7], too_large);
     assert_string_equal(f.resp[8], too_large);
+    assert_int_equal(f.n_too_large, 2); /* the owner heard of both refusals */
+    assert_string_equal(f.too_large_id, "big");
     assert_non_null(strstr(f.resp[9], "HTTP/1.1 431 Request Header Fields Too Large\r\n"));
     assert_non_null(strstr(f.resp[9], "\"errorType\":\"RequestHeaderFieldsTooLarge\""));
     assert_string_equal(f.resp[10], "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
@@ -964,6 +1004,55 @@ static void test_close_in_handler(void **state)
     cleanup(&f);
 }
 
+/* ---- on_accept: a refused peer is closed unread; an accepted one is served. ---- */
+
+static int local_port_of(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t l = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    return ntohs(a.sin_port);
+}
+
+static void client_refused(fixture *f)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    pthread_mutex_lock(&f->lock);
+    f->refuse_port = local_port_of(fd);
+    pthread_mutex_unlock(&f->lock);
+    a.sin_port = htons((uint16_t)f->port);
+    connect(fd, (struct sockaddr *)&a, sizeof a);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    reader bad = {.fd = fd};
+    send_str(bad.fd, NEXT_REQ);
+    f->flags[0] = sees_eof(&bad);
+    close(bad.fd);
+    reader good = {.fd = dial(f)};
+    send_str(good.fd, NEXT_REQ);
+    record(f, &good);
+    close(good.fd);
+}
+
+static void test_accept_check(void **state)
+{
+    (void)state;
+    fixture f;
+    run_checked(&f, client_refused, false, true);
+    assert_true(f.flags[0]);
+    assert_int_equal(f.n_accepts, 2);
+    assert_int_equal(f.seen_addr, htonl(INADDR_LOOPBACK));
+    assert_int_equal(f.seen_local_port, f.port);
+    assert_int_equal(f.n_calls, 1); /* the refused /next never reached the owner */
+    assert_int_equal(f.n_resp, 1);
+    assert_non_null(f.resp[0]);
+    assert_true(strncmp(f.resp[0], "HTTP/1.1 200 OK\r\n", 17) == 0);
+    cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -972,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_pipelining_held), cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_keepalive),       cmocka_unit_test(test_abandon),
         cmocka_unit_test(test_close_held),      cmocka_unit_test(test_close_in_handler),
+        cmocka_unit_test(test_accept_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

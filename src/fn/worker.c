@@ -22,6 +22,7 @@
 #include "fn/rapi.h"
 #include "fn/runtime_files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -157,6 +158,9 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int term_signal)
 {
     fn_worker *w = p->data;
     w->has_exited = true;
+    /* What it started dies with it (its process group): Lambda runs nothing of a sandbox
+     * whose runtime has gone. The group's id stays taken while a member lives. */
+    kill(-w->proc.pid, SIGKILL);
     drain(w);
     fn_inv *inv = detach(w);
     if (inv) {
@@ -285,11 +289,127 @@ static void on_call(void *ud, rapi_request *req, const rapi_call *call)
     }
 }
 
+/* The runtime posted more than the Runtime API takes: the invocation ends with Lambda's
+ * error for it (rapi has answered 413). */
+static void on_too_large(void *ud, rapi_kind kind, const char *request_id)
+{
+    (void)kind;
+    fn_worker *w = ud;
+    fn_inv *inv = w->inv;
+    if (inv == NULL || !w->is_sent || strcmp(request_id, inv->request_id) != 0)
+        return;
+    fn__set_error(inv, "Function.ResponseSizeTooLarge",
+                  "Response payload size exceeded maximum allowed payload size (%d bytes).",
+                  FN_RESPONSE_MAX);
+    invocation_answered(w);
+}
+
 static void on_abandon(void *ud, rapi_request *req)
 {
     fn_worker *w = ud;
     if (w->next_req == req)
         w->next_req = NULL;
+}
+
+/* ---- who may speak to the Runtime API ---- */
+
+/* The inode of the TCP socket addr:from_port → (anything):to_port, from /proc/net/tcp
+ * (addresses there are the raw network-order word in hex); 0 when there is none. */
+static unsigned long socket_inode(uint32_t addr, int from_port, int to_port, bool *no_proc)
+{
+    FILE *f = fopen("/proc/net/tcp", "re");
+    if (f == NULL) {
+        *no_proc = true;
+        return 0;
+    }
+    char line[512];
+    unsigned long found = 0;
+    while (found == 0 && fgets(line, sizeof line, f)) {
+        unsigned int la, lp, ra, rp;
+        unsigned long inode;
+        if (sscanf(line, " %*u: %x:%x %x:%x %*x %*x:%*x %*x:%*x %*x %*u %*d %lu", &la, &lp, &ra,
+                   &rp, &inode) == 5 &&
+            la == addr && (int)lp == from_port && (int)rp == to_port)
+            found = inode;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Whether process pid holds the socket of that inode among its open files. */
+static bool holds_socket(const char *pid, const char *want)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "/proc/%s/fd", pid);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool held = false;
+    struct dirent *de;
+    while (!held && (de = readdir(d)) != NULL) {
+        char link[600], target[64];
+        snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            held = strcmp(target, want) == 0;
+        }
+    }
+    closedir(d);
+    return held;
+}
+
+/* The session (field 6 of /proc/<pid>/stat) of a process, or -1. */
+static long session_of(const char *pid)
+{
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    long sid;
+    if (p == NULL || sscanf(p + 1, " %*c %*d %*d %ld", &sid) != 1)
+        return -1;
+    return sid;
+}
+
+/* A connection is served only when its other end is held by the worker or by a process of
+ * the worker's session (a worker leads its own: what it starts is in it unless it leaves):
+ * another local process must not take the function's events nor answer for it. Where
+ * /proc cannot tell, every connection is served. */
+static bool on_accept(void *ud, uint32_t peer_addr, int peer_port, int local_port)
+{
+    fn_worker *w = ud;
+    if (w->proc.pid <= 0 || w->has_exited)
+        return false;
+    bool no_proc = false;
+    unsigned long inode = socket_inode(peer_addr, peer_port, local_port, &no_proc);
+    if (no_proc)
+        return true;
+    if (inode == 0)
+        return false;
+    char want[64], pid[24];
+    snprintf(want, sizeof want, "socket:[%lu]", inode);
+    snprintf(pid, sizeof pid, "%d", w->proc.pid);
+    if (holds_socket(pid, want))
+        return true;
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return false;
+    bool ok = false;
+    struct dirent *de;
+    while (!ok && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        if (session_of(de->d_name) == w->proc.pid)
+            ok = holds_socket(de->d_name, want);
+    }
+    closedir(d);
+    return ok;
 }
 
 /* ---- output ---- */
@@ -331,7 +451,7 @@ static fn_worker *spawn(fn_service *fs, fn_func *fn, int *err)
     w->config = fn->config;
     bt_buf_init(&w->out_line);
     bt_buf_init(&w->err_line);
-    rapi_handlers h = {w, on_call, on_abandon};
+    rapi_handlers h = {w, on_call, on_abandon, on_accept, on_too_large};
     int port = 0;
     int rc = rapi_listen(loop, &h, &w->rapi, &port);
     if (rc < 0) {
@@ -559,19 +679,26 @@ void fn__workers_stop_all(fn_service *fs)
             close_handles(w);
         }
     }
-    for (long waited = 0; n > 0 && waited < STOP_GRACE_MS; waited += 10) {
-        size_t left = 0;
-        for (size_t i = 0; i < n; i++)
-            if (waitpid(pids[i], NULL, WNOHANG) == 0)
-                pids[left++] = pids[i];
-        n = left;
-        if (n > 0)
+    /* pids[0, left) are still to be reaped; every group is killed at the end, for what a
+     * worker started may ignore SIGTERM and outlive it. */
+    size_t left = n;
+    for (long waited = 0; left > 0 && waited < STOP_GRACE_MS; waited += 10) {
+        for (size_t i = 0; i < left;) {
+            if (waitpid(pids[i], NULL, WNOHANG) == 0) {
+                i++;
+                continue;
+            }
+            int done = pids[i];
+            pids[i] = pids[--left];
+            pids[left] = done;
+        }
+        if (left > 0)
             sleep_ms(10);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         kill(-pids[i], SIGKILL);
+    for (size_t i = 0; i < left; i++)
         waitpid(pids[i], NULL, 0);
-    }
     free(pids);
 }
 
