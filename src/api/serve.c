@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* "host:port", "[v6]:port", ":port" or "port". */
 static int split_listen(const char *listen, char *host, size_t host_len, int *port)
@@ -130,6 +131,17 @@ int api_serve(const api_serve_config *cfg)
         sigv4_keys_free(keys);
         return 1;
     }
+    /* Functions start through this binary (they die with it: fn/spawn.c), and sign their
+     * calls back to Baton with the first key of --credentials when there is one. */
+    char self[4096];
+    ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (self_len > 0) {
+        self[self_len] = '\0';
+        fn_set_launcher(functions, self);
+    }
+    const char *access_key, *secret;
+    if (sigv4_keys_first(keys, &access_key, &secret))
+        fn_set_credentials(functions, access_key, secret);
     trigger_service *triggers = trigger_service_new(srv, queues, functions, &err);
     if (triggers == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);

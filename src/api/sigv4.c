@@ -914,6 +914,15 @@ sigv4_keys *sigv4_keys_load(const char *path, bt_err *err)
     return k;
 }
 
+bool sigv4_keys_first(const sigv4_keys *k, const char **access_key, const char **secret)
+{
+    if (k == NULL || k->len == 0)
+        return false;
+    *access_key = k->entries[0].access_key;
+    *secret = k->entries[0].secret;
+    return true;
+}
+
 void sigv4_keys_free(sigv4_keys *k)
 {
     if (k == NULL)

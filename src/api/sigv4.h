@@ -87,6 +87,8 @@ void sigv4_sign(const char *method, const char *host, const char *path, const ch
 typedef struct sigv4_keys sigv4_keys;
 sigv4_keys *sigv4_keys_load(const char *path, bt_err *err);
 void sigv4_keys_free(sigv4_keys *k);
+/* The file's first key (what the server's own functions sign with); false when it has none. */
+bool sigv4_keys_first(const sigv4_keys *k, const char **access_key, const char **secret);
 const char *sigv4_keys_lookup(void *keys, const char *access_key);
 
 #endif

@@ -26,4 +26,8 @@ bool cmd_fn_is_verb(const char *verb);
 int cmd_fn(int argc, char **argv);
 void cmd_fn_usage(FILE *f);
 
+/* `baton __spawn PID PROGRAM ARGS…` (not in --help): how the server starts a function's
+ * process so that it dies with the server (fn/spawn.c). Returns only on failure. */
+int cmd_spawn(int argc, char **argv);
+
 #endif

@@ -63,6 +63,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[1];
+    if (strcmp(verb, "__spawn") == 0)
+        return cmd_spawn(argc - 1, argv + 1);
     if (strcmp(verb, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(verb, "validate") == 0)

@@ -253,7 +253,7 @@ int fn__exec_run(fn_inv *inv)
     o.flags = UV_PROCESS_DETACHED;
     o.stdio_count = 3;
     o.stdio = stdio;
-    int rc = uv_spawn(loop, &x->proc, &o);
+    int rc = fn__spawn(fs, loop, &x->proc, &o);
     free(file);
     free(argv);
     fn__env_free(env);

@@ -144,6 +144,9 @@ int fn_parse_name(const fn_service *fs, const char *given, char name[FN_NAME_MAX
  * their SDKs can sign requests to this server; without a call, both are "baton". Copied;
  * workers started afterwards get them. */
 void fn_set_credentials(fn_service *fs, const char *access_key, const char *secret);
+/* Function processes start through path (the `baton` binary: its hidden verb `__spawn`
+ * makes them die with the server, even by kill -9; see fn/spawn.c). NULL: directly. */
+void fn_set_launcher(fn_service *fs, const char *path);
 
 /* ---- invoking ---- */
 

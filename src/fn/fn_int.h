@@ -100,6 +100,7 @@ struct fn_service {
     char *data_dir; /* absolute */
     char *functions_dir, *runtime_dir, *logs_dir;
     char *access_key, *secret_key;
+    char *launcher;  /* fn_set_launcher (spawn.c), or NULL */
     bt_strmap funcs; /* name → fn_func */
     fn_func **list;  /* by name */
     size_t n_list, cap_list;
@@ -187,5 +188,8 @@ void fn__log_flush(fn_log *log);
 void fn__logs_flush_all(fn_service *fs);
 /* Splits a pipe's bytes into lines: keeps the unfinished rest in pending. */
 void fn__log_feed(fn_log *log, fn_inv *inv, bt_buf *pending, const char *data, size_t len);
+
+/* spawn.c: uv_spawn through the launcher when there is one. */
+int fn__spawn(fn_service *fs, uv_loop_t *loop, uv_process_t *proc, const uv_process_options_t *o);
 
 #endif

@@ -761,6 +761,7 @@ void fn__maybe_free(fn_service *fs)
     free(fs->runtime_dir);
     free(fs->logs_dir);
     free(fs->access_key);
+    free(fs->launcher);
     free(fs->secret_key);
     free(fs);
 }

@@ -498,7 +498,7 @@ static fn_worker *spawn(fn_service *fs, fn_func *fn, int *err)
     o.flags = UV_PROCESS_DETACHED;
     o.stdio_count = 3;
     o.stdio = stdio;
-    rc = uv_spawn(loop, &w->proc, &o);
+    rc = fn__spawn(fs, loop, &w->proc, &o);
     free(file);
     free(script);
     fn__env_free(env);
