@@ -10,4 +10,9 @@
  * non-NULL). NULL with errno set when the file cannot be opened or read. */
 char *bt_read_file(const char *path, size_t *len);
 
+/* Like bt_read_file for a regular file of at most max bytes, opened without blocking: NULL
+ * with errno EINVAL when path is not a regular file (a FIFO, a device such as /dev/zero, a
+ * folder) and EFBIG when it is larger than max. For files that configure a server. */
+char *bt_read_regular_file(const char *path, size_t max, size_t *len);
+
 #endif

@@ -70,12 +70,12 @@ static char *read_definition(ck *c, const prj_node *at, const char *rel, const c
 {
     char *path = prj__abs(c->p, rel);
     size_t len;
-    char *text = bt_read_file(path, &len);
+    char *text = bt_read_regular_file(path, PRJ_MAX_FILE, &len);
     if (text == NULL) {
         prj_problem_add(c->pr, at->at,
                         "cannot read the definition of %s, %s: %s (expected a file relative to "
                         "the project file)",
-                        what, rel, strerror(errno));
+                        what, rel, prj__read_error(errno, PRJ_MAX_FILE));
         free(path);
         return NULL;
     }
@@ -743,9 +743,10 @@ int project_load(const char *path, project **out, prj_problems *problems)
 {
     *out = NULL;
     size_t len;
-    char *text = bt_read_file(path, &len);
+    char *text = bt_read_regular_file(path, PRJ_MAX_FILE, &len);
     if (text == NULL) {
-        prj_problem_add(problems, (prj_mark){0, 0}, "cannot read the file: %s", strerror(errno));
+        prj_problem_add(problems, (prj_mark){0, 0}, "cannot read the file: %s",
+                        prj__read_error(errno, PRJ_MAX_FILE));
         return BT_EIO;
     }
     char *real = realpath(path, NULL);

@@ -3,6 +3,7 @@
  * helpers in check_util.c): each kind of problem with its exact line, column and message,
  * and that every problem of a file is reported, in file order.
  */
+#include "base/err.h"
 #include "project/project.h"
 
 #include <setjmp.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -192,6 +195,31 @@ static void test_env_secret(void **state)
     prj_problems_fini(&pr);
 }
 
+/* Files that are not regular files or are too large are refused at once: a FIFO would block
+ * the read forever, /dev/zero would fill memory. */
+static void test_special_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/baton-check-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64];
+    snprintf(fifo, sizeof fifo, "%s/def.json", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char text[] = "version: 1\nstate_machines:\n  M: def.json\nsigning_key_file: /dev/zero\n";
+    prj_problems pr;
+    prj_problems_init(&pr, "t.yaml");
+    project *p = NULL;
+    assert_int_equal(project_load_text(text, strlen(text), dir, &p, &pr), BT_EINVAL);
+    assert_int_equal(pr.len, 2);
+    assert_int_equal(pr.items[0].at.line, 3);
+    assert_non_null(strstr(pr.items[0].msg, "def.json: not a regular file"));
+    assert_int_equal(pr.items[1].at.line, 4);
+    assert_non_null(strstr(pr.items[1].msg, "/dev/zero (signing_key_file of the project file): not a regular file"));
+    prj_problems_fini(&pr);
+    unlink(fifo);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,7 +227,7 @@ int main(void)
         cmocka_unit_test(test_types_and_ranges), cmocka_unit_test(test_names),
         cmocka_unit_test(test_missing_required), cmocka_unit_test(test_references),
         cmocka_unit_test(test_definitions),      cmocka_unit_test(test_schedules_and_more),
-        cmocka_unit_test(test_env_secret),
+        cmocka_unit_test(test_env_secret),       cmocka_unit_test(test_special_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

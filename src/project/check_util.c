@@ -257,6 +257,18 @@ int64_t prj__size(ck *c, const prj_node *map, const char *key, const char *what,
     return ranged(c, v, key, what, n * mult, min, max, def, " bytes");
 }
 
+const char *prj__read_error(int err, size_t max)
+{
+    static char buf[64];
+    if (err == EINVAL)
+        return "not a regular file (a FIFO, a device or a folder)";
+    if (err == EFBIG) {
+        snprintf(buf, sizeof buf, "larger than %zu bytes", max);
+        return buf;
+    }
+    return strerror(err);
+}
+
 char *prj__abs(const project *p, const char *path)
 {
     if (path[0] == '/')
@@ -307,12 +319,12 @@ char *prj__secret(ck *c, const prj_node *map, const char *key, const char *what,
         return NULL;
     char *path = prj__abs(c->p, rel);
     size_t len;
-    char *text = bt_read_file(path, &len);
+    char *text = bt_read_regular_file(path, PRJ_MAX_SECRET, &len);
     if (text == NULL) {
         prj_problem_add(c->pr, given[2]->at,
                         "cannot read %s (%s of %s): %s (expected a readable "
                         "file relative to the project file)",
-                        rel, file_key, what, strerror(errno));
+                        rel, file_key, what, prj__read_error(errno, PRJ_MAX_SECRET));
     } else {
         while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
             text[--len] = '\0';

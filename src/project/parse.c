@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 
 /* Deeper than any sensible project (or definition): a bound for aliases that nest. */
 #define MAX_DEPTH 256
+/* How many nodes aliases may add to a document when expanded ("billion laughs": nine
+ * anchors of ten aliases each are a billion nodes in a few hundred bytes). */
+#define MAX_ALIAS_NODES 100000
 
 void prj_problems_init(prj_problems *p, const char *file)
 {
@@ -164,8 +168,151 @@ static prj_node *convert(yaml_document_t *doc, yaml_node_t *y, int depth, prj_pr
     return n;
 }
 
+/* Where the parser's problem is. A reader error (bad UTF-8, a control character) has only
+ * a byte offset, its mark is left at the start: the line and column are counted here. */
+static prj_mark problem_at(const yaml_parser_t *parser, const char *text, size_t len)
+{
+    if (parser->error != YAML_READER_ERROR)
+        return mark_of(parser->problem_mark);
+    prj_mark at = {1, 1};
+    size_t end = parser->problem_offset < len ? parser->problem_offset : len;
+    for (size_t i = 0; i < end; i++) {
+        if (text[i] == '\n') {
+            at.line++;
+            at.col = 1;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            at.col++;
+        }
+    }
+    return at;
+}
+
+/* One anchor and the number of nodes its value expands to. */
+typedef struct anchor_size {
+    char *name;
+    uint64_t size;
+} anchor_size;
+
+typedef struct open_coll {
+    char *anchor;
+    uint64_t size;
+} open_coll;
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX / 4 - b ? UINT64_MAX / 4 : a + b;
+}
+
+/* A pass over libyaml's events before the document is loaded: nesting deeper than MAX_DEPTH
+ * and aliases that expand past MAX_ALIAS_NODES are reported there, where the document
+ * loader (whose scanner is quadratic in the nesting depth) and convert (which expands each
+ * alias) would take hours or all memory. false when reported; a syntax error is left to the
+ * loader, which reports it the same way. */
+static bool prescan(const char *text, size_t len, prj_problems *problems)
+{
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        abort();
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    open_coll stack[MAX_DEPTH + 2];
+    int depth = 0;
+    anchor_size *anchors = NULL;
+    size_t n_anchors = 0, cap_anchors = 0;
+    uint64_t extra = 0;
+    bool ok = true, done = false;
+    while (ok && !done) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev))
+            break;
+        uint64_t size = 0;
+        const char *anchor = NULL;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            /* Anchors belong to their document. */
+            for (size_t i = 0; i < n_anchors; i++)
+                free(anchors[i].name);
+            n_anchors = 0;
+            extra = 0;
+            break;
+        case YAML_SCALAR_EVENT:
+            size = 1;
+            anchor = (const char *)ev.data.scalar.anchor;
+            break;
+        case YAML_ALIAS_EVENT: {
+            const char *name = (const char *)ev.data.alias.anchor;
+            size = 1;
+            for (size_t i = n_anchors; i-- > 0;)
+                if (strcmp(anchors[i].name, name) == 0) {
+                    size = anchors[i].size;
+                    break;
+                }
+            extra = sat_add(extra, size - 1);
+            if (extra > MAX_ALIAS_NODES) {
+                prj_problem_add(problems, mark_of(ev.start_mark),
+                                "aliases expand to more than %d nodes (expected fewer, or the "
+                                "values written out)",
+                                MAX_ALIAS_NODES);
+                ok = false;
+            }
+            break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (depth >= MAX_DEPTH) {
+                prj_problem_add(problems, mark_of(ev.start_mark),
+                                "nesting too deep (expected at most %d levels)", MAX_DEPTH);
+                ok = false;
+                break;
+            }
+            const yaml_char_t *a = ev.type == YAML_SEQUENCE_START_EVENT
+                                       ? ev.data.sequence_start.anchor
+                                       : ev.data.mapping_start.anchor;
+            stack[depth].anchor = a ? bt_xstrdup((const char *)a) : NULL;
+            stack[depth].size = 1;
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (depth > 0) {
+                depth--;
+                size = stack[depth].size;
+                anchor = stack[depth].anchor;
+            }
+            break;
+        default:
+            break;
+        }
+        if (anchor) {
+            if (n_anchors == cap_anchors) {
+                cap_anchors = cap_anchors ? cap_anchors * 2 : 16;
+                anchors = bt_xrealloc(anchors, cap_anchors * sizeof *anchors);
+            }
+            anchors[n_anchors].name = bt_xstrdup(anchor);
+            anchors[n_anchors].size = size;
+            n_anchors++;
+        }
+        if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+            free(stack[depth].anchor);
+        if (size && depth > 0)
+            stack[depth - 1].size = sat_add(stack[depth - 1].size, size);
+        yaml_event_delete(&ev);
+    }
+    while (depth > 0)
+        free(stack[--depth].anchor);
+    for (size_t i = 0; i < n_anchors; i++)
+        free(anchors[i].name);
+    free(anchors);
+    yaml_parser_delete(&parser);
+    return ok;
+}
+
 prj_node *prj_parse(const char *text, size_t len, prj_problems *problems)
 {
+    if (!prescan(text, len, problems))
+        return NULL;
     yaml_parser_t parser;
     yaml_document_t doc;
     prj_node *root = NULL;
@@ -173,7 +320,7 @@ prj_node *prj_parse(const char *text, size_t len, prj_problems *problems)
         abort();
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        prj_mark at = mark_of(parser.problem_mark);
+        prj_mark at = problem_at(&parser, text, len);
         if (parser.context)
             prj_problem_add(problems, at, "not YAML: %s %s", parser.problem, parser.context);
         else
@@ -199,7 +346,7 @@ prj_node *prj_parse(const char *text, size_t len, prj_problems *problems)
                             "a second YAML document (expected one document per project file)");
         yaml_document_delete(&next);
     } else {
-        prj_problem_add(problems, mark_of(parser.problem_mark), "not YAML: %s", parser.problem);
+        prj_problem_add(problems, problem_at(&parser, text, len), "not YAML: %s", parser.problem);
     }
     yaml_parser_delete(&parser);
     return root;

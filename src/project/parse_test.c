@@ -289,6 +289,70 @@ static void test_good_file(void **state)
     prj_problems_fini(&pr);
 }
 
+/* Nine anchors of ten aliases each: a billion nodes if expanded. Refused at the alias that
+ * passes the bound, at once. */
+static void test_alias_bomb(void **state)
+{
+    (void)state;
+    char text[2048] = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char c = 'b'; c <= 'i'; c++) {
+        char line[128];
+        char p = (char)(c - 1);
+        snprintf(line, sizeof line, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", c, c, p,
+                 p, p, p, p, p, p, p, p, p);
+        strcat(text, line);
+    }
+    prj_problems pr;
+    prj_node *n = parse(text, &pr);
+    assert_null(n);
+    assert_int_equal(pr.len, 1);
+    assert_int_equal(pr.items[0].at.line, 5);
+    assert_non_null(strstr(pr.items[0].msg, "aliases expand to more than"));
+    prj_problems_fini(&pr);
+    /* A few aliases are fine. */
+    n = parse("r: &r {a: 1}\ns: *r\nt: *r\n", &pr);
+    assert_non_null(n);
+    assert_int_equal(pr.len, 0);
+    assert_int_equal(prj_map_get(n, "t")->kind, PRJ_MAP);
+    prj_node_free(n);
+    prj_problems_fini(&pr);
+}
+
+/* 100,000 levels of flow nesting: libyaml's scanner is quadratic in the depth (minutes);
+ * refused at the first level too deep. */
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    size_t depth = 100000;
+    char *text = malloc(2 * depth + 8);
+    memcpy(text, "x: ", 3);
+    memset(text + 3, '[', depth);
+    memset(text + 3 + depth, ']', depth);
+    text[3 + 2 * depth] = '\0';
+    prj_problems pr;
+    prj_node *n = parse(text, &pr);
+    assert_null(n);
+    assert_int_equal(pr.len, 1);
+    assert_int_equal(pr.items[0].at.line, 1);
+    assert_int_equal(pr.items[0].at.col, 3 + 256);
+    assert_non_null(strstr(pr.items[0].msg, "nesting too deep"));
+    prj_problems_fini(&pr);
+    free(text);
+}
+
+/* Bad UTF-8 on line 3 is reported on line 3 (libyaml gives only an offset). */
+static void test_bad_utf8_position(void **state)
+{
+    (void)state;
+    prj_problems pr;
+    prj_node *n = parse("a: 1\nb:\n  c\xff: 2\n", &pr);
+    assert_null(n);
+    assert_int_equal(pr.len, 1);
+    assert_int_equal(pr.items[0].at.line, 3);
+    assert_int_equal(pr.items[0].at.col, 4);
+    prj_problems_fini(&pr);
+}
+
 static void test_trigger_uuid(void **state)
 {
     (void)state;
@@ -313,6 +377,9 @@ int main(void)
         cmocka_unit_test(test_second_document),
         cmocka_unit_test_setup_teardown(test_good_file, setup_dir, teardown_dir),
         cmocka_unit_test(test_trigger_uuid),
+        cmocka_unit_test(test_alias_bomb),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_bad_utf8_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,12 @@ int64_t prj__size(ck *c, const prj_node *map, const char *key, const char *what,
 /* A secret given as KEY (in the file), KEY_env (an environment variable) or KEY_file (a file
  * relative to the project's folder, trailing newline trimmed): at most one of them. */
 char *prj__secret(ck *c, const prj_node *map, const char *key, const char *what, bool required);
+/* The largest project or definition file read, and the largest secret file. */
+#define PRJ_MAX_FILE (8u << 20)
+#define PRJ_MAX_SECRET (64u << 10)
+/* Why bt_read_regular_file failed, from its errno: "not a regular file (a FIFO, a device
+ * or a folder)", "larger than N bytes", or strerror's words. */
+const char *prj__read_error(int err, size_t max);
 /* path relative to the project's folder, made absolute (heap). */
 char *prj__abs(const project *p, const char *path);
 /* [A-Za-z0-9_-] only, 1..max characters (a ".fifo" suffix allowed when fifo_ok). */
