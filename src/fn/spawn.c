@@ -11,8 +11,8 @@
  * launcher (unit tests that are not the baton binary) they start directly.
  *
  * The launcher would turn "no such program" into an exit status; the program is looked up
- * here first, so that a missing or non-executable one fails the spawn as before (ENOENT,
- * EACCES).
+ * here first, and a missing or non-executable one is spawned directly, so that it fails
+ * as before (ENOENT, EACCES).
  */
 #include "base/alloc.h"
 #include "fn/fn_int.h"
@@ -64,9 +64,11 @@ int fn__spawn(fn_service *fs, uv_loop_t *loop, uv_process_t *proc, const uv_proc
 {
     if (fs->launcher == NULL)
         return uv_spawn(loop, proc, o);
-    int rc = check_program(o->file, o->cwd);
-    if (rc != 0)
-        return rc;
+    /* Not runnable: let uv_spawn fail on it directly, as it does without a launcher (and
+     * leave the handle initialised, as callers expect of a failed uv_spawn). */
+    if (check_program(o->file, o->cwd) != 0)
+        return uv_spawn(loop, proc, o);
+    int rc;
     size_t argc = 0;
     while (o->args[argc] != NULL)
         argc++;

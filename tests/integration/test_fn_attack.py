@@ -172,6 +172,37 @@ class FnAttack(servertest.ServerTestCase):
         self.assertEqual(self.server.stop(), 0)
         self.wait_for(lambda: not self.alive(pid), timeout=5, what="the child to be killed")
 
+    def test_a_worker_dies_with_a_killed_server(self):
+        # kill -9 leaves the server no time to stop its workers: the parent-death signal
+        # (set by `baton __spawn` before the worker's program runs) ends them.
+        pidfile = os.path.join(self.dir, "worker.pid")
+        boot = ("#!/usr/bin/env python3\n"
+                "import os, urllib.request\n"
+                "open(%r, 'w').write(str(os.getpid()))\n"
+                "api = 'http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/'\n"
+                "while True:\n"
+                "    r = urllib.request.urlopen(api + 'invocation/next')\n"
+                "    rid = r.headers['Lambda-Runtime-Aws-Request-Id']\n"
+                "    urllib.request.urlopen(urllib.request.Request(\n"
+                "        api + 'invocation/' + rid + '/response', data=b'2', method='POST')).read()\n"
+                % pidfile)
+        self.create("orphan", {"bootstrap": (boot, 0o755)}, runtime="provided.al2023")
+        st, _, body = self.invoke("orphan")
+        self.assertEqual((st, body), (200, b"2"))
+        pid = int(open(pidfile).read())
+        self.addCleanup(self.kill_quietly, pid)
+        self.assertTrue(self.alive(pid))
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            self.assertIn(b"bootstrap", f.read())  # the launcher became the worker
+        self.server.kill()
+        self.wait_for(lambda: not self.alive(pid), timeout=5, what="the worker to die")
+        # A missing program still fails the invocation (not a launcher's exit status).
+        self.server.start()
+        self.create("missing", {"bootstrap": ("", 0o644)}, runtime="provided.al2023")
+        st, headers, body = self.invoke("missing")
+        self.assertEqual(st, 200)
+        self.assertEqual(headers.get("X-Amz-Function-Error"), "Unhandled", body)
+
     # ---- the Runtime API ----
 
     def test_another_process_cannot_take_a_workers_events(self):
