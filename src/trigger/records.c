@@ -7,9 +7,11 @@
 #include "trigger/trigger_int.h"
 
 #include "base/alloc.h"
+#include "base/strmap.h"
 
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +154,13 @@ bool trigger__item_failures(const char *payload, size_t len, const char *const *
     if (ok && list && !json_is_null(list) && !json_is_array(list))
         ok = false;
     size_t first_failed = n;
+    /* The batch's ids by position (+1: a value is never NULL): an answer may name
+     * thousands of items against a batch of thousands, so no scan per item. */
+    bt_strmap where;
+    bt_strmap_init(&where);
+    for (size_t i = 0; ok && json_is_array(list) && json_array_size(list) > 0 && i < n; i++)
+        if (bt_strmap_get(&where, ids[i]) == NULL)
+            bt_strmap_put(&where, ids[i], (void *)(uintptr_t)(i + 1));
     for (size_t k = 0; ok && json_is_array(list) && k < json_array_size(list); k++) {
         json_t *item = json_array_get(list, k);
         const char *id = json_string_value(json_object_get(item, "itemIdentifier"));
@@ -161,17 +170,17 @@ bool trigger__item_failures(const char *payload, size_t len, const char *const *
             ok = false;
             break;
         }
-        size_t i = 0;
-        while (i < n && strcmp(ids[i], id) != 0)
-            i++;
-        if (i == n) {
+        uintptr_t at = (uintptr_t)bt_strmap_get(&where, id);
+        if (at == 0) {
             ok = false;
             break;
         }
+        size_t i = (size_t)at - 1;
         keep[i] = true;
         if (i < first_failed)
             first_failed = i;
     }
+    bt_strmap_fini(&where);
     json_decref(v);
     if (!ok) {
         for (size_t i = 0; i < n; i++)
