@@ -214,7 +214,8 @@ static void test_special_files(void **state)
     assert_int_equal(pr.items[0].at.line, 3);
     assert_non_null(strstr(pr.items[0].msg, "def.json: not a regular file"));
     assert_int_equal(pr.items[1].at.line, 4);
-    assert_non_null(strstr(pr.items[1].msg, "/dev/zero (signing_key_file of the project file): not a regular file"));
+    assert_non_null(strstr(pr.items[1].msg,
+                           "/dev/zero (signing_key_file of the project file): not a regular file"));
     prj_problems_fini(&pr);
     unlink(fifo);
     rmdir(dir);

@@ -40,7 +40,7 @@ int64_t prj__size(ck *c, const prj_node *map, const char *key, const char *what,
  * relative to the project's folder, trailing newline trimmed): at most one of them. */
 char *prj__secret(ck *c, const prj_node *map, const char *key, const char *what, bool required);
 /* The largest project or definition file read, and the largest secret file. */
-#define PRJ_MAX_FILE (8u << 20)
+#define PRJ_MAX_FILE   (8u << 20)
 #define PRJ_MAX_SECRET (64u << 10)
 /* Why bt_read_regular_file failed, from its errno: "not a regular file (a FIFO, a device
  * or a folder)", "larger than N bytes", or strerror's words. */
