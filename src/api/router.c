@@ -5,17 +5,20 @@
  *
  *   X-Amz-Target: AWSStepFunctions.<Op>   → Step Functions (AWS JSON 1.0)
  *   X-Amz-Target: AmazonSQS.<Op>          → SQS, JSON protocol
+ *   X-Amz-Target: AWSEvents.<Op>          → EventBridge schedule rules (AWS JSON 1.1)
  *   form body (or query) with Action=<Op> → SQS, query protocol (by the SigV4 scope's
  *                                           service, else by the action's name)
  *   /2015-03-31/… (or SigV4 service lambda) → Lambda, rest-json: method + path; the
  *                                           raw body reaches Invoke unchanged
  *   GET /baton/functions/{name}/logs      → what a function printed (text)
  *   GET /health                           → the server's state
+ *   POST /baton/test/clock                → the schedules' test clock (BATON_TEST_CLOCK only)
  *
  * Any Host is accepted, so the `sync-` prefix clients put on StartSyncExecution's host
  * reaches us too once its name resolves here (README).
  */
 #include "api/router.h"
+#include "api/events.h"
 #include "api/lambda.h"
 #include "api/sfn.h"
 #include "api/sqs.h"
@@ -36,6 +39,8 @@ typedef enum target {
     TARGET_SFN,
     TARGET_SQS,
     TARGET_LAMBDA,
+    TARGET_EVENTS,
+    TARGET_CLOCK,
 } target;
 
 typedef struct routed {
@@ -51,6 +56,7 @@ struct api_router {
     api_lambda_handler lambda;
     fn_service *fns;
     trigger_service *triggers;
+    sched_service *sched;
     atomic_uint_fast64_t next_id;
 };
 
@@ -70,6 +76,11 @@ void api_router_set_lambda(api_router *rt, api_lambda_handler handler, fn_servic
     rt->lambda = handler;
     rt->fns = fns;
     rt->triggers = triggers;
+}
+
+void api_router_set_sched(api_router *rt, sched_service *ss)
+{
+    rt->sched = ss;
 }
 
 void api_router_free(api_router *rt)
@@ -102,6 +113,12 @@ static void on_engine(void *ctx)
         break;
     case TARGET_LAMBDA:
         r->rt->lambda(c, r->rt->fns, r->rt->triggers);
+        break;
+    case TARGET_EVENTS:
+        api_events(c, r->rt->sched);
+        break;
+    case TARGET_CLOCK:
+        api_events_clock(c, r->rt->sched);
         break;
     }
     free(r);
@@ -206,6 +223,23 @@ void api_router_handle(void *ctx, http_request *req)
         c = new_call(rt, req);
         c->op = "Health";
         t = TARGET_HEALTH;
+    } else if (strcmp(method, "POST") == 0 && strcmp(path, "/baton/test/clock") == 0 && rt->sched &&
+               sched_test_clock_enabled(rt->sched)) {
+        if (signature_refused(rt, req, false))
+            return;
+        size_t len;
+        const char *body = http_body(req, &len);
+        json_t *j = len == 0 ? json_object() : json_loadb(body, len, 0, NULL);
+        if (j == NULL || !json_is_object(j)) {
+            json_decref(j);
+            answer_now(req, 400, "SerializationException", "The request body is not a JSON object");
+            return;
+        }
+        c = new_call(rt, req);
+        c->proto = API_PROTO_JSON;
+        c->json = j;
+        c->op = "TestClock";
+        t = TARGET_CLOCK;
     } else if (rt->lambda && http_header(req, "X-Amz-Target") == NULL &&
                lambda_request(req, path)) {
         if (signature_refused(rt, req, false))
@@ -228,6 +262,8 @@ void api_router_handle(void *ctx, http_request *req)
             t = TARGET_SFN;
         else if (plen == 9 && strncmp(target_hdr, "AmazonSQS", plen) == 0)
             t = TARGET_SQS;
+        else if (plen == 9 && strncmp(target_hdr, "AWSEvents", plen) == 0 && rt->sched)
+            t = TARGET_EVENTS;
         else {
             answer_now(req, 400, "UnknownOperationException", "Unknown operation");
             return;

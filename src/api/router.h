@@ -9,6 +9,7 @@
 #include "fn/fn.h"
 #include "http/http.h"
 #include "queue/queue.h"
+#include "sched/sched.h"
 #include "server/server.h"
 #include "trigger/trigger.h"
 
@@ -23,6 +24,9 @@ api_router *api_router_new(server *srv, queue_service *queues, sigv4_keys *keys)
 typedef void (*api_lambda_handler)(api_call *c, fn_service *fns, trigger_service *triggers);
 void api_router_set_lambda(api_router *rt, api_lambda_handler handler, fn_service *fns,
                            trigger_service *triggers);
+/* Serves the EventBridge rules (AWSEvents.*) over ss (borrowed), and with BATON_TEST_CLOCK
+ * the schedules' test clock. Before http_start. */
+void api_router_set_sched(api_router *rt, sched_service *ss);
 void api_router_free(api_router *rt);
 /* The http_handler: ctx is the router. */
 void api_router_handle(void *ctx, http_request *req);

@@ -418,6 +418,8 @@ int project_apply(project_runtime *rt, project *p)
     for (size_t i = 0; i < p->n_machines; i++)
         apply_machine(rt, &p->machines[i]);
     project__apply_triggers(rt, p);
+    project__apply_schedules(rt, p);
+    project__remove_schedules(rt, p);
     project__remove_triggers(rt, p);
     remove_machines(rt, p);
     project__remove_functions(rt, p);

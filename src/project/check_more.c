@@ -323,6 +323,19 @@ void prj__check_schedules(ck *c, const prj_node *sec)
         prj__keys(c, v, keys, what);
         s->expression = prj__str(c, v, "expression", what, true);
         const char *why = s->expression ? expression_problem(s->expression) : NULL;
+        /* the schedules' own parser has the last word (ranges, names, L, W, #) */
+        sched_expr parsed;
+        bt_err perr = {0};
+        char reason[sizeof perr.msg];
+        if (s->expression && why == NULL &&
+            sched_expr_parse(s->expression, true, &parsed, &perr) != 0) {
+            const char *open = strchr(perr.msg, '(');
+            snprintf(reason, sizeof reason, "%s", open ? open + 1 : perr.msg);
+            size_t rl = strlen(reason);
+            if (open && rl > 0 && reason[rl - 1] == ')')
+                reason[rl - 1] = '\0';
+            why = reason;
+        }
         if (why)
             prj_problem_add(c->pr, prj_map_get(v, "expression")->at,
                             "'expression' of %s is \"%s\": %s (expected rate(…), cron(…) or "

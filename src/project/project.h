@@ -19,6 +19,7 @@
 
 #include "fn/fn.h"
 #include "queue/queue.h"
+#include "sched/sched.h"
 #include "trigger/trigger.h"
 
 #include <jansson.h>
@@ -235,13 +236,14 @@ void project_trigger_uuid(const char *queue, const char *function, char out[37])
 #define PROJECT_SCHEMA_VERSION 10
 extern const char project_schema_v1[];
 
-/* The services a project is applied to. fns and triggers may be NULL (a build or a server
- * without them): their sections are then checked but not applied, with a warning. */
+/* The services a project is applied to. fns, triggers and sched may be NULL (a build or a
+ * server without them): their sections are then checked but not applied, with a warning. */
 typedef struct project_services {
     server *srv;
     queue_service *queues;
     fn_service *fns;
     trigger_service *triggers;
+    sched_service *sched;
 } project_services;
 
 typedef struct project_runtime project_runtime;
@@ -251,8 +253,8 @@ typedef struct project_runtime project_runtime;
 project_runtime *project_runtime_new(const project_services *svc, const char *path, bt_err *err);
 /* Makes the server hold what p declares, idempotently: state machines created, or updated
  * when their definition, role, logging or tracing changed (and re-created when their type
- * did); queues created or their attributes set; functions and triggers put with origin
- * project; what an earlier load declared and p does not is removed. Writes go into the
+ * did); queues created or their attributes set; functions, triggers and schedules put with
+ * origin project; what an earlier load declared and p does not is removed. Writes go into the
  * current batch. Takes ownership of p. Returns the number of declarations that failed (each
  * logged). */
 int project_apply(project_runtime *rt, project *p);

@@ -68,6 +68,9 @@ void project__apply_triggers(project_runtime *rt, const project *p);
 void project__remove_triggers(project_runtime *rt, const project *p);
 void project__remove_functions(project_runtime *rt, const project *p);
 const project_services *project__services(const project_runtime *rt);
+/* apply_sched.c: schedules, through sched.h. */
+void project__apply_schedules(project_runtime *rt, const project *p);
+void project__remove_schedules(project_runtime *rt, const project *p);
 /* Counts and logs one declaration that could not be applied. */
 void project__failed(project_runtime *rt, const char *kind, const char *name, const char *why);
 

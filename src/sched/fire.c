@@ -1,0 +1,165 @@
+/*
+ * fire.c — a rule's fire (sched.h): decides whether it starts anything (on time, late and
+ * caught up, late and missed; overlap), starts one execution per state-machine target
+ * through the server's StartExecution with a name derived from the rule and the fire time,
+ * and records the fire — next and last fire time, each target's execution — in the same
+ * batch as the starts.
+ */
+#include "sched/sched_int.h"
+
+#include "base/alloc.h"
+#include "base/rand.h"
+#include "server/sfn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "yyyymmddThhmmssZ" of a time in ms (17 bytes). */
+static void compact_time(int64_t ms, char out[17])
+{
+    if (ms < 0)
+        ms = 0;
+    int64_t s = ms / 1000;
+    int64_t days = s / 86400;
+    unsigned rem = (unsigned)(s % 86400);
+    int y, m, d;
+    sched_civil_from_days(days, &y, &m, &d);
+    snprintf(out, 17, "%04u%02u%02uT%02u%02u%02uZ", (unsigned)y % 10000u, (unsigned)m % 100u,
+             (unsigned)d % 100u, rem / 3600 % 100u, rem / 60 % 60, rem % 60);
+}
+
+void sched_exec_name(const char *rule_name, const char *target, bool many_targets, int64_t fire_ms,
+                     char out[81])
+{
+    char base[200];
+    if (many_targets)
+        snprintf(base, sizeof base, "%s-%s", rule_name, target);
+    else
+        snprintf(base, sizeof base, "%s", rule_name);
+    if (strlen(base) > 63) {
+        uint32_t h = 2166136261u; /* FNV-1a of the whole, so that cut names stay apart */
+        for (const char *q = base; *q; q++)
+            h = (h ^ (uint8_t)*q) * 16777619u;
+        snprintf(base + 54, sizeof base - 54, "-%08x", h);
+    }
+    char t[17];
+    compact_time(fire_ms, t);
+    snprintf(out, 81, "%s-%s", base, t);
+}
+
+json_t *sched_event(const char *region, const char *account, const char *rule_arn, int64_t fire_ms,
+                    const char *id)
+{
+    /* EventBridge's Scheduled Event (notes §5.3): time without fraction */
+    char t[17], iso[32];
+    compact_time(fire_ms, t);
+    snprintf(iso, sizeof iso, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t, t + 4, t + 6, t + 9, t + 11,
+             t + 13);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:{}}", "version", "0", "id", id,
+                     "detail-type", "Scheduled Event", "source", "aws.events", "account", account,
+                     "time", iso, "region", region, "resources", rule_arn, "detail");
+}
+
+/* True while the execution the target's previous fire started still runs. */
+static bool still_running(sched_service *ss, const sched_target *t)
+{
+    if (t->last_exec == NULL)
+        return false;
+    json_t *req = json_pack("{s:s}", "executionArn", t->last_exec);
+    sfn_err err = {0};
+    json_t *out = sfn_describe_execution(ss->srv, req, &err);
+    json_decref(req);
+    const char *status = out ? json_string_value(json_object_get(out, "status")) : NULL;
+    bool running = status && strcmp(status, "RUNNING") == 0;
+    json_decref(out);
+    return running;
+}
+
+static void start_target(sched_service *ss, rule *r, sched_target *t, int64_t fire_ms)
+{
+    sched_rule *p = &r->pub;
+    if (strncmp(t->arn, "arn:aws:states:", 15) != 0) {
+        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
+                   "rule=%s target=%s arn=%s problem=\"only state machine targets are started\"",
+                   p->name, t->id, t->arn);
+        return;
+    }
+    if (p->skip_overlap && still_running(ss, t)) {
+        ss->n_skipped++;
+        server_log(ss->srv, SERVER_LOG_INFO, "sched.skip", "rule=%s target=%s running=%s", p->name,
+                   t->id, t->last_exec);
+        return;
+    }
+    char name[81];
+    sched_exec_name(p->name, t->id, p->n_targets > 1, fire_ms, name);
+    char *input;
+    if (t->input) {
+        input = bt_xstrdup(t->input);
+    } else {
+        uint8_t b[16];
+        char id[37];
+        bt_random_bytes(b, sizeof b);
+        bt_uuid_format(b, id);
+        json_t *ev =
+            sched_event(server_region(ss->srv), server_account(ss->srv), p->arn, fire_ms, id);
+        input = json_dumps(ev, JSON_COMPACT);
+        json_decref(ev);
+    }
+    json_t *req =
+        json_pack("{s:s, s:s, s:s}", "stateMachineArn", t->arn, "name", name, "input", input);
+    free(input);
+    sfn_err err = {0};
+    json_t *out = sfn_start_execution(ss->srv, req, &err);
+    json_decref(req);
+    if (out == NULL) {
+        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
+                   "rule=%s target=%s name=%s error=%s message=\"%s\"", p->name, t->id, name,
+                   err.type ? err.type : "InternalFailure", err.message);
+        return;
+    }
+    const char *arn = json_string_value(json_object_get(out, "executionArn"));
+    if (arn) {
+        free(t->last_exec);
+        t->last_exec = bt_xstrdup(arn);
+        sched__save_target(ss, r, t);
+    }
+    ss->n_started++;
+    server_log(ss->srv, SERVER_LOG_DEBUG, "sched.fire", "rule=%s target=%s execution=%s", p->name,
+               t->id, arn ? arn : name);
+    json_decref(out);
+}
+
+static void fire(sched_service *ss, rule *r, int64_t now)
+{
+    sched_rule *p = &r->pub;
+    int64_t t = p->next_fire_ms;
+    ss->n_fires++;
+    if (now - t > SCHED_GRACE_MS && !p->catch_up) {
+        ss->n_missed++;
+        server_log(ss->srv, SERVER_LOG_INFO, "sched.missed", "rule=%s due_ms=%lld late_ms=%lld",
+                   p->name, (long long)t, (long long)(now - t));
+    } else {
+        for (size_t i = 0; i < p->n_targets; i++)
+            start_target(ss, r, &p->targets[i], t);
+        p->last_fire_ms = t;
+    }
+    int64_t after = (now > t ? now : t) / 1000;
+    int64_t next = sched_expr_next(&r->expr, r->tz, p->anchor_ms / 1000, after);
+    p->next_fire_ms = next < 0 ? 0 : next * 1000;
+    sched__save_fired(ss, r);
+    sched__heap_push(ss, r);
+}
+
+void sched__fire_due(sched_service *ss)
+{
+    int64_t now = sched_now_ms(ss);
+    for (int n = 0; n < SCHED_FIRES_PER_TURN; n++) {
+        rule *r = sched__heap_top(ss);
+        if (r == NULL || r->pub.next_fire_ms > now)
+            break;
+        sched__heap_remove(ss, r);
+        fire(ss, r, now);
+    }
+    sched__arm(ss);
+}
