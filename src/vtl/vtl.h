@@ -32,8 +32,8 @@ typedef struct vtl_param {
     const char *value;
 } vtl_param;
 
-/* An ordered list of pairs (borrowed). A repeated name: the first occurrence is the one
- * that $input.params('x') and map lookups see; keySet() lists each name once. */
+/* An ordered list of pairs (borrowed). A repeated name: the last value wins (as in the
+ * proxy event's single-value maps), at the first one's place; keySet() lists it once. */
 typedef struct vtl_params {
     const vtl_param *items;
     size_t len;

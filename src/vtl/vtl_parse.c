@@ -941,6 +941,7 @@ static bool parse_hash(parser *p, builder *b, enum term *term, bool *done)
         p->pos++;
     }
     vtl_node *node = NULL;
+    vtl_expr *cond;
     switch (k) {
     case 0:
         node = parse_set(p, start);
@@ -952,9 +953,11 @@ static bool parse_hash(parser *p, builder *b, enum term *term, bool *done)
         p->depth--;
         break;
     case 2:
-        p->elseif_cond = parse_condition(p, "elseif");
-        if (p->elseif_cond == NULL)
+        cond = parse_condition(p, "elseif");
+        if (cond == NULL)
             return true;
+        vtl__free_expr(p->elseif_cond); /* one left by a failed #elseif inside a string */
+        p->elseif_cond = cond;
         gobble_line(p, b, start);
         *term = T_ELSEIF;
         *done = true;
