@@ -10,6 +10,7 @@
 #include "http/http.h"
 #include "queue/queue.h"
 #include "server/server.h"
+#include "topic/topic.h"
 #include "trigger/trigger.h"
 
 typedef struct api_router api_router;
@@ -23,6 +24,9 @@ api_router *api_router_new(server *srv, queue_service *queues, sigv4_keys *keys)
 typedef void (*api_lambda_handler)(api_call *c, fn_service *fns, trigger_service *triggers);
 void api_router_set_lambda(api_router *rt, api_lambda_handler handler, fn_service *fns,
                            trigger_service *triggers);
+/* Serves SNS (query protocol) and the topics' pages over topics (borrowed). Before
+ * http_start. */
+void api_router_set_topics(api_router *rt, topic_service *topics);
 void api_router_free(api_router *rt);
 /* The http_handler: ctx is the router. */
 void api_router_handle(void *ctx, http_request *req);

@@ -15,6 +15,7 @@
 #include "project/project.h"
 #include "queue/queue.h"
 #include "server/sfn.h"
+#include "topic/topic.h"
 #include "trigger/trigger.h"
 
 #include <stdio.h>
@@ -106,7 +107,8 @@ int api_serve(const api_serve_config *cfg)
                                {FN_SCHEMA_VERSION, fn_schema_v1},
                                {FN_INTEG_SCHEMA_VERSION, fn_integ_schema_v1},
                                {TRIGGER_SCHEMA_VERSION, trigger_schema_v1},
-                               {PROJECT_SCHEMA_VERSION, project_schema_v1}};
+                               {PROJECT_SCHEMA_VERSION, project_schema_v1},
+                               {TOPIC_SCHEMA_VERSION, topic_schema_v1}};
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
@@ -152,16 +154,29 @@ int api_serve(const api_serve_config *cfg)
         sigv4_keys_free(keys);
         return 1;
     }
+    topic_service *topics = topic_service_new(srv, queues, functions, &err);
+    if (topics == NULL) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        project_free(proj);
+        trigger_service_free(triggers);
+        fn_service_free(functions);
+        queue_service_free(queues);
+        server_free(srv);
+        sigv4_keys_free(keys);
+        return 1;
+    }
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
+    server_add_integ(srv, topic_integ(topics));
     project_runtime *prt = NULL;
     if (proj) {
         project_services svc = {
-            .srv = srv, .queues = queues, .fns = functions, .triggers = triggers};
+            .srv = srv, .queues = queues, .fns = functions, .triggers = triggers, .topics = topics};
         prt = project_runtime_new(&svc, cfg->project_file, &err);
         if (prt == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);
             project_free(proj);
+            topic_service_free(topics);
             trigger_service_free(triggers);
             fn_service_free(functions);
             queue_service_free(queues);
@@ -174,12 +189,14 @@ int api_serve(const api_serve_config *cfg)
     }
     api_router *rt = api_router_new(srv, queues, keys);
     api_router_set_lambda(rt, api_lambda, functions, triggers);
+    api_router_set_topics(rt, topics);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
         api_router_free(rt);
         project_runtime_free(prt);
+        topic_service_free(topics);
         trigger_service_free(triggers);
         fn_service_free(functions);
         queue_service_free(queues);
@@ -201,6 +218,7 @@ int api_serve(const api_serve_config *cfg)
     http_stop(http);
     api_router_free(rt);
     project_runtime_free(prt);
+    topic_service_free(topics);
     trigger_service_free(triggers);
     fn_service_free(functions);
     queue_service_free(queues);

@@ -19,6 +19,7 @@
 
 #include "fn/fn.h"
 #include "queue/queue.h"
+#include "topic/topic.h"
 #include "trigger/trigger.h"
 
 #include <jansson.h>
@@ -242,6 +243,7 @@ typedef struct project_services {
     queue_service *queues;
     fn_service *fns;
     trigger_service *triggers;
+    topic_service *topics; /* may be NULL: topics and smtp are then not applied */
 } project_services;
 
 typedef struct project_runtime project_runtime;

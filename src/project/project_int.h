@@ -40,7 +40,7 @@ int64_t prj__size(ck *c, const prj_node *map, const char *key, const char *what,
  * relative to the project's folder, trailing newline trimmed): at most one of them. */
 char *prj__secret(ck *c, const prj_node *map, const char *key, const char *what, bool required);
 /* The largest project or definition file read, and the largest secret file. */
-#define PRJ_MAX_FILE (8u << 20)
+#define PRJ_MAX_FILE   (8u << 20)
 #define PRJ_MAX_SECRET (64u << 10)
 /* Why bt_read_regular_file failed, from its errno: "not a regular file (a FIFO, a device
  * or a folder)", "larger than N bytes", or strerror's words. */
@@ -67,6 +67,9 @@ void project__apply_functions(project_runtime *rt, const project *p);
 void project__apply_triggers(project_runtime *rt, const project *p);
 void project__remove_triggers(project_runtime *rt, const project *p);
 void project__remove_functions(project_runtime *rt, const project *p);
+/* apply.c ↔ apply_topic.c: topics, subscriptions, smtp and public_url. */
+void project__apply_topics(project_runtime *rt, const project *p);
+void project__remove_topics(project_runtime *rt, const project *p);
 const project_services *project__services(const project_runtime *rt);
 /* Counts and logs one declaration that could not be applied. */
 void project__failed(project_runtime *rt, const char *kind, const char *name, const char *why);
