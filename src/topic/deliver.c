@@ -35,6 +35,8 @@ static const char sql_retry[] = "UPDATE sns_delivery SET attempts = ?, next_ms =
                                 "last_error = ?, updated_ms = ? WHERE id = ?";
 static const char sql_done[] = "UPDATE sns_delivery SET status = ?, attempts = ?, "
                                "last_error = ?, updated_ms = ?, body = ? WHERE id = ?";
+static const char sql_delivered[] = "UPDATE sns_delivery SET status = 'delivered', attempts = ?, "
+                                    "updated_ms = ?, body = '' WHERE id = ?";
 static const char sql_load[] = "SELECT id, sub_arn, protocol, endpoint, kind, subject, body, "
                                "meta, attempts, next_ms FROM sns_delivery "
                                "WHERE status = 'pending' ORDER BY id";
@@ -203,7 +205,7 @@ static void finished(topic__delivery *d, const char *error, bool permanent)
     transfer_free(d);
     store_batch *b = server_batch(ts->srv);
     if (error == NULL) {
-        store_batch_add(b, sql_done, "tititi", "delivered", d->attempts, NULL, now, "", d->id);
+        store_batch_add(b, sql_delivered, "iii", d->attempts, now, d->id); /* last_error stays */
         ts->n_delivered++;
         server_log(ts->srv, SERVER_LOG_DEBUG, "sns.delivered", "id=%" PRId64 " protocol=%s", d->id,
                    d->protocol);
@@ -284,7 +286,15 @@ static void deliver_lambda(topic__delivery *d)
         finished(d, "Functions are not available on this server", false);
         return;
     }
-    fn_invoke_req req = {.name = d->endpoint, .payload = d->body, .payload_len = strlen(d->body)};
+    char name[FN_NAME_MAX + 1], qualifier[130];
+    if (fn_parse_name(ts->fs, d->endpoint, name, qualifier) < 0) {
+        finished(d, "The endpoint is not a function of this server", true);
+        return;
+    }
+    fn_invoke_req req = {.name = name,
+                         .qualifier = qualifier[0] ? qualifier : NULL,
+                         .payload = d->body,
+                         .payload_len = strlen(d->body)};
     char request_id[40];
     fn_result r = {0};
     if (fn_invoke_event(ts->fs, &req, request_id, &r) < 0) {
