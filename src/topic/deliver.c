@@ -343,7 +343,11 @@ static void transfer_done(void *ctx, CURL *easy, CURLcode code)
     bool is_http = strcmp(d->protocol, "http") == 0 || strcmp(d->protocol, "https") == 0;
     char why[CURL_ERROR_SIZE + 64];
     if (code != CURLE_OK) {
-        snprintf(why, sizeof why, "%s", d->errbuf[0] ? d->errbuf : curl_easy_strerror(code));
+        const char *reason = d->errbuf[0] ? d->errbuf : curl_easy_strerror(code);
+        if (!is_http && status > 0)
+            snprintf(why, sizeof why, "SMTP %ld: %s", status, reason);
+        else
+            snprintf(why, sizeof why, "%s", reason);
         finished(d, why, false);
     } else if (is_http && (status < 200 || status >= 300)) {
         snprintf(why, sizeof why, "HTTP %ld from %s", status, d->endpoint);
