@@ -8,7 +8,7 @@ set -eu
 PACKAGES="build-essential cmake ninja-build pkg-config clang clang-format-14 \
 libjansson-dev libcmocka-dev libssl-dev libuv1-dev libsqlite3-dev \
 libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev \
-python3-boto3 awscli \
+python3-boto3 awscli python3-aiosmtpd \
 libclang-rt-14-dev python3"
 
 missing=""

@@ -11,6 +11,10 @@
  *   /2015-03-31/… (or SigV4 service lambda) → Lambda, rest-json: method + path; the
  *                                           raw body reaches Invoke unchanged
  *   GET /baton/functions/{name}/logs      → what a function printed (text)
+ *   form Action=<Op> signed for sns, or    → SNS, query protocol (GET too: the links in
+ *   unsigned with an SNS-only action         confirmation mail and UnsubscribeURL)
+ *   GET /outbox, /baton/deliveries,        → the topics' pages (api/outbox.c)
+ *   /baton/sns/SimpleNotificationService.pem
  *   GET /health                           → the server's state
  *   POST /baton/test/clock                → the schedules' test clock (BATON_TEST_CLOCK only)
  *
@@ -21,6 +25,7 @@
 #include "api/events.h"
 #include "api/lambda.h"
 #include "api/sfn.h"
+#include "api/sns.h"
 #include "api/sqs.h"
 #include "api/xml.h"
 #include "base/alloc.h"
@@ -41,6 +46,8 @@ typedef enum target {
     TARGET_LAMBDA,
     TARGET_EVENTS,
     TARGET_CLOCK,
+    TARGET_SNS,
+    TARGET_TOPIC_PAGE,
 } target;
 
 typedef struct routed {
@@ -57,6 +64,7 @@ struct api_router {
     fn_service *fns;
     trigger_service *triggers;
     sched_service *sched;
+    topic_service *topics;
     atomic_uint_fast64_t next_id;
 };
 
@@ -81,6 +89,11 @@ void api_router_set_lambda(api_router *rt, api_lambda_handler handler, fn_servic
 void api_router_set_sched(api_router *rt, sched_service *ss)
 {
     rt->sched = ss;
+}
+
+void api_router_set_topics(api_router *rt, topic_service *topics)
+{
+    rt->topics = topics;
 }
 
 void api_router_free(api_router *rt)
@@ -119,6 +132,12 @@ static void on_engine(void *ctx)
         break;
     case TARGET_CLOCK:
         api_events_clock(c, r->rt->sched);
+        break;
+    case TARGET_SNS:
+        api_sns(c, r->rt->topics);
+        break;
+    case TARGET_TOPIC_PAGE:
+        api_topic_page(c, r->rt->topics);
         break;
     }
     free(r);
@@ -211,6 +230,17 @@ static bool signature_refused(api_router *rt, http_request *req, bool query)
     return true;
 }
 
+/* The links SNS puts in messages (SubscribeURL, UnsubscribeURL) are followed by people and
+ * endpoints that cannot sign: a GET of ConfirmSubscription (its token is the proof) or
+ * Unsubscribe (as on AWS without AuthenticateOnUnsubscribe). */
+static bool link_request(const api_router *rt, http_request *req)
+{
+    const char *q = http_query(req);
+    return rt->topics && strcmp(http_method(req), "GET") == 0 && q &&
+           (strncmp(q, "Action=ConfirmSubscription&", 27) == 0 ||
+            strncmp(q, "Action=Unsubscribe&", 19) == 0);
+}
+
 void api_router_handle(void *ctx, http_request *req)
 {
     api_router *rt = ctx;
@@ -240,6 +270,10 @@ void api_router_handle(void *ctx, http_request *req)
         c->json = j;
         c->op = "TestClock";
         t = TARGET_CLOCK;
+    } else if (rt->topics && api_topic_page_is(method, path)) {
+        c = new_call(rt, req);
+        c->op = "TopicPage";
+        t = TARGET_TOPIC_PAGE;
     } else if (rt->lambda && http_header(req, "X-Amz-Target") == NULL &&
                lambda_request(req, path)) {
         if (signature_refused(rt, req, false))
@@ -284,7 +318,7 @@ void api_router_handle(void *ctx, http_request *req)
         c->op = c->op_buf;
     } else if (is_form(http_header(req, "Content-Type")) ||
                (strcmp(method, "GET") == 0 && strstr(http_query(req), "Action=") != NULL)) {
-        if (signature_refused(rt, req, true))
+        if (!link_request(rt, req) && signature_refused(rt, req, true))
             return;
         size_t len;
         const char *body = http_body(req, &len);
@@ -307,7 +341,10 @@ void api_router_handle(void *ctx, http_request *req)
         c->proto = API_PROTO_QUERY;
         c->form = f;
         c->op = action;
-        if (c->sig_service[0] != '\0' && strcmp(c->sig_service, "sqs") != 0 &&
+        bool is_sns = rt->topics && (strcmp(c->sig_service, "sns") == 0 ||
+                                     (c->sig_service[0] == '\0' && api_sns_is_action(action) &&
+                                      !api_sqs_is_action(action)));
+        if (!is_sns && c->sig_service[0] != '\0' && strcmp(c->sig_service, "sqs") != 0 &&
             !api_sqs_is_action(action)) {
             api_call_free(c);
             static const char xml[] =
@@ -317,7 +354,7 @@ void api_router_handle(void *ctx, http_request *req)
             http_respond(req, 400, "text/xml", xml, sizeof xml - 1, NULL);
             return;
         }
-        t = TARGET_SQS;
+        t = is_sns ? TARGET_SNS : TARGET_SQS;
     } else {
         answer_now(req, 404, "UnknownOperationException",
                    "No API at this path: send AWS JSON 1.0 (X-Amz-Target) or an AWS query");

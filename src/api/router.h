@@ -11,6 +11,7 @@
 #include "queue/queue.h"
 #include "sched/sched.h"
 #include "server/server.h"
+#include "topic/topic.h"
 #include "trigger/trigger.h"
 
 typedef struct api_router api_router;
@@ -27,6 +28,9 @@ void api_router_set_lambda(api_router *rt, api_lambda_handler handler, fn_servic
 /* Serves the EventBridge rules (AWSEvents.*) over ss (borrowed), and with BATON_TEST_CLOCK
  * the schedules' test clock. Before http_start. */
 void api_router_set_sched(api_router *rt, sched_service *ss);
+/* Serves SNS (query protocol) and the topics' pages over topics (borrowed). Before
+ * http_start. */
+void api_router_set_topics(api_router *rt, topic_service *topics);
 void api_router_free(api_router *rt);
 /* The http_handler: ctx is the router. */
 void api_router_handle(void *ctx, http_request *req);

@@ -16,6 +16,7 @@
 #include "queue/queue.h"
 #include "sched/sched.h"
 #include "server/sfn.h"
+#include "topic/topic.h"
 #include "trigger/trigger.h"
 
 #include <stdio.h>
@@ -108,7 +109,8 @@ int api_serve(const api_serve_config *cfg)
                                {FN_INTEG_SCHEMA_VERSION, fn_integ_schema_v1},
                                {TRIGGER_SCHEMA_VERSION, trigger_schema_v1},
                                {PROJECT_SCHEMA_VERSION, project_schema_v1},
-                               {SCHED_SCHEMA_VERSION, sched_schema_v1}};
+                               {SCHED_SCHEMA_VERSION, sched_schema_v1},
+                               {TOPIC_SCHEMA_VERSION, topic_schema_v1}};
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
@@ -155,7 +157,9 @@ int api_serve(const api_serve_config *cfg)
         return 1;
     }
     sched_service *sched = sched_service_new(srv, &err);
-    if (sched == NULL) {
+    topic_service *topics = sched ? topic_service_new(srv, queues, functions, &err) : NULL;
+    if (topics == NULL) {
+        sched_service_free(sched);
         fprintf(stderr, "baton serve: %s\n", err.msg);
         project_free(proj);
         trigger_service_free(triggers);
@@ -167,15 +171,21 @@ int api_serve(const api_serve_config *cfg)
     }
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
+    server_add_integ(srv, topic_integ(topics));
     project_runtime *prt = NULL;
     if (proj) {
-        project_services svc = {
-            .srv = srv, .queues = queues, .fns = functions, .triggers = triggers, .sched = sched};
+        project_services svc = {.srv = srv,
+                                .queues = queues,
+                                .fns = functions,
+                                .triggers = triggers,
+                                .sched = sched,
+                                .topics = topics};
         prt = project_runtime_new(&svc, cfg->project_file, &err);
         if (prt == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);
             project_free(proj);
             sched_service_free(sched);
+            topic_service_free(topics);
             trigger_service_free(triggers);
             fn_service_free(functions);
             queue_service_free(queues);
@@ -189,6 +199,7 @@ int api_serve(const api_serve_config *cfg)
     api_router *rt = api_router_new(srv, queues, keys);
     api_router_set_lambda(rt, api_lambda, functions, triggers);
     api_router_set_sched(rt, sched);
+    api_router_set_topics(rt, topics);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
@@ -196,6 +207,7 @@ int api_serve(const api_serve_config *cfg)
         api_router_free(rt);
         project_runtime_free(prt);
         sched_service_free(sched);
+        topic_service_free(topics);
         trigger_service_free(triggers);
         fn_service_free(functions);
         queue_service_free(queues);
@@ -218,6 +230,7 @@ int api_serve(const api_serve_config *cfg)
     api_router_free(rt);
     project_runtime_free(prt);
     sched_service_free(sched);
+    topic_service_free(topics);
     trigger_service_free(triggers);
     fn_service_free(functions);
     queue_service_free(queues);

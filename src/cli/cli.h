@@ -29,5 +29,8 @@ void cmd_fn_usage(FILE *f);
 /* `baton __spawn PID PROGRAM ARGS…` (not in --help): how the server starts a function's
  * process so that it dies with the server (fn/spawn.c). Returns only on failure. */
 int cmd_spawn(int argc, char **argv);
+/* `baton outbox` (cmd_outbox.c). */
+int cmd_outbox(int argc, char **argv);
+void cmd_outbox_usage(FILE *f);
 
 #endif

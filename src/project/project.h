@@ -20,6 +20,7 @@
 #include "fn/fn.h"
 #include "queue/queue.h"
 #include "sched/sched.h"
+#include "topic/topic.h"
 #include "trigger/trigger.h"
 
 #include <jansson.h>
@@ -244,6 +245,7 @@ typedef struct project_services {
     fn_service *fns;
     trigger_service *triggers;
     sched_service *sched;
+    topic_service *topics; /* may be NULL: topics and smtp are then not applied */
 } project_services;
 
 typedef struct project_runtime project_runtime;

@@ -67,6 +67,9 @@ void project__apply_functions(project_runtime *rt, const project *p);
 void project__apply_triggers(project_runtime *rt, const project *p);
 void project__remove_triggers(project_runtime *rt, const project *p);
 void project__remove_functions(project_runtime *rt, const project *p);
+/* apply.c ↔ apply_topic.c: topics, subscriptions, smtp and public_url. */
+void project__apply_topics(project_runtime *rt, const project *p);
+void project__remove_topics(project_runtime *rt, const project *p);
 const project_services *project__services(const project_runtime *rt);
 /* apply_sched.c: schedules, through sched.h. */
 void project__apply_schedules(project_runtime *rt, const project *p);

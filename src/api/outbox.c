@@ -1,0 +1,153 @@
+/*
+ * outbox.c — the pages of Baton's topics: GET /outbox lists the mail that went to the local
+ * outbox (the server has no SMTP), newest first, as an HTML page for a person (links in
+ * mail bodies clickable) or as JSON ({"Mails": […]}) with Accept: application/json or
+ * ?format=json; GET /baton/deliveries lists recent deliveries with their status (JSON);
+ * GET /baton/sns/SimpleNotificationService.pem is the certificate that verifies the
+ * signatures of the messages Baton sends (SigningCertURL).
+ */
+#include "api/sns.h"
+
+#include "base/alloc.h"
+#include "base/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char path_outbox[] = "/outbox";
+static const char path_deliveries[] = "/baton/deliveries";
+static const char path_cert[] = "/baton/sns/SimpleNotificationService.pem";
+
+bool api_topic_page_is(const char *method, const char *path)
+{
+    return strcmp(method, "GET") == 0 &&
+           (strcmp(path, path_outbox) == 0 || strcmp(path, "/outbox/") == 0 ||
+            strcmp(path, path_deliveries) == 0 || strcmp(path, path_cert) == 0);
+}
+
+static void html_escape(bt_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '<':
+            bt_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            bt_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            bt_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            bt_buf_puts(b, "&quot;");
+            break;
+        default:
+            bt_buf_putc(b, s[i]);
+        }
+    }
+}
+
+/* The body with every http(s):// link made an <a>. */
+static void body_html(bt_buf *b, const char *s)
+{
+    while (*s) {
+        const char *h = strstr(s, "http://"), *hs = strstr(s, "https://");
+        if (h == NULL || (hs && hs < h))
+            h = hs;
+        if (h == NULL) {
+            html_escape(b, s, strlen(s));
+            return;
+        }
+        html_escape(b, s, (size_t)(h - s));
+        size_t n = strcspn(h, " \t\r\n<>\"");
+        bt_buf_puts(b, "<a href=\"");
+        html_escape(b, h, n);
+        bt_buf_puts(b, "\">");
+        html_escape(b, h, n);
+        bt_buf_puts(b, "</a>");
+        s = h + n;
+    }
+}
+
+static void text(bt_buf *b, json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    if (v)
+        html_escape(b, v, strlen(v));
+}
+
+static bool wants_json(api_call *c)
+{
+    const char *accept = http_header(c->req, "Accept");
+    const char *q = http_query(c->req);
+    return (accept && strstr(accept, "application/json")) || (q && strstr(q, "format=json"));
+}
+
+static void outbox_html(api_call *c, json_t *mails)
+{
+    bt_buf b;
+    bt_buf_init(&b);
+    bt_buf_puts(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Baton outbox"
+                    "</title><style>body{font-family:sans-serif;margin:2em;max-width:60em}"
+                    ".mail{border:1px solid #ccc;border-radius:4px;padding:1em;margin:1em 0}"
+                    ".meta{color:#555;font-size:90%}pre{white-space:pre-wrap}</style></head>"
+                    "<body>\n<h1>Outbox</h1>\n");
+    size_t n = json_array_size(mails);
+    if (n == 0)
+        bt_buf_puts(&b, "<p>No mail yet. Mail sent by topics lands here while the server has "
+                        "no SMTP server configured.</p>\n");
+    else
+        bt_buf_printf(&b, "<p>%zu mail%s, newest first.</p>\n", n, n == 1 ? "" : "s");
+    size_t i;
+    json_t *m;
+    json_array_foreach(mails, i, m)
+    {
+        bt_buf_printf(&b, "<div class=\"mail\" id=\"mail-%lld\"><h2>",
+                      (long long)json_integer_value(json_object_get(m, "Id")));
+        text(&b, m, "Subject");
+        bt_buf_puts(&b, "</h2><div class=\"meta\">To: ");
+        text(&b, m, "To");
+        bt_buf_puts(&b, " &middot; From: ");
+        text(&b, m, "From");
+        bt_buf_puts(&b, " &middot; ");
+        text(&b, m, "Time");
+        bt_buf_puts(&b, "</div><pre>");
+        const char *body = json_string_value(json_object_get(m, "Body"));
+        body_html(&b, body ? body : "");
+        bt_buf_puts(&b, "</pre></div>\n");
+    }
+    bt_buf_puts(&b, "</body></html>\n");
+    api_reply(c, 200, "text/html; charset=utf-8", b.data, b.len, NULL);
+    bt_buf_fini(&b);
+}
+
+static void reply_json(api_call *c, const char *key, json_t *list)
+{
+    json_t *o = json_pack("{s:o}", key, list);
+    char *text = bt_json_dumps(o);
+    api_reply(c, 200, "application/json", text, strlen(text), NULL);
+    free(text);
+    json_decref(o);
+}
+
+void api_topic_page(api_call *c, topic_service *ts)
+{
+    const char *path = http_path(c->req);
+    if (strcmp(path, path_cert) == 0) {
+        const char *pem = topic_signing_cert(ts);
+        api_reply(c, 200, "application/x-pem-file", pem, strlen(pem), NULL);
+        return;
+    }
+    if (strcmp(path, path_deliveries) == 0) {
+        reply_json(c, "Deliveries", topic_deliveries(ts, 1000));
+        return;
+    }
+    json_t *mails = topic_outbox(ts, 1000);
+    if (wants_json(c)) {
+        reply_json(c, "Mails", mails);
+        return;
+    }
+    outbox_html(c, mails);
+    json_decref(mails);
+}

@@ -1,0 +1,142 @@
+/*
+ * topic_int.h — what the topic module's files share: the pure parts (filter.c: filter
+ * policies; message.c: what SNS delivers, byte for byte; sign.c: the signing key), the
+ * curl-on-libuv driver (curl_uv.c) and the service's state (service.c: topics and
+ * subscriptions; publish.c: Publish; deliver.c: the durable deliveries, SMTP, the outbox).
+ */
+#ifndef BT_TOPIC_TOPIC_INT_H
+#define BT_TOPIC_TOPIC_INT_H
+
+#include "base/buf.h"
+#include "topic/topic.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* ---- filter.c ---- */
+
+/* Checks a filter policy (JSON text): 0 with *out (new reference), or -1 with a reason in
+ * why (static text). */
+int topic__filter_parse(const char *text, json_t **out, const char **why);
+/* Whether a message passes the policy. attrs: the envelope's MessageAttributes shape
+ * ({name: {Type, Value}}, may be NULL); body: the message text (parsed as JSON when
+ * scope_body). */
+bool topic__filter_match(const json_t *policy, bool scope_body, const json_t *attrs,
+                         const char *body);
+
+/* ---- message.c ---- */
+
+typedef struct topic__msg {
+    const char *type; /* Notification, SubscriptionConfirmation, UnsubscribeConfirmation */
+    const char *message_id, *topic_arn, *subject, *message, *timestamp;
+    const char *token, *subscribe_url; /* confirmations */
+    const json_t *attrs;               /* {name: {Type, Value}} or NULL */
+} topic__msg;
+
+/* The string SNS signs (SNS notes §12): key, newline, value, newline for the fields of the
+ * message's type, in their order. Heap. */
+char *topic__canonical(const topic__msg *m);
+/* The JSON envelope (http/https body, sqs body, email-json body), AWS's key order. */
+json_t *topic__envelope(const topic__msg *m, const char *sig_version, const char *signature,
+                        const char *cert_url, const char *unsub_url);
+/* The Lambda event: {"Records": [{EventSource, EventVersion, EventSubscriptionArn, Sns}]}. */
+json_t *topic__lambda_event(const topic__msg *m, const char *sub_arn, const char *sig_version,
+                            const char *signature, const char *cert_url, const char *unsub_url);
+/* The message a protocol gets with MessageStructure=json: the protocol's key, else
+ * "default". NULL when the structure has neither (checked before). */
+const char *topic__structured(const json_t *structure, const char *protocol);
+/* An RFC 5322 message (CRLF lines, headers then body; Subject MIME-encoded when not ASCII). */
+char *topic__mail_text(const char *from, const char *to, const char *subject, const char *body,
+                       const char *message_id, int64_t now_ms);
+/* "Tue, 14 Nov 2023 22:13:20 GMT" (RFC 7231) / "+0000" dates. */
+void topic__http_date(int64_t now_ms, char out[40]);
+
+/* ---- sign.c ---- */
+
+typedef struct topic__signer topic__signer;
+/* Reads DIR/signing-key.pem and DIR/signing-cert.pem, creating both (RSA 2048, a
+ * self-signed certificate for ten years) when absent. */
+topic__signer *topic__signer_open(const char *dir, bt_err *err);
+void topic__signer_free(topic__signer *s);
+const char *topic__signer_cert(const topic__signer *s);
+/* Base64 of the RSA signature of text: SHA1withRSA for version "1", SHA256withRSA for "2".
+ * Heap. */
+char *topic__sign(topic__signer *s, const char *version, const char *text);
+
+/* ---- curl_uv.c: libcurl's multi interface on a libuv loop ---- */
+
+typedef struct topic__curl topic__curl;
+typedef void (*topic__curl_done)(void *ctx, CURL *easy, CURLcode code);
+topic__curl *topic__curl_new(uv_loop_t *loop);
+/* Runs easy; done(ctx, easy, code) on the loop when it ends (inside this call only when
+ * curl refuses the handle). The caller keeps ownership of easy and cleans it up after done;
+ * topic__curl_free abandons what runs (done is not called: the caller frees its own). */
+void topic__curl_add(topic__curl *c, CURL *easy, topic__curl_done done, void *ctx);
+/* Abandons every transfer (done is not called); frees once the handles have closed. */
+void topic__curl_free(topic__curl *c);
+
+/* ---- the service (service.c, deliver.c, mail.c) ---- */
+
+typedef struct topic__sub {
+    char *arn, *topic_arn, *protocol, *endpoint, *token;
+    bool pending, raw, scope_body;
+    char *filter_text; /* FilterPolicy as given, or NULL */
+    json_t *filter;
+    json_t *extra; /* other attributes set (DeliveryPolicy, RedrivePolicy, …) */
+    topic_origin origin;
+} topic__sub;
+
+typedef struct topic__topic {
+    char *arn, *name;
+    json_t *attrs; /* settable attributes as set */
+    topic_origin origin;
+    topic__sub **subs;
+    size_t n_subs, cap_subs;
+    int64_t n_deleted;
+} topic__topic;
+
+typedef struct topic__delivery topic__delivery;
+
+struct topic_service {
+    server *srv;
+    queue_service *qs;
+    fn_service *fs;
+    topic__signer *signer;
+    topic__curl *curl;
+    topic__topic **topics;
+    size_t n_topics, cap_topics;
+    char *public_url;
+    topic_smtp smtp; /* host NULL: the outbox */
+    /* deliveries in memory: pending ones, held until their batch is durable */
+    topic__delivery *first, *last;
+    int64_t next_delivery_id;
+    uint64_t seq; /* creation order, for releasing after commit */
+    uv_timer_t timer;
+    int open_handles;
+    size_t pending_commits;
+    bool is_closing;
+    uint64_t n_delivered, n_failed, n_retried;
+};
+
+void topic__fail(topic_err *err, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char *topic__base_url(const topic_service *ts);
+topic__topic *topic__find(topic_service *ts, const char *arn);
+/* Frees what the service holds (deliver.c calls it once its handles have closed). */
+void topic__service_release(topic_service *ts);
+
+/* deliver.c: records one delivery in the current batch (it runs after the commit). kind:
+ * the x-amz-sns-message-type. meta: what the protocol needs besides the body (takes
+ * ownership). */
+void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol,
+                    const char *endpoint, const char *kind, const char *subject, const char *body,
+                    json_t *meta);
+/* Loads the pending deliveries (service start). */
+int topic__deliveries_load(topic_service *ts, bt_err *err);
+void topic__deliveries_start(topic_service *ts);
+void topic__deliveries_stop(topic_service *ts);
+
+#endif
