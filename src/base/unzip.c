@@ -61,7 +61,9 @@ static bool safe_name(const char *name, size_t len)
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i < len && name[i] != '/') {
-            if (name[i] == '\0' || name[i] == '\\')
+            /* control characters too: a name is shown in messages and listings */
+            unsigned char ch = (unsigned char)name[i];
+            if (ch < 0x20 || ch == 0x7f || ch == '\\')
                 return false;
             continue;
         }
