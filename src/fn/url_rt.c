@@ -1,8 +1,6 @@
 /*
  * url_rt.c — the url runtime: the event POSTed to the function's URL through libcurl's multi
- * interface, driven by the engine thread's loop (curl tells which sockets to watch, through
- * CURLMOPT_SOCKETFUNCTION → uv_poll, and when to call it back, CURLMOPT_TIMERFUNCTION →
- * uv_timer; both come back as curl_multi_socket_action). No thread, no blocking call.
+ * interface on the engine thread's loop (http/curl_uv.h). No thread, no blocking call.
  *
  * Outcomes (names chosen to read like Lambda's platform errors):
  *   2xx without X-Amz-Function-Error           the body is the result (empty: null)
@@ -16,24 +14,15 @@
 #include "fn/fn_int.h"
 
 #include "base/alloc.h"
+#include "http/curl_uv.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-typedef struct sock_watch {
-    struct sock_watch *prev, *next;
-    uv_poll_t poll;
-    curl_socket_t fd;
-    fn_url *u;
-} sock_watch;
-
 struct fn_url {
-    fn_service *fs;
-    CURLM *multi;
-    uv_timer_t timer;
-    sock_watch *socks;
+    http_curl *curl;
 };
 
 typedef struct url_req {
@@ -45,24 +34,6 @@ typedef struct url_req {
     bool has_error_header, is_too_large;
     char errbuf[CURL_ERROR_SIZE];
 } url_req;
-
-static void on_poll_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void unwatch(sock_watch *w)
-{
-    fn_url *u = w->u;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        u->socks = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    uv_poll_stop(&w->poll);
-    uv_close((uv_handle_t *)&w->poll, on_poll_closed);
-}
 
 static void req_free(url_req *r)
 {
@@ -111,89 +82,12 @@ static void complete(url_req *r, CURLcode code)
     fn__finish(inv);
 }
 
-static void check_done(fn_url *u)
-{
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(u->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = m->easy_handle;
-        CURLcode code = m->data.result;
-        url_req *r = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
-        curl_multi_remove_handle(u->multi, easy);
-        complete(r, code);
-        req_free(r);
-    }
-}
-
-static void on_poll(uv_poll_t *p, int status, int events)
-{
-    sock_watch *w = p->data;
-    fn_url *u = w->u;
-    int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    int running;
-    curl_multi_socket_action(u->multi, w->fd, flags, &running);
-    check_done(u);
-}
-
-static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+static void transfer_done(void *ctx, CURL *easy, CURLcode code)
 {
     (void)easy;
-    fn_url *u = userp;
-    sock_watch *w = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (w) {
-            curl_multi_assign(u->multi, s, NULL);
-            unwatch(w);
-        }
-        return 0;
-    }
-    if (w == NULL) {
-        w = bt_xcalloc(1, sizeof *w);
-        w->fd = s;
-        w->u = u;
-        uv_poll_init_socket(server_loop(u->fs->srv), &w->poll, s);
-        w->poll.data = w;
-        w->next = u->socks;
-        if (u->socks)
-            u->socks->prev = w;
-        u->socks = w;
-        curl_multi_assign(u->multi, s, w);
-    }
-    int events = 0;
-    if (what & CURL_POLL_IN)
-        events |= UV_READABLE;
-    if (what & CURL_POLL_OUT)
-        events |= UV_WRITABLE;
-    uv_poll_start(&w->poll, events, on_poll);
-    return 0;
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-    fn_url *u = t->data;
-    int running;
-    curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(u);
-}
-
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    fn_url *u = userp;
-    if (timeout_ms < 0)
-        uv_timer_stop(&u->timer);
-    else
-        uv_timer_start(&u->timer, on_timeout, (uint64_t)timeout_ms, 0);
-    return 0;
+    url_req *r = ctx;
+    complete(r, code);
+    req_free(r);
 }
 
 static size_t on_write(char *data, size_t size, size_t n, void *ud)
@@ -223,14 +117,7 @@ static fn_url *url_state(fn_service *fs)
     if (fs->url)
         return fs->url;
     fn_url *u = bt_xcalloc(1, sizeof *u);
-    u->fs = fs;
-    u->multi = curl_multi_init();
-    curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
-    curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
-    uv_timer_init(server_loop(fs->srv), &u->timer);
-    u->timer.data = u;
+    u->curl = http_curl_new(server_loop(fs->srv));
     fs->url = u;
     return u;
 }
@@ -272,22 +159,13 @@ int fn__url_run(fn_inv *inv)
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_s * 1000L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_s * 1000L);
     r->inv = inv;
     inv->proc = r;
-    /* The payload stays with the invocation until it ends; curl reads it in place. */
-    CURLMcode mc = curl_multi_add_handle(u->multi, e);
-    if (mc != CURLM_OK) {
-        r->inv = NULL;
-        inv->proc = NULL;
-        fn__set_error(inv, "Function.ConnectionError", "RequestId: %s Error: %s", inv->request_id,
-                      curl_multi_strerror(mc));
-        req_free(r);
-        fn__finish(inv);
-    }
+    /* The payload stays with the invocation until it ends; curl reads it in place. A
+     * handle curl refuses ends at once, inside http_curl_add. */
+    http_curl_add(u->curl, e, transfer_done, r);
     return 0;
 }
 
@@ -298,13 +176,8 @@ void fn__url_abandon(fn_inv *inv)
         return;
     r->inv = NULL;
     inv->proc = NULL;
-    curl_multi_remove_handle(inv->fs->url->multi, r->easy);
+    http_curl_remove(inv->fs->url->curl, r->easy);
     req_free(r);
-}
-
-static void on_timer_closed(uv_handle_t *h)
-{
-    free(h->data);
 }
 
 void fn__url_fini(fn_service *fs)
@@ -313,8 +186,6 @@ void fn__url_fini(fn_service *fs)
     if (u == NULL)
         return;
     fs->url = NULL;
-    curl_multi_cleanup(u->multi);
-    while (u->socks)
-        unwatch(u->socks);
-    uv_close((uv_handle_t *)&u->timer, on_timer_closed);
+    http_curl_free(u->curl);
+    free(u);
 }

@@ -393,7 +393,7 @@ static void deliver_http(topic__delivery *d)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     d->in_flight = true;
-    topic__curl_add(d->ts->curl, e, transfer_done, d);
+    http_curl_add(d->ts->curl, e, transfer_done, d);
 }
 
 static void deliver_smtp(topic__delivery *d)
@@ -438,7 +438,7 @@ static void deliver_smtp(topic__delivery *d)
     free(mail_from);
     free(rcpt);
     d->in_flight = true;
-    topic__curl_add(ts->curl, e, transfer_done, d);
+    http_curl_add(ts->curl, e, transfer_done, d);
 }
 
 static void run(topic__delivery *d)
@@ -563,7 +563,7 @@ void topic__deliveries_stop(topic_service *ts)
 {
     ts->is_closing = true;
     /* Transfers in flight are abandoned: their rows stay pending for the next start. */
-    topic__curl_free(ts->curl);
+    http_curl_free(ts->curl);
     ts->curl = NULL;
     while (ts->first) {
         topic__delivery *d = ts->first;

@@ -795,7 +795,7 @@ topic_service *topic_service_new(server *srv, queue_service *qs, fn_service *fs,
         free(ts);
         return NULL;
     }
-    ts->curl = topic__curl_new(server_loop(srv));
+    ts->curl = http_curl_new(server_loop(srv));
     topic__deliveries_start(ts);
     return ts;
 }

@@ -8,6 +8,7 @@
 #define BT_TOPIC_TOPIC_INT_H
 
 #include "base/buf.h"
+#include "http/curl_uv.h"
 #include "topic/topic.h"
 
 #include <curl/curl.h>
@@ -66,18 +67,6 @@ const char *topic__signer_cert(const topic__signer *s);
  * Heap. */
 char *topic__sign(topic__signer *s, const char *version, const char *text);
 
-/* ---- curl_uv.c: libcurl's multi interface on a libuv loop ---- */
-
-typedef struct topic__curl topic__curl;
-typedef void (*topic__curl_done)(void *ctx, CURL *easy, CURLcode code);
-topic__curl *topic__curl_new(uv_loop_t *loop);
-/* Runs easy; done(ctx, easy, code) on the loop when it ends (inside this call only when
- * curl refuses the handle). The caller keeps ownership of easy and cleans it up after done;
- * topic__curl_free abandons what runs (done is not called: the caller frees its own). */
-void topic__curl_add(topic__curl *c, CURL *easy, topic__curl_done done, void *ctx);
-/* Abandons every transfer (done is not called); frees once the handles have closed. */
-void topic__curl_free(topic__curl *c);
-
 /* ---- the service (service.c, deliver.c, mail.c) ---- */
 
 typedef struct topic__sub {
@@ -105,7 +94,7 @@ struct topic_service {
     queue_service *qs;
     fn_service *fs;
     topic__signer *signer;
-    topic__curl *curl;
+    http_curl *curl;
     topic__topic **topics;
     size_t n_topics, cap_topics;
     char *public_url;

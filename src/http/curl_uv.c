@@ -1,12 +1,11 @@
 /*
- * curl_uv.c — libcurl's multi interface driven by the engine thread's libuv loop, for the
- * deliveries that leave the process (http/https webhooks, SMTP). The approach of
- * fn/url_rt.c: curl says which sockets to watch (CURLMOPT_SOCKETFUNCTION → uv_poll) and
- * when to call back (CURLMOPT_TIMERFUNCTION → uv_timer); both come back as
- * curl_multi_socket_action, and finished transfers are collected with
- * curl_multi_info_read. No thread, no blocking call.
+ * curl_uv.c — libcurl's multi interface driven by a libuv loop (the engine thread's), for
+ * what leaves the process: functions behind a URL, webhooks, SMTP. curl says which sockets
+ * to watch (CURLMOPT_SOCKETFUNCTION → uv_poll) and when to call back
+ * (CURLMOPT_TIMERFUNCTION → uv_timer); both come back as curl_multi_socket_action, and
+ * finished transfers are collected with curl_multi_info_read. No thread, no blocking call.
  */
-#include "topic/topic_int.h"
+#include "http/curl_uv.h"
 
 #include "base/alloc.h"
 
@@ -16,17 +15,17 @@ typedef struct watch {
     struct watch *prev, *next;
     uv_poll_t poll;
     curl_socket_t fd;
-    topic__curl *c;
+    http_curl *c;
 } watch;
 
 typedef struct xfer {
     struct xfer *prev, *next;
     CURL *easy;
-    topic__curl_done done;
+    http_curl_done done;
     void *ctx;
 } xfer;
 
-struct topic__curl {
+struct http_curl {
     uv_loop_t *loop;
     CURLM *multi;
     uv_timer_t timer;
@@ -34,7 +33,7 @@ struct topic__curl {
     xfer *xfers;
 };
 
-static void unlink_xfer(topic__curl *c, xfer *x)
+static void unlink_xfer(http_curl *c, xfer *x)
 {
     if (x->prev)
         x->prev->next = x->next;
@@ -51,7 +50,7 @@ static void on_poll_closed(uv_handle_t *h)
 
 static void unwatch(watch *w)
 {
-    topic__curl *c = w->c;
+    http_curl *c = w->c;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -62,7 +61,7 @@ static void unwatch(watch *w)
     uv_close((uv_handle_t *)&w->poll, on_poll_closed);
 }
 
-static void collect(topic__curl *c)
+static void collect(http_curl *c)
 {
     CURLMsg *m;
     int left;
@@ -91,7 +90,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
     int running;
-    topic__curl *c = w->c;
+    http_curl *c = w->c;
     curl_multi_socket_action(c->multi, w->fd, flags, &running);
     collect(c);
 }
@@ -99,7 +98,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     (void)easy;
-    topic__curl *c = userp;
+    http_curl *c = userp;
     watch *w = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (w) {
@@ -131,7 +130,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 
 static void on_timeout(uv_timer_t *t)
 {
-    topic__curl *c = t->data;
+    http_curl *c = t->data;
     int running;
     curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     collect(c);
@@ -140,7 +139,7 @@ static void on_timeout(uv_timer_t *t)
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    topic__curl *c = userp;
+    http_curl *c = userp;
     if (timeout_ms < 0)
         uv_timer_stop(&c->timer);
     else
@@ -148,9 +147,9 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-topic__curl *topic__curl_new(uv_loop_t *loop)
+http_curl *http_curl_new(uv_loop_t *loop)
 {
-    topic__curl *c = bt_xcalloc(1, sizeof *c);
+    http_curl *c = bt_xcalloc(1, sizeof *c);
     c->loop = loop;
     c->multi = curl_multi_init();
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -162,7 +161,7 @@ topic__curl *topic__curl_new(uv_loop_t *loop)
     return c;
 }
 
-void topic__curl_add(topic__curl *c, CURL *easy, topic__curl_done done, void *ctx)
+void http_curl_add(http_curl *c, CURL *easy, http_curl_done done, void *ctx)
 {
     xfer *x = bt_xcalloc(1, sizeof *x);
     x->easy = easy;
@@ -187,7 +186,7 @@ static void on_timer_closed(uv_handle_t *h)
     free(h->data);
 }
 
-void topic__curl_free(topic__curl *c)
+void http_curl_free(http_curl *c)
 {
     if (c == NULL)
         return;
@@ -202,4 +201,16 @@ void topic__curl_free(topic__curl *c)
     while (c->watches)
         unwatch(c->watches);
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+void http_curl_remove(http_curl *c, CURL *easy)
+{
+    for (xfer *x = c->xfers; x; x = x->next)
+        if (x->easy == easy) {
+            unlink_xfer(c, x);
+            curl_multi_remove_handle(c->multi, easy);
+            curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+            free(x);
+            return;
+        }
 }
