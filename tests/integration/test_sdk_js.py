@@ -12,15 +12,13 @@ that is not writable) and reused after; without the registry the test is skipped
 Node older than the SDK's "engines" requirement.
 """
 
-import fcntl
 import json
 import os
-import re
 import shutil
 import subprocess
 import unittest
 
-import batontest
+import npmcache
 import servertest
 
 PACKAGES = ("@aws-sdk/client-sfn", "@aws-sdk/client-sqs")
@@ -103,64 +101,12 @@ console.log(JSON.stringify(out));
 """
 
 
-def version_tuple(text):
-    return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
-
-
-def cache_dir():
-    if os.environ.get("BATON_NPM_CACHE"):
-        return os.environ["BATON_NPM_CACHE"]
-    near = os.path.join(os.path.dirname(batontest.BATON), "npm-cache")
-    try:
-        os.makedirs(near, exist_ok=True)
-        if os.access(near, os.W_OK):
-            return near
-    except OSError:
-        pass
-    return os.path.join(os.path.expanduser("~"), ".cache", "baton-npm")
-
-
-def installed(root):
-    return all(os.path.exists(os.path.join(root, "node_modules", p, "package.json"))
-               for p in PACKAGES)
-
-
-def install(root):
-    """Installs the SDK into root once; raises SkipTest when the registry cannot be used."""
-    os.makedirs(root, exist_ok=True)
-    with open(os.path.join(root, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one installer at a time
-        if installed(root):
-            return
-        with open(os.path.join(root, "package.json"), "w") as f:
-            json.dump({"name": "baton-sdk-js-tests", "private": True}, f)
-        try:
-            p = subprocess.run(
-                ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-                 "--cache", os.path.join(root, ".npm")] + [f"{p}@3" for p in PACKAGES],
-                cwd=root, capture_output=True, text=True, timeout=240)
-        except subprocess.TimeoutExpired:
-            raise unittest.SkipTest("npm install timed out (registry unreachable?)")
-        if p.returncode != 0 or not installed(root):
-            raise unittest.SkipTest("npm install failed (registry unreachable?): " +
-                                    p.stderr.strip()[-500:])
-
-
 @unittest.skipUnless(shutil.which("node") and shutil.which("npm"), "node or npm is missing")
 class SdkJs(servertest.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.root = cache_dir()
-        install(cls.root)
-        node = subprocess.run(["node", "--version"], capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-        for p in PACKAGES:
-            with open(os.path.join(cls.root, "node_modules", p, "package.json")) as f:
-                need = json.load(f).get("engines", {}).get("node", "")
-            m = re.fullmatch(r">=\s*([\d.]+)", need.strip())
-            if m and version_tuple(node) < version_tuple(m.group(1)):
-                raise unittest.SkipTest(f"{p} needs Node {need}; this is {node}")
+        cls.root = npmcache.install(PACKAGES, npmcache.cache_dir())
 
     def test_callback_flow_and_sqs(self):
         script = os.path.join(self.root, f"baton-sdk-{os.getpid()}.mjs")
