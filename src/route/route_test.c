@@ -168,12 +168,77 @@ static void test_nonce(void **state)
     route_table_free(t);
 }
 
+static void test_events(void **state)
+{
+    (void)state;
+    route_table *t = table();
+    route_match m;
+    assert_int_equal(route_find(t, "GET", "/t", &m), ROUTE_FOUND);
+    vtl_param *qp;
+    size_t nq = vtl_parse_query("a=x%2By", &qp);
+    route_request q = {.method = "GET",
+                       .path = "/t",
+                       .query = "a=x%2By",
+                       .query_params = qp,
+                       .n_query = nq,
+                       .source_ip = "127.0.0.1",
+                       .request_id = "rid",
+                       .now_ms = 1583349317000,
+                       .account = "123456789012"};
+    bt_buf b;
+    bt_buf_init(&b);
+    assert_int_equal(route_event(m.r, &q, &b, NULL), 0);
+    bt_buf_putc(&b, '\0');
+    assert_string_equal(b.data, "{\"a\":\"x+y\"}");
+    route_match_fini(&m);
+
+    /* Passthrough: the body, or {} when there is none. */
+    assert_int_equal(route_find(t, "GET", "/verification", &m), ROUTE_FOUND);
+    bt_buf_reset(&b);
+    assert_int_equal(route_event(m.r, &q, &b, NULL), 0);
+    bt_buf_putc(&b, '\0');
+    assert_string_equal(b.data, "{}");
+    q.body = "[1]";
+    q.body_len = 3;
+    bt_buf_reset(&b);
+    assert_int_equal(route_event(m.r, &q, &b, NULL), 0);
+    bt_buf_putc(&b, '\0');
+    assert_string_equal(b.data, "[1]");
+    route_match_fini(&m);
+
+    /* Proxy: absent maps are null; the time as API Gateway writes it. */
+    assert_int_equal(route_find(t, "GET", "/things/9", &m), ROUTE_FOUND);
+    q.path = "/things/9";
+    q.query_params = NULL;
+    q.n_query = 0;
+    q.body = NULL;
+    q.body_len = 0;
+    q.path_params = m.params;
+    q.n_path = m.n_params;
+    bt_buf_reset(&b);
+    assert_int_equal(route_event(m.r, &q, &b, NULL), 0);
+    bt_buf_putc(&b, '\0');
+    assert_non_null(strstr(b.data, "\"resource\":\"/things/{id}\",\"path\":\"/things/9\","
+                                   "\"httpMethod\":\"GET\",\"headers\":null,"
+                                   "\"multiValueHeaders\":null,\"queryStringParameters\":null,"
+                                   "\"multiValueQueryStringParameters\":null,"
+                                   "\"pathParameters\":{\"id\":\"9\"},\"stageVariables\":null"));
+    assert_non_null(strstr(b.data, "\"requestTime\":\"04/Mar/2020:19:15:17 +0000\","
+                                   "\"requestTimeEpoch\":1583349317000"));
+    assert_non_null(strstr(b.data, "\"body\":null,\"isBase64Encoded\":false}"));
+    route_match_fini(&m);
+    bt_buf_fini(&b);
+    vtl_params_free(qp, nq);
+    route_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_proxy_response),
         cmocka_unit_test(test_nonce),
+        cmocka_unit_test(test_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
