@@ -236,13 +236,14 @@ int api_serve(const api_serve_config *cfg)
     int rc = server_run(srv);
     http_stop(http);
     api_router_free(rt);
-    api_routes_free(user_routes);
-    route_table_free(route_tbl);
     project_runtime_free(prt);
     sched_service_free(sched);
     topic_service_free(topics);
     trigger_service_free(triggers);
     fn_service_free(functions);
+    /* After the functions: an invocation failed as they stop still reaches its route. */
+    api_routes_free(user_routes);
+    route_table_free(route_tbl);
     queue_service_free(queues);
     server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
     server_free(srv);
