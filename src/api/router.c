@@ -17,6 +17,9 @@
  *   /baton/sns/SimpleNotificationService.pem
  *   GET /health                           → the server's state
  *   POST /baton/test/clock                → the schedules' test clock (BATON_TEST_CLOCK only)
+ *   a project file's route (method, path)  → its function (api/routes.c), before the AWS
+ *                                           protocols; paths of Baton's own are never routes
+ *   any other path but Baton's             → 403 Missing Authentication Token (API Gateway)
  *
  * Any Host is accepted, so the `sync-` prefix clients put on StartSyncExecution's host
  * reaches us too once its name resolves here (README).
@@ -65,6 +68,7 @@ struct api_router {
     trigger_service *triggers;
     sched_service *sched;
     topic_service *topics;
+    api_routes *routes;
     atomic_uint_fast64_t next_id;
 };
 
@@ -94,6 +98,11 @@ void api_router_set_sched(api_router *rt, sched_service *ss)
 void api_router_set_topics(api_router *rt, topic_service *topics)
 {
     rt->topics = topics;
+}
+
+void api_router_set_routes(api_router *rt, api_routes *routes)
+{
+    rt->routes = routes;
 }
 
 void api_router_free(api_router *rt)
@@ -241,6 +250,20 @@ static bool link_request(const api_router *rt, http_request *req)
             strncmp(q, "Action=Unsubscribe&", 19) == 0);
 }
 
+/* Paths of Baton's own APIs and pages: no user route takes them, and an unknown one keeps
+ * Baton's 404 (project/check_more.c refuses routes there). Elsewhere, a path no route has
+ * gets API Gateway's 403. */
+static bool baton_path(const char *path)
+{
+    if (strcmp(path, "/") == 0 || strcmp(path, "/health") == 0 || strcmp(path, "/outbox") == 0 ||
+        strncmp(path, "/outbox/", 8) == 0 || strncmp(path, "/baton/", 7) == 0 ||
+        strncmp(path, "/2015-03-31/", 12) == 0)
+        return true;
+    /* SQS queue URLs: /<account>/<queue>. */
+    size_t d = strspn(path + 1, "0123456789");
+    return d == 12 && path[13] == '/';
+}
+
 void api_router_handle(void *ctx, http_request *req)
 {
     api_router *rt = ctx;
@@ -274,6 +297,8 @@ void api_router_handle(void *ctx, http_request *req)
         c = new_call(rt, req);
         c->op = "TopicPage";
         t = TARGET_TOPIC_PAGE;
+    } else if (rt->routes && !baton_path(path) && api_routes_handle(rt->routes, req)) {
+        return;
     } else if (rt->lambda && http_header(req, "X-Amz-Target") == NULL &&
                lambda_request(req, path)) {
         if (signature_refused(rt, req, false))
@@ -355,6 +380,9 @@ void api_router_handle(void *ctx, http_request *req)
             return;
         }
         t = is_sns ? TARGET_SNS : TARGET_SQS;
+    } else if (!baton_path(path)) {
+        api_routes_unknown(req);
+        return;
     } else {
         answer_now(req, 404, "UnknownOperationException",
                    "No API at this path: send AWS JSON 1.0 (X-Amz-Target) or an AWS query");

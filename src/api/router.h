@@ -5,6 +5,7 @@
 #define BT_API_ROUTER_H
 
 #include "api/api.h"
+#include "api/routes.h"
 #include "api/sigv4.h"
 #include "fn/fn.h"
 #include "http/http.h"
@@ -34,5 +35,8 @@ void api_router_set_topics(api_router *rt, topic_service *topics);
 void api_router_free(api_router *rt);
 /* The http_handler: ctx is the router. */
 void api_router_handle(void *ctx, http_request *req);
+
+/* Serves the project file's routes (borrowed; NULL: none). Before http_start. */
+void api_router_set_routes(api_router *rt, api_routes *routes);
 
 #endif

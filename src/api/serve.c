@@ -9,6 +9,7 @@
 #include "api/serve.h"
 #include "api/lambda.h"
 #include "api/router.h"
+#include "api/routes.h"
 #include "base/alloc.h"
 #include "fn/fn.h"
 #include "http/http.h"
@@ -172,6 +173,7 @@ int api_serve(const api_serve_config *cfg)
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
     server_add_integ(srv, topic_integ(topics));
+    route_table *route_tbl = route_table_new();
     project_runtime *prt = NULL;
     if (proj) {
         project_services svc = {.srv = srv,
@@ -179,10 +181,12 @@ int api_serve(const api_serve_config *cfg)
                                 .fns = functions,
                                 .triggers = triggers,
                                 .sched = sched,
-                                .topics = topics};
+                                .topics = topics,
+                                .routes = route_tbl};
         prt = project_runtime_new(&svc, cfg->project_file, &err);
         if (prt == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);
+            route_table_free(route_tbl);
             project_free(proj);
             sched_service_free(sched);
             topic_service_free(topics);
@@ -200,11 +204,15 @@ int api_serve(const api_serve_config *cfg)
     api_router_set_lambda(rt, api_lambda, functions, triggers);
     api_router_set_sched(rt, sched);
     api_router_set_topics(rt, topics);
+    api_routes *user_routes = api_routes_new(srv, route_tbl, functions);
+    api_router_set_routes(rt, user_routes);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
         api_router_free(rt);
+        api_routes_free(user_routes);
+        route_table_free(route_tbl);
         project_runtime_free(prt);
         sched_service_free(sched);
         topic_service_free(topics);
@@ -233,6 +241,9 @@ int api_serve(const api_serve_config *cfg)
     topic_service_free(topics);
     trigger_service_free(triggers);
     fn_service_free(functions);
+    /* After the functions: an invocation failed as they stop still reaches its route. */
+    api_routes_free(user_routes);
+    route_table_free(route_tbl);
     queue_service_free(queues);
     server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
     server_free(srv);

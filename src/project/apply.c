@@ -7,7 +7,8 @@
  * longer does, and never what the API created. SIGHUP re-reads the file (project_reload).
  *
  * Order: queues (then their dead-letter policies, once every queue exists), functions, state
- * machines, triggers, topics (apply_topic.c); removals the other way round.
+ * machines, triggers, topics (apply_topic.c), routes (apply_route.c: the table replaced
+ * whole, nothing stored); removals the other way round.
  */
 #include "base/alloc.h"
 #include "project/project_int.h"
@@ -422,6 +423,7 @@ int project_apply(project_runtime *rt, project *p)
     project__remove_schedules(rt, p);
     project__apply_topics(rt, p);
     project__remove_topics(rt, p);
+    project__apply_routes(rt, p);
     project__remove_triggers(rt, p);
     remove_machines(rt, p);
     project__remove_functions(rt, p);

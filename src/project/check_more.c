@@ -157,6 +157,17 @@ void prj__check_topics(ck *c, const prj_node *sec)
 
 /* ---- routes ---- */
 
+/* Paths Baton's own APIs and pages answer (api/router.c keeps them). */
+static bool reserved_path(const char *path)
+{
+    if (strcmp(path, "/") == 0 || strcmp(path, "/health") == 0 || strcmp(path, "/outbox") == 0 ||
+        strncmp(path, "/outbox/", 8) == 0 || strncmp(path, "/baton/", 7) == 0 ||
+        strcmp(path, "/baton") == 0 || strncmp(path, "/2015-03-31/", 12) == 0)
+        return true;
+    size_t d = strspn(path + 1, "0123456789");
+    return d == 12 && path[13] == '/';
+}
+
 void prj__check_routes(ck *c, const prj_node *sec)
 {
     static const char *const keys[] = {"method",           "path",  "function", "confirm",
@@ -197,6 +208,12 @@ void prj__check_routes(ck *c, const prj_node *sec)
             prj_problem_add(c->pr, prj_map_get(v, "path")->at,
                             "'path' of %s is \"%s\" (expected a path such as /verification, "
                             "without query or spaces)",
+                            what, r->path);
+        if (r->path && r->path[0] == '/' && reserved_path(r->path))
+            prj_problem_add(c->pr, prj_map_get(v, "path")->at,
+                            "'path' of %s is \"%s\", one of Baton's own (expected a path "
+                            "outside /, /health, /outbox, /baton/, /2015-03-31/ and the queue "
+                            "URLs /<account>/<queue>)",
                             what, r->path);
         r->function = prj__str(c, v, "function", what, true);
         if (r->function)

@@ -179,6 +179,17 @@ static void test_schedules_and_more(void **state)
                         "DELETE, HEAD, OPTIONS or ANY)\n"
                         "3:27: 'path' of route 1 is \"x\" (expected a path such as /verification, "
                         "without query or spaces)\n");
+    assert_string_equal(
+        problems_of("version: 1\nfunctions:\n  f: {runtime: url, url: 'http://x'}\nroutes:\n"
+                    "  - {path: /baton/x, function: f}\n  - {path: /123456789012/q, function: f}\n"
+                    "  - {path: /health, function: f}\n  - {path: /batonic, function: f}\n"),
+        "5:12: 'path' of route 1 is \"/baton/x\", one of Baton's own (expected a path outside /, "
+        "/health, /outbox, /baton/, /2015-03-31/ and the queue URLs /<account>/<queue>)\n"
+        "6:12: 'path' of route 2 is \"/123456789012/q\", one of Baton's own (expected a path "
+        "outside /, /health, /outbox, /baton/, /2015-03-31/ and the queue URLs "
+        "/<account>/<queue>)\n"
+        "7:12: 'path' of route 3 is \"/health\", one of Baton's own (expected a path outside /, "
+        "/health, /outbox, /baton/, /2015-03-31/ and the queue URLs /<account>/<queue>)\n");
 }
 
 static void test_env_secret(void **state)

@@ -19,6 +19,7 @@
 
 #include "fn/fn.h"
 #include "queue/queue.h"
+#include "route/route.h"
 #include "sched/sched.h"
 #include "topic/topic.h"
 #include "trigger/trigger.h"
@@ -246,6 +247,7 @@ typedef struct project_services {
     trigger_service *triggers;
     sched_service *sched;
     topic_service *topics; /* may be NULL: topics and smtp are then not applied */
+    route_table *routes;   /* may be NULL: routes are then not applied */
 } project_services;
 
 typedef struct project_runtime project_runtime;

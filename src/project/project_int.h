@@ -71,6 +71,9 @@ void project__remove_functions(project_runtime *rt, const project *p);
 void project__apply_topics(project_runtime *rt, const project *p);
 void project__remove_topics(project_runtime *rt, const project *p);
 const project_services *project__services(const project_runtime *rt);
+/* apply_route.c: the routes, replaced as a whole in the route table. */
+void project__apply_routes(project_runtime *rt, const project *p);
+
 /* apply_sched.c: schedules, through sched.h. */
 void project__apply_schedules(project_runtime *rt, const project *p);
 void project__remove_schedules(project_runtime *rt, const project *p);
