@@ -83,7 +83,10 @@ static int closed_reason(approval_service *as, const char *id, const char **why)
 static int lookup(approval_service *as, const char *id, approval__req **r, approval__link **l,
                   const char **why)
 {
-    if (!approval_link_check(as->key, as->key_len, id))
+    /* Links mailed before the project file gave a signing_key (or after it dropped it)
+     * stay valid: the data folder's key is accepted too. */
+    if (!approval_link_check(as->key, as->key_len, id) &&
+        !approval_link_check(as->own_key, sizeof as->own_key, id))
         return BT_ENOTFOUND;
     *r = approval__find(as, id, l);
     if (*r == NULL)

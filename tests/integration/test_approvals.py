@@ -6,6 +6,7 @@ kill -9 between the mail and the click loses nothing."""
 
 import html
 import json
+import os
 import re
 import secrets
 import subprocess
@@ -52,7 +53,7 @@ class Approvals(servertest.ServerTestCase):
         arn = sfn.start_execution(stateMachineArn=sm, input='{"order": 7}')["executionArn"]
         return sfn, arn
 
-    def links(self, n):
+    def links(self, n, base=None):
         """{approver: path} from the outbox, once n mails are there."""
         deadline = time.time() + 10
         while True:
@@ -64,9 +65,9 @@ class Approvals(servertest.ServerTestCase):
         self.assertEqual(len(mails), n, mails)
         out = {}
         for m in mails:
-            found = re.findall(r"(http://\S+)(/approve/[A-Za-z0-9_-]{32})(?=\s)", m["Body"])
+            found = re.findall(r"(https?://\S+)(/approve/[A-Za-z0-9_-]{32})(?=\s)", m["Body"])
             self.assertEqual(len(found), 1, m["Body"])
-            self.assertEqual(found[0][0], self.server.url)
+            self.assertEqual(found[0][0], base or self.server.url)
             out[m["To"]] = found[0][1]
         return out, mails
 
@@ -244,6 +245,31 @@ class Approvals(servertest.ServerTestCase):
         out = json.loads(d["output"])
         self.assertEqual([(a["who"], a["comment"]) for a in out["approvers"]],
                          [(A, "before"), (B, "after")])
+
+
+class ApprovalsWithProject(Approvals):
+    """The project file's public_url is the links' base and its signing_key signs them."""
+
+    def setUp(self):
+        self.dir = servertest.tempfile.mkdtemp(prefix="baton-srv-")
+        path = os.path.join(self.dir, "baton.yaml")
+        with open(path, "w") as f:
+            f.write("version: 1\npublic_url: https://approve.example.test/\n"
+                    "signing_key: 0123456789abcdef0123456789abcdef-project\n")
+        self.server_args = ("--config", path)
+        self.server = servertest.Server(os.path.join(self.dir, "data"),
+                                        self.server_args).start()
+
+    def test_links_use_public_url(self):
+        sfn, arn = self.start({"Approvers": [A]})
+        links, _ = self.links(1, base="https://approve.example.test")
+        self.assertEqual(self.decide(links[A], "approve")[0], 200)
+        self.wait_status(sfn, arn, "SUCCEEDED")
+
+
+for name in list(vars(Approvals)):
+    if name.startswith("test_"):
+        setattr(ApprovalsWithProject, name, None)  # the helpers only
 
 
 if __name__ == "__main__":
