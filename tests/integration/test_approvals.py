@@ -267,9 +267,48 @@ class ApprovalsWithProject(Approvals):
         self.wait_status(sfn, arn, "SUCCEEDED")
 
 
+class ApprovalsOverSmtp(Approvals):
+    """With the project file's smtp:, the approval mail reaches a real SMTP server."""
+
+    def setUp(self):
+        import test_smtp
+        if not test_smtp.have_aiosmtpd():
+            raise servertest.unittest.SkipTest("python3-aiosmtpd is not installed")
+        self.dir = servertest.tempfile.mkdtemp(prefix="baton-srv-")
+        port = test_smtp.free_port()
+        path = os.path.join(self.dir, "baton.yaml")
+        with open(path, "w") as f:
+            f.write("version: 1\nsmtp:\n  host: 127.0.0.1\n  port: %d\n  starttls: false\n"
+                    "  from: workflow@example.com\n" % port)
+        self.sink = test_smtp.Sink(port, os.path.join(self.dir, "mail.jsonl"))
+        self.server_args = ("--config", path)
+        self.server = servertest.Server(os.path.join(self.dir, "data"),
+                                        self.server_args).start()
+
+    def tearDown(self):
+        self.sink.stop()
+        super().tearDown()
+
+    def test_mail_over_smtp(self):
+        sfn, arn = self.start({"Approvers": [A], "Subject": "Deploy?"})
+        deadline = time.time() + 20
+        while not self.sink.mails() and time.time() < deadline:
+            time.sleep(0.1)
+        mails = self.sink.mails()
+        self.assertEqual(len(mails), 1)
+        self.assertEqual(mails[0]["to"], [A])
+        self.assertIn("Subject: Deploy?", mails[0]["data"])
+        path = re.search(r"/approve/[A-Za-z0-9_-]{32}(?=\s)", mails[0]["data"]).group(0)
+        self.assertEqual(self.http("/outbox?format=json")[1].count("approve/"), 0)
+        self.assertEqual(self.decide(path, "approve")[0], 200)
+        out = json.loads(self.wait_status(sfn, arn, "SUCCEEDED")["output"])
+        self.assertEqual(out["approvers"][0]["who"], A)
+
+
 for name in list(vars(Approvals)):
     if name.startswith("test_"):
         setattr(ApprovalsWithProject, name, None)  # the helpers only
+        setattr(ApprovalsOverSmtp, name, None)
 
 
 if __name__ == "__main__":
