@@ -15,6 +15,9 @@
  *   unsigned with an SNS-only action         confirmation mail and UnsubscribeURL)
  *   GET /outbox, /baton/deliveries,        → the topics' pages (api/outbox.c)
  *   /baton/sns/SimpleNotificationService.pem
+ *   GET|POST /approve/<id>                → an approval link's page and decision
+ *                                           (api/approve.c; unsigned: people follow it)
+ *   GET /baton/approvals                  → the approvals' audit and requests (JSON)
  *   GET /health                           → the server's state
  *   POST /baton/test/clock                → the schedules' test clock (BATON_TEST_CLOCK only)
  *   a project file's route (method, path)  → its function (api/routes.c), before the AWS
@@ -25,6 +28,7 @@
  * reaches us too once its name resolves here (README).
  */
 #include "api/router.h"
+#include "api/approve.h"
 #include "api/events.h"
 #include "api/lambda.h"
 #include "api/sfn.h"
@@ -51,6 +55,8 @@ typedef enum target {
     TARGET_CLOCK,
     TARGET_SNS,
     TARGET_TOPIC_PAGE,
+    TARGET_APPROVE_PAGE,
+    TARGET_APPROVALS,
 } target;
 
 typedef struct routed {
@@ -69,6 +75,7 @@ struct api_router {
     sched_service *sched;
     topic_service *topics;
     api_routes *routes;
+    approval_service *approvals;
     atomic_uint_fast64_t next_id;
 };
 
@@ -103,6 +110,11 @@ void api_router_set_topics(api_router *rt, topic_service *topics)
 void api_router_set_routes(api_router *rt, api_routes *routes)
 {
     rt->routes = routes;
+}
+
+void api_router_set_approvals(api_router *rt, approval_service *as)
+{
+    rt->approvals = as;
 }
 
 void api_router_free(api_router *rt)
@@ -147,6 +159,12 @@ static void on_engine(void *ctx)
         break;
     case TARGET_TOPIC_PAGE:
         api_topic_page(c, r->rt->topics);
+        break;
+    case TARGET_APPROVE_PAGE:
+        api_approve_page(c, r->rt->approvals);
+        break;
+    case TARGET_APPROVALS:
+        api_approvals_list(c, r->rt->approvals);
         break;
     }
     free(r);
@@ -293,6 +311,22 @@ void api_router_handle(void *ctx, http_request *req)
         c->json = j;
         c->op = "TestClock";
         t = TARGET_CLOCK;
+    } else if (rt->approvals && api_approve_page_is(method, path)) {
+        c = new_call(rt, req);
+        if (strcmp(method, "POST") == 0) {
+            size_t len;
+            const char *body = http_body(req, &len);
+            bt_err err = {0};
+            c->form = bt_form_parse(body ? body : "", body ? len : 0, 0, &err);
+        }
+        c->op = "ApprovePage";
+        t = TARGET_APPROVE_PAGE;
+    } else if (rt->approvals && api_approvals_list_is(method, path)) {
+        if (signature_refused(rt, req, false))
+            return;
+        c = new_call(rt, req);
+        c->op = "ListApprovals";
+        t = TARGET_APPROVALS;
     } else if (rt->topics && api_topic_page_is(method, path)) {
         c = new_call(rt, req);
         c->op = "TopicPage";

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/routes.h"
 #include "api/sigv4.h"
+#include "approval/approval.h"
 #include "fn/fn.h"
 #include "http/http.h"
 #include "queue/queue.h"
@@ -32,6 +33,8 @@ void api_router_set_sched(api_router *rt, sched_service *ss);
 /* Serves SNS (query protocol) and the topics' pages over topics (borrowed). Before
  * http_start. */
 void api_router_set_topics(api_router *rt, topic_service *topics);
+/* Serves the approval links' pages and GET /baton/approvals (borrowed). Before http_start. */
+void api_router_set_approvals(api_router *rt, approval_service *as);
 void api_router_free(api_router *rt);
 /* The http_handler: ctx is the router. */
 void api_router_handle(void *ctx, http_request *req);

@@ -10,6 +10,7 @@
 #include "api/lambda.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "approval/approval.h"
 #include "base/alloc.h"
 #include "fn/fn.h"
 #include "http/http.h"
@@ -111,7 +112,8 @@ int api_serve(const api_serve_config *cfg)
                                {TRIGGER_SCHEMA_VERSION, trigger_schema_v1},
                                {PROJECT_SCHEMA_VERSION, project_schema_v1},
                                {SCHED_SCHEMA_VERSION, sched_schema_v1},
-                               {TOPIC_SCHEMA_VERSION, topic_schema_v1}};
+                               {TOPIC_SCHEMA_VERSION, topic_schema_v1},
+                               {APPROVAL_SCHEMA_VERSION, approval_schema_v1}};
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
     if (srv == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
@@ -170,6 +172,24 @@ int api_serve(const api_serve_config *cfg)
         sigv4_keys_free(keys);
         return 1;
     }
+    approval_service *approvals = approval_service_new(srv, topics, &err);
+    if (approvals == NULL) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        project_free(proj);
+        sched_service_free(sched);
+        topic_service_free(topics);
+        trigger_service_free(triggers);
+        fn_service_free(functions);
+        queue_service_free(queues);
+        server_free(srv);
+        sigv4_keys_free(keys);
+        return 1;
+    }
+    if (proj) {
+        approval_set_public_url(approvals, proj->public_url);
+        approval_set_signing_key(approvals, proj->signing_key);
+    }
+    server_add_integ(srv, approval_integ(approvals));
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
     server_add_integ(srv, topic_integ(topics));
@@ -188,6 +208,7 @@ int api_serve(const api_serve_config *cfg)
             fprintf(stderr, "baton serve: %s\n", err.msg);
             route_table_free(route_tbl);
             project_free(proj);
+            approval_service_free(approvals);
             sched_service_free(sched);
             topic_service_free(topics);
             trigger_service_free(triggers);
@@ -206,6 +227,7 @@ int api_serve(const api_serve_config *cfg)
     api_router_set_topics(rt, topics);
     api_routes *user_routes = api_routes_new(srv, route_tbl, functions);
     api_router_set_routes(rt, user_routes);
+    api_router_set_approvals(rt, approvals);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
     http_server *http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
@@ -214,6 +236,7 @@ int api_serve(const api_serve_config *cfg)
         api_routes_free(user_routes);
         route_table_free(route_tbl);
         project_runtime_free(prt);
+        approval_service_free(approvals);
         sched_service_free(sched);
         topic_service_free(topics);
         trigger_service_free(triggers);
@@ -237,6 +260,7 @@ int api_serve(const api_serve_config *cfg)
     http_stop(http);
     api_router_free(rt);
     project_runtime_free(prt);
+    approval_service_free(approvals);
     sched_service_free(sched);
     topic_service_free(topics);
     trigger_service_free(triggers);

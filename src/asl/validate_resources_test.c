@@ -112,6 +112,7 @@ static const struct {
 
     /* Other partitions than AWS's are Baton's own namespace. */
     {"arn:baton:approval:::email", true},
+    {"arn:baton:states:::approval", true},
     {"arn:x:y:z::w", true},
 };
 

@@ -32,5 +32,8 @@ int cmd_spawn(int argc, char **argv);
 /* `baton outbox` (cmd_outbox.c). */
 int cmd_outbox(int argc, char **argv);
 void cmd_outbox_usage(FILE *f);
+/* `baton approvals` (cmd_approvals.c). */
+int cmd_approvals(int argc, char **argv);
+void cmd_approvals_usage(FILE *f);
 
 #endif

@@ -31,6 +31,7 @@ static void usage(FILE *f)
     cmd_client_usage(f);
     cmd_fn_usage(f);
     cmd_outbox_usage(f);
+    cmd_approvals_usage(f);
     fputs("  help                this text\n"
           "  version             print the version\n"
           "\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         return cmd_client(argc - 1, argv + 1);
     if (strcmp(verb, "outbox") == 0)
         return cmd_outbox(argc - 1, argv + 1);
+    if (strcmp(verb, "approvals") == 0)
+        return cmd_approvals(argc - 1, argv + 1);
     if (cmd_fn_is_verb(verb))
         return cmd_fn(argc - 1, argv + 1);
     if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {

@@ -45,7 +45,7 @@ void sched_exec_name(const char *rule_name, const char *target, bool many_target
     }
     char t[17];
     compact_time(fire_ms, t);
-    snprintf(out, 81, "%s-%s", base, t);
+    snprintf(out, 81, "%.63s-%s", base, t); /* base is at most 63 characters here */
 }
 
 json_t *sched_event(const char *region, const char *account, const char *rule_arn, int64_t fire_ms,

@@ -19,6 +19,7 @@
 #include "topic/topic_int.h"
 
 #include "base/alloc.h"
+#include "base/rand.h"
 #include "base/timefmt.h"
 #include "queue/codec.h"
 
@@ -184,6 +185,16 @@ void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol
     r->upto = d->seq;
     ts->pending_commits++;
     server_after_commit(ts->srv, released, r);
+}
+
+void topic_send_mail(topic_service *ts, const char *to, const char *subject, const char *body,
+                     char message_id[37])
+{
+    uint8_t raw[16];
+    bt_random_bytes(raw, sizeof raw);
+    bt_uuid_format(raw, message_id);
+    topic__deliver(ts, NULL, "email", to, "Notification", subject, body,
+                   json_pack("{s:s}", "message_id", message_id));
 }
 
 /* ---- outcomes ---- */

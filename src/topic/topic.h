@@ -145,6 +145,12 @@ typedef struct topic_publish_req {
 int topic_publish(topic_service *ts, const topic_publish_req *p, char message_id[37],
                   topic_err *err);
 
+/* One mail to one address, outside any topic (Baton's own mail: approval links). Recorded
+ * as an email delivery in the current batch, so it goes out (SMTP or the outbox) only once
+ * that batch is durable, with the retries of every delivery. message_id out. */
+void topic_send_mail(topic_service *ts, const char *to, const char *subject, const char *body,
+                     char message_id[37]);
+
 /* ---- what was sent ---- */
 
 /* The outbox, newest first, at most limit (0: 100): [{Id, Time, From, To, Subject, Body,
