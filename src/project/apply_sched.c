@@ -48,6 +48,7 @@ void project__apply_schedules(project_runtime *rt, const project *p)
             .allow_at = true,
             .skip_overlap = s->skip_overlap,
             .catch_up = s->catch_up,
+            .fire_at_start = s->fire_at_start,
         };
         bt_err err = {0};
         if (sched_put_rule(svc->sched, &cfg, SCHED_ORIGIN_PROJECT, &err) != 0) {

@@ -311,8 +311,9 @@ static const char *expression_problem(const char *e)
 
 void prj__check_schedules(ck *c, const prj_node *sec)
 {
-    static const char *const keys[] = {"expression", "timezone", "target",   "input",
-                                       "enabled",    "overlap",  "catch_up", NULL};
+    static const char *const keys[] = {"expression", "timezone",      "target",
+                                       "input",      "enabled",       "overlap",
+                                       "catch_up",   "fire_at_start", NULL};
     if (is_empty(sec) || prj__map(c, sec, "'schedules'") == NULL)
         return;
     project *p = c->p;
@@ -388,6 +389,12 @@ void prj__check_schedules(ck *c, const prj_node *sec)
         }
         s->enabled = prj__bool(c, v, "enabled", what, true);
         s->catch_up = prj__bool(c, v, "catch_up", what, false);
+        s->fire_at_start = prj__bool(c, v, "fire_at_start", what, false);
+        if (s->fire_at_start && s->expression && strncmp(s->expression, "at(", 3) == 0)
+            prj_problem_add(c->pr, prj_map_get(v, "fire_at_start")->at,
+                            "'fire_at_start' of %s is for rate(…) and cron(…) (an at(…) "
+                            "schedule fires once, at its time)",
+                            what);
         char *overlap = prj__str(c, v, "overlap", what, false);
         if (overlap && strcmp(overlap, "allow") != 0 && strcmp(overlap, "skip") != 0)
             prj_problem_add(c->pr, prj_map_get(v, "overlap")->at,

@@ -166,6 +166,12 @@ static void test_schedules_and_more(void **state)
         "8:14: 'overlap' of schedule 's' is \"never\" (expected allow or skip)\n"
         "9:15: 'timezone' of schedule 's' is \"Mars/Olympus\", which is not a known time zone "
         "(expected an IANA name such as Europe/Berlin)\n");
+    assert_string_equal(
+        problems_of("version: 1\nstate_machines:\n  M: " PASS "\nschedules:\n  s:\n"
+                    "    expression: at(2030-01-01T00:00:00)\n    target: M\n"
+                    "    fire_at_start: true\n"),
+        "8:20: 'fire_at_start' of schedule 's' is for rate(…) and cron(…) (an at(…) schedule "
+        "fires once, at its time)\n");
     assert_string_equal(problems_of("version: 1\nsmtp:\n  host: h\n  from: a@b\n  password: x\n"
                                     "  password_env: Y\n"),
                         "6:17: 'smtp' gives more than one of 'password', 'password_env' and "

@@ -188,6 +188,7 @@ static const char good[] =
     "    target: Flow\n"
     "    input: {a: 1}\n"
     "    overlap: skip\n"
+    "    fire_at_start: true\n"
     "smtp:\n"
     "  host: mail.example.com\n"
     "  from: baton@example.com\n"
@@ -274,6 +275,7 @@ static void test_good_file(void **state)
     assert_int_equal(p->n_schedules, 1);
     assert_string_equal(p->schedules[0].expression, "rate(10 minutes)");
     assert_true(p->schedules[0].skip_overlap);
+    assert_true(p->schedules[0].fire_at_start);
     assert_int_equal(json_integer_value(json_object_get(p->schedules[0].input, "a")), 1);
     assert_true(p->smtp.is_set);
     assert_int_equal(p->smtp.port, 587);

@@ -178,6 +178,7 @@ typedef struct prj_schedule {
     bool enabled;
     bool skip_overlap; /* overlap: skip */
     bool catch_up;
+    bool fire_at_start; /* the first fire when the schedule is put, not one period later */
 } prj_schedule;
 
 typedef struct prj_smtp {

@@ -70,6 +70,10 @@ typedef struct sched_rule_config {
     const char *timezone;               /* NULL: UTC */
     bool allow_at;                      /* at(…) accepted (the project file's schedules) */
     bool skip_overlap, catch_up;
+    /* The first fire is when the rule is put (new, or its expression, zone or state changed)
+     * rather than the expression's first time after it: rate(10 minutes) fires now, then
+     * every 10 minutes from now. Not kept: putting the same rule again changes nothing. */
+    bool fire_at_start;
 } sched_rule_config;
 
 typedef struct sched_rule {

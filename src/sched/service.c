@@ -459,6 +459,10 @@ int sched_put_rule(sched_service *ss, const sched_rule_config *cfg, sched_origin
     }
     if (timing)
         schedule_from(ss, r, now);
+    if (timing && cfg->fire_at_start && r->has_expr && p->enabled && p->next_fire_ms != 0) {
+        p->next_fire_ms = now / 1000 * 1000; /* rates count from the anchor: the same second */
+        sched__heap_push(ss, r);
+    }
     sched__save_rule(ss, r);
     sched__arm(ss);
     return 0;

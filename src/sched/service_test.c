@@ -181,11 +181,63 @@ static void test_fires(void **state)
     free(cmd);
 }
 
+/* fire_at_start: the first fire is the put itself, then every period from it; putting the
+ * same rule again (a reload, a restart) does not fire again. */
+static void test_fire_at_start(void **state)
+{
+    (void)state;
+    env e = {0};
+    strcpy(e.dir, "/tmp/sched_test_XXXXXX");
+    assert_non_null(mkdtemp(e.dir));
+    setenv("BATON_TEST_CLOCK", "0", 1);
+    open_env(&e);
+    sfn_err serr = {0};
+    json_t *req =
+        json_pack("{s:s, s:s, s:s}", "name", "Flow", "definition",
+                  "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}",
+                  "roleArn", "arn:aws:iam::123456789012:role/r");
+    json_t *out = sfn_create_state_machine(e.srv, req, &serr);
+    assert_non_null(out);
+    json_decref(out);
+    json_decref(req);
+
+    bt_err err = {0};
+    sched_rule_config cfg = {
+        .name = "now", .expression = "rate(10 minutes)", .enabled = true, .fire_at_start = true};
+    assert_int_equal(sched_put_rule(e.ss, &cfg, SCHED_ORIGIN_PROJECT, &err), 0);
+    sched_target_config t = {.id = "t", .arn = MACHINE, .input = "{}"};
+    assert_int_equal(sched_put_target(e.ss, "now", &t), 0);
+    const sched_rule *r = sched_get(e.ss, "now");
+    int64_t anchor = r->anchor_ms;
+    assert_int_equal(r->next_fire_ms, anchor);
+    settle(&e);
+    sched_advance_clock(e.ss, 0); /* fires what is due */
+    settle(&e);
+    r = sched_get(e.ss, "now");
+    assert_int_equal(r->last_fire_ms, anchor);
+    assert_int_equal(r->next_fire_ms, anchor + 600000);
+    assert_int_equal(n_executions(&e), 1);
+
+    /* the same declaration again: nothing moves */
+    assert_int_equal(sched_put_rule(e.ss, &cfg, SCHED_ORIGIN_PROJECT, &err), 0);
+    assert_int_equal(sched_get(e.ss, "now")->next_fire_ms, anchor + 600000);
+    sched_advance_clock(e.ss, 600000);
+    settle(&e);
+    assert_int_equal(sched_get(e.ss, "now")->last_fire_ms, anchor + 600000);
+    assert_int_equal(n_executions(&e), 2);
+    close_env(&e);
+    unsetenv("BATON_TEST_CLOCK");
+    char *cmd = bt_xasprintf("rm -rf %s", e.dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_fires),
+        cmocka_unit_test(test_fire_at_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
