@@ -253,6 +253,8 @@ int api_serve(const api_serve_config *cfg)
     const server_config *sc = server_get_config(srv);
     printf("Baton is serving at %s (data: %s, region %s, account %s)\n", url, sc->data_dir,
            sc->region, sc->account);
+    /* Where the mail of topics and approvals lands without smtp (api/outbox.c). */
+    printf("Outbox: %s/outbox\n", url);
     fflush(stdout);
     server_log(srv, SERVER_LOG_INFO, "serve", "endpoint=%s data=%s", url, sc->data_dir);
 
