@@ -1,10 +1,11 @@
 # Makefile — the two commands of the README. Both install what is missing first.
-#   make run    install dependencies, build, run the case study's workflow in-process
-#   make test   install dependencies, build, run every test (ctest)
+#   make run         install dependencies, build, serve the case study (examples/verification)
+#   make test        install dependencies, build, run every test (ctest)
+#   make demo-local  the case study's workflow in-process, with mocked tasks (no server)
 PRESET ?= dev
 BUILD  ?= build
 
-.PHONY: all deps build run test asan bench format format-check clean
+.PHONY: all deps build run demo-local test asan bench format format-check clean
 
 all: build
 
@@ -16,6 +17,9 @@ build: deps
 	@cmake --build $(BUILD)
 
 run: build
+	@./scripts/run-demo.sh $(BUILD)
+
+demo-local: build
 	./$(BUILD)/baton run examples/verification/statemachine.json \
 	    --input-file examples/verification/input.json \
 	    --mock examples/verification/mocks.json --mock-case Approved \
