@@ -4,7 +4,9 @@ examples/verification/baton.yaml` (the file as it is, only its address moved to 
 → the schedule starts the first execution at once → the approval mail is in the outbox →
 its link (GET) shows a confirmation page and changes nothing → the form's POST runs
 lambda-for-verification-success, which answers the task token → the execution SUCCEEDED
-with lambda-for-processing's result.
+with lambda-for-processing's result. And the second variant (workshop.yaml): the mail's
+rejection link → lambda-for-verification-failure (SendTaskFailure) → Catch → the "Notify
+Failure" mail, and the execution FAILED with VerificationFailed.
 
 Needs node and npm (skipped without them or without the registry)."""
 
@@ -45,13 +47,16 @@ class CaseStudyDemo(servertest.ServerTestCase):
         cls.modules = os.path.join(npmcache.install(PACKAGES), "node_modules")
 
     def setUp(self):
+        pass  # each test serves its file (serve)
+
+    def serve(self, name="baton.yaml"):
         self.dir = tempfile.mkdtemp(prefix="baton-demo-")
         project = os.path.join(self.dir, "verification")
         shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("node_modules"))
         os.symlink(self.modules, os.path.join(project, "node_modules"))
         # The file names the default address twice (public_url, the link's API_ENDPOINT);
         # the test's server listens elsewhere.
-        path = os.path.join(project, "baton.yaml")
+        path = os.path.join(project, name)
         with open(path) as f:
             text = f.read()
         self.assertEqual(text.count(DEFAULT_URL), 3)  # and once in a comment
@@ -85,7 +90,29 @@ class CaseStudyDemo(servertest.ServerTestCase):
             time.sleep(0.1)
         self.fail("no %s within %d s; server log:\n%s" % (what, timeout, self.server.read_log()))
 
+    def executions(self):
+        return self.sfn.list_executions(stateMachineArn=MACHINE)["executions"]
+
+    def mails(self, n):
+        def got():
+            _, text = self.http("/outbox?format=json")
+            mails = json.loads(text)["Mails"]  # newest first
+            return mails if len(mails) >= n else None
+        mails = self.wait_for("%d mails" % n, got)
+        self.assertEqual(len(mails), n, mails)
+        return mails
+
+    def confirm(self, link, expect=200):
+        """GET the link (a page, nothing runs), then POST its form; the result page."""
+        status, page = self.http(link)
+        self.assertEqual(status, 200, page)
+        nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
+        status, result = self.http(link, {"nonce": nonce})
+        self.assertEqual(status, expect, result)
+        return result
+
     def test_newcomer_path(self):
+        self.serve()
         # The start line names the outbox (the README sends the newcomer there).
         outbox_line = self.server.proc.stdout.readline().decode().strip()
         self.assertEqual(outbox_line, "Outbox: %s/outbox" % self.url)
@@ -149,6 +176,64 @@ class CaseStudyDemo(servertest.ServerTestCase):
         self.assertEqual(status, 403)
         # The schedule waits its 10 minutes: still one execution.
         self.assertEqual(len(executions()), 1)
+
+    def test_workshop_reject(self):
+        self.serve("workshop.yaml")
+        first = self.wait_for("the scheduled execution", self.executions, timeout=15)
+        self.assertEqual(len(first), 1)
+        arn = first[0]["executionArn"]
+        mail = self.mails(1)[0]
+        self.assertEqual(mail["Subject"], "Verification Request")
+        approve = re.findall(r"http://\S+(/verification\?\S+)", mail["Body"])
+        reject = re.findall(r"http://\S+(/rejection\?\S+)", mail["Body"])
+        self.assertEqual((len(approve), len(reject)), (1, 1), mail["Body"])
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(reject[0]).query)
+        self.assertEqual(sorted(q), ["requestId", "token"])
+        request_id = q["requestId"][0]
+        self.assertEqual(self.sfn.describe_execution(executionArn=arn)["status"], "RUNNING")
+
+        self.assertIn("verification rejected", self.confirm(reject[0]))
+
+        def ended():
+            d = self.sfn.describe_execution(executionArn=arn)
+            return d if d["status"] != "RUNNING" else None
+        d = self.wait_for("the execution's end", ended)
+        self.assertEqual(d["status"], "FAILED", d)
+        self.assertEqual(d["error"], "VerificationFailed")
+        # "Notify Failure" mailed the rejection, with the function's error and cause.
+        failure = self.mails(2)[0]
+        self.assertEqual(failure["To"], "approver@example.com")
+        self.assertEqual(failure["Subject"], "Verification failed")
+        self.assertIn("Request %s was not verified: VerificationRejected: request %s was "
+                      "rejected" % (request_id, request_id), failure["Body"])
+        # The approval link's token is spent: confirming it now fails the function (a failed
+        # page, 502).
+        self.assertIn("TaskTimedOut", self.confirm(approve[0], 502))
+        events = self.sfn.get_execution_history(executionArn=arn)["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events
+                   if e["type"].endswith("StateEntered")]
+        self.assertEqual(entered, ["Generate task", "Request user verification",
+                                   "Notify Failure", "Verification failed"])
+
+    def test_workshop_approve(self):
+        self.serve("workshop.yaml")
+        arn = self.wait_for("the scheduled execution", self.executions,
+                            timeout=15)[0]["executionArn"]
+        mail = self.mails(1)[0]
+        approve = re.findall(r"http://\S+(/verification\?\S+)", mail["Body"])
+        self.assertEqual(len(approve), 1, mail["Body"])
+        self.assertIn("verification success", self.confirm(approve[0]))
+        def ended():
+            d = self.sfn.describe_execution(executionArn=arn)
+            return d if d["status"] != "RUNNING" else None
+        d = self.wait_for("the execution's end", ended)
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        output = json.loads(d["output"])
+        self.assertEqual(output["result"], "request %s processed" % output["requestId"])
+        # "Notify Success" mailed the processing result.
+        success = self.mails(2)[0]
+        self.assertEqual(success["Subject"], "Verification succeeded")
+        self.assertIn('"result":"request %s processed"' % output["requestId"], success["Body"])
 
 
 if __name__ == "__main__":
