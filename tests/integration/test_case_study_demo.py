@@ -64,9 +64,9 @@ class CaseStudyDemo(servertest.ServerTestCase):
         self.url = "http://127.0.0.1:%d" % port
         with open(path, "w") as f:
             f.write(text.replace(DEFAULT_URL, self.url))
-        self.server = servertest.Server(
-            os.path.join(self.dir, "data"),
-            ["--config", path, "--listen", "127.0.0.1:%d" % port]).start()
+        self.server_args = ["--config", path, "--listen", "127.0.0.1:%d" % port]
+        self.server = servertest.Server(os.path.join(self.dir, "data"),
+                                        self.server_args).start()
         self.assertEqual(self.server.url, self.url)
         boto3 = servertest.boto3_or_skip()
         self.sfn = boto3.client("stepfunctions", endpoint_url=self.url, region_name="us-east-1",
@@ -234,6 +234,27 @@ class CaseStudyDemo(servertest.ServerTestCase):
         success = self.mails(2)[0]
         self.assertEqual(success["Subject"], "Verification succeeded")
         self.assertIn('"result":"request %s processed"' % output["requestId"], success["Body"])
+
+    def test_kill_between_mail_and_click(self):
+        """kill -9 after the mail: the restarted server (same data, same address) keeps the
+        waiting execution, the link still works, and the schedule does not fire again."""
+        self.serve()
+        arn = self.wait_for("the scheduled execution", self.executions,
+                            timeout=15)[0]["executionArn"]
+        mail = self.mails(1)[0]
+        link = re.findall(r"http://\S+(/verification\?\S+)", mail["Body"])[0]
+        self.server.kill()
+        self.server = servertest.Server(os.path.join(self.dir, "data"),
+                                        self.server_args).start()
+        self.assertEqual(self.server.url, self.url)
+        self.assertEqual(self.sfn.describe_execution(executionArn=arn)["status"], "RUNNING")
+        self.assertIn("verification success", self.confirm(link))
+        def ended():
+            d = self.sfn.describe_execution(executionArn=arn)
+            return d if d["status"] != "RUNNING" else None
+        self.assertEqual(self.wait_for("the execution's end", ended)["status"], "SUCCEEDED")
+        self.assertEqual(len(self.executions()), 1)
+        self.assertEqual(len(self.mails(1)), 1)
 
 
 if __name__ == "__main__":
