@@ -4,6 +4,8 @@
 #   make demo-local  the case study's workflow in-process, with mocked tasks (no server)
 PRESET ?= dev
 BUILD  ?= build
+# make run DEMO=workshop.yaml: the case study's second variant (rejection link, Notify mails)
+DEMO ?= baton.yaml
 
 .PHONY: all deps build run demo-local test asan bench format format-check clean
 
@@ -17,7 +19,7 @@ build: deps
 	@cmake --build $(BUILD)
 
 run: build
-	@./scripts/run-demo.sh $(BUILD)
+	@./scripts/run-demo.sh $(BUILD) $(DEMO)
 
 demo-local: build
 	./$(BUILD)/baton run examples/verification/statemachine.json \

@@ -3,11 +3,14 @@
 # npm packages (once), then `baton serve` runs examples/verification/baton.yaml in the
 # foreground with a fresh data folder, so that each run starts like the first: the schedule
 # fires at once, the approval mail lands in the outbox. Ctrl-C stops it.
-#   scripts/run-demo.sh [BUILD_DIR]     (BATON_DEMO_DATA overrides the data folder)
+#   scripts/run-demo.sh [BUILD_DIR] [PROJECT_FILE]
+# PROJECT_FILE is a file of examples/verification (baton.yaml, the first variant, or
+# workshop.yaml, the second); BATON_DEMO_DATA overrides the data folder.
 set -eu
 
 BUILD=${1:-build}
 EXAMPLE=examples/verification
+FILE=${2:-baton.yaml}
 DATA=${BATON_DEMO_DATA:-$BUILD/demo-data}
 URL=http://127.0.0.1:8083 # the example's public_url and API_ENDPOINT
 
@@ -25,11 +28,11 @@ fi
 rm -rf "$DATA"
 cat <<MSG
 
-The verification case study (examples/verification/baton.yaml), data in $DATA:
+The verification case study ($EXAMPLE/$FILE), data in $DATA:
   API endpoint  $URL   (aws --endpoint-url $URL stepfunctions list-executions ...)
   Outbox        $URL/outbox   (the approval mail: open it, follow the link, confirm)
   Result        ./$BUILD/baton describe <execution ARN>
 The first execution starts now, then one every 10 minutes. Ctrl-C stops the server.
 
 MSG
-exec "./$BUILD/baton" serve --config "$EXAMPLE/baton.yaml" --data "$DATA"
+exec "./$BUILD/baton" serve --config "$EXAMPLE/$FILE" --data "$DATA"
