@@ -196,13 +196,31 @@ static void structured_and_mail(void **state)
     free(mail);
 }
 
+/* A topic's DisplayName, a subject built from a state name and an address are header
+ * values: a CR or LF in them must not start a header of its own. */
+static void mail_header_injection(void **state)
+{
+    (void)state;
+    char *mail = topic__mail_text("Ops\r\nBcc: evil@x <a@x>", "b@y\r\nCc: c@z", "Hi\r\nBcc: evil@x",
+                                  "body", "m3\r\nX: y", 0);
+    assert_null(strstr(mail, "\r\nBcc:"));
+    assert_null(strstr(mail, "\r\nCc:"));
+    assert_null(strstr(mail, "\r\nX:"));
+    assert_non_null(strstr(mail, "From: Ops  Bcc: evil@x <a@x>\r\n"));
+    assert_non_null(strstr(mail, "Subject: Hi  Bcc: evil@x\r\n"));
+    free(mail);
+    mail = topic__mail_text("a@x", "b@y", "Gr\xc3\xbc\r\nBcc: e@x", "x", "m4", 0);
+    assert_null(strstr(mail, "\r\nBcc:"));
+    free(mail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filter_exact_and_or), cmocka_unit_test(filter_operators),
         cmocka_unit_test(filter_body_scope),   cmocka_unit_test(filter_rejects),
         cmocka_unit_test(canonical_strings),   cmocka_unit_test(envelope_order),
-        cmocka_unit_test(structured_and_mail),
+        cmocka_unit_test(structured_and_mail), cmocka_unit_test(mail_header_injection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
