@@ -311,9 +311,16 @@ static int eval_binary(vtl_ctx *x, const vtl_expr *e, json_t **out)
     if (rc == 0) {
         switch (e->op) {
         case OP_EQ:
-        case OP_NE:
-            *out = json_boolean(vtl__equal(a, b) == (e->op == OP_EQ));
+        case OP_NE: {
+            bool same;
+            rc = vtl__equal(a, b, x->limits.max_output, &same);
+            if (rc != 0)
+                rc = vtl__fail(x, e->line, e->col, BT_ELIMIT, "a comparison of more than %zu bytes",
+                               x->limits.max_output);
+            else
+                *out = json_boolean(same == (e->op == OP_EQ));
             break;
+        }
         case OP_LT:
         case OP_LE:
         case OP_GT:

@@ -162,8 +162,10 @@ int vtl__put_text(bt_buf *b, json_t *v, size_t max);
 /* Java's Double.toString. */
 void vtl__put_double(bt_buf *b, double d);
 bool vtl__truthy(const json_t *v);
-/* Velocity's ==: numbers by value, same types by content, otherwise by their text. */
-bool vtl__equal(json_t *a, json_t *b);
+/* Velocity's ==: numbers by value, same types by content, otherwise by their text. Sets
+ * *same; returns 0, or BT_ELIMIT when the comparison would look at more than max bytes of
+ * text or max values (shared lists stand for many more values than they hold). */
+int vtl__equal(json_t *a, json_t *b, size_t max, bool *same);
 /* Length of s in UTF-16 units, as Java's String.length() counts. */
 size_t vtl__utf16_len(const char *s, size_t n);
 /* Byte offset of UTF-16 index i in s (n when past the end). */

@@ -470,7 +470,9 @@ static int call_collection(vtl_ctx *x, const vtl_seg *s, json_t *target, json_t 
     } else if (list && is(s, "contains", 1, n)) {
         bool found = false;
         for (size_t i = 0; i < size && !found; i++)
-            found = vtl__equal(json_array_get(target, i), a[0]);
+            if (vtl__equal(json_array_get(target, i), a[0], x->limits.max_output, &found) != 0)
+                return vtl__fail(x, s->line, s->col, BT_ELIMIT,
+                                 "a comparison of more than %zu bytes", x->limits.max_output);
         *out = json_boolean(found);
     } else if (list && is(s, "add", 1, n)) {
         int rc = vtl__check_cycle(x, target, a[0], s->line, s->col);
@@ -528,8 +530,13 @@ int vtl__call(vtl_ctx *x, json_t *target, const vtl_seg *s, json_t **args, size_
         return call_string(x, s, target, args, n, out);
     if (json_is_array(target) || json_is_object(target))
         return call_collection(x, s, target, args, n, out);
-    if (is(s, "equals", 1, n))
-        *out = json_boolean(vtl__equal(target, args[0]));
+    if (is(s, "equals", 1, n)) {
+        bool same;
+        if (vtl__equal(target, args[0], x->limits.max_output, &same) != 0)
+            return vtl__fail(x, s->line, s->col, BT_ELIMIT, "a comparison of more than %zu bytes",
+                             x->limits.max_output);
+        *out = json_boolean(same);
+    }
     return 0;
 }
 
