@@ -101,6 +101,9 @@ struct topic_service {
     topic_smtp smtp; /* host NULL: the outbox */
     /* deliveries in memory: pending ones, held until their batch is durable */
     topic__delivery *first, *last;
+    /* The held deliveries are the list's tail, in seq order: the first of them, or NULL. */
+    topic__delivery *first_held;
+    int64_t armed_ms; /* when the timer fires (INT64_MAX: stopped) */
     int64_t next_delivery_id;
     uint64_t seq; /* creation order, for releasing after commit */
     uv_timer_t timer;
