@@ -226,6 +226,11 @@ static void finished(topic__delivery *d, const char *error, bool permanent)
 {
     topic_service *ts = d->ts;
     int64_t now = server_tick(ts->srv);
+    if (d->in_flight) {
+        ts->n_transfers--;
+        if (ts->transfers_waiting)
+            arm_at(ts, now); /* a slot is free for one that waits */
+    }
     d->in_flight = false;
     transfer_free(d);
     store_batch *b = server_batch(ts->srv);
@@ -418,6 +423,7 @@ static void deliver_http(topic__delivery *d)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     d->in_flight = true;
+    d->ts->n_transfers++;
     http_curl_add(d->ts->curl, e, transfer_done, d);
 }
 
@@ -463,6 +469,7 @@ static void deliver_smtp(topic__delivery *d)
     free(mail_from);
     free(rcpt);
     d->in_flight = true;
+    d->ts->n_transfers++;
     http_curl_add(ts->curl, e, transfer_done, d);
 }
 
@@ -484,17 +491,35 @@ static void run(topic__delivery *d)
 
 /* ---- the timer ---- */
 
+/* True when d goes out through curl (and so takes a transfer slot). */
+static bool is_transfer(const topic__delivery *d)
+{
+    const char *p = d->protocol;
+    return strcmp(p, "http") == 0 || strcmp(p, "https") == 0 ||
+           ((strcmp(p, "email") == 0 || strcmp(p, "email-json") == 0) && d->ts->smtp.host);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     topic_service *ts = t->data;
     int64_t now = server_tick(ts->srv);
     ts->armed_ms = INT64_MAX; /* the timer is one-shot */
-    /* Deliveries that finish at once unlink themselves; collect the due ones first. */
-    size_t n = 0, cap = 64;
+    /* Deliveries that finish at once unlink themselves; collect the due ones first. A slow
+     * or hanging endpoint holds its slot until curl's timeout: at most TOPIC_MAX_TRANSFERS
+     * go at once, the others wait for a slot (finished() wakes the timer). */
+    size_t n = 0, cap = 64, transfers = ts->n_transfers;
+    ts->transfers_waiting = false;
     topic__delivery **due = bt_xmalloc(cap * sizeof *due);
     for (topic__delivery *d = ts->first; d; d = d->next) {
         if (d->is_held || d->in_flight || d->next_ms > now + DUE_SLACK_MS)
             continue;
+        if (is_transfer(d)) {
+            if (transfers >= TOPIC_MAX_TRANSFERS) {
+                ts->transfers_waiting = true;
+                continue;
+            }
+            transfers++;
+        }
         if (n == cap)
             due = bt_xrealloc(due, (cap *= 2) * sizeof *due);
         due[n++] = d;
@@ -511,7 +536,8 @@ static void arm(topic_service *ts)
         return;
     int64_t next = INT64_MAX;
     for (topic__delivery *d = ts->first; d; d = d->next)
-        if (!d->is_held && !d->in_flight && d->next_ms < next)
+        if (!d->is_held && !d->in_flight && d->next_ms < next &&
+            !(ts->n_transfers >= TOPIC_MAX_TRANSFERS && is_transfer(d)))
             next = d->next_ms;
     if (next == INT64_MAX) {
         uv_timer_stop(&ts->timer);

@@ -103,7 +103,9 @@ struct topic_service {
     topic__delivery *first, *last;
     /* The held deliveries are the list's tail, in seq order: the first of them, or NULL. */
     topic__delivery *first_held;
-    int64_t armed_ms; /* when the timer fires (INT64_MAX: stopped) */
+    int64_t armed_ms;       /* when the timer fires (INT64_MAX: stopped) */
+    size_t n_transfers;     /* http/https and SMTP deliveries in flight */
+    bool transfers_waiting; /* due ones were left for a free transfer slot */
     int64_t next_delivery_id;
     uint64_t seq; /* creation order, for releasing after commit */
     uv_timer_t timer;
