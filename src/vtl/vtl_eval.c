@@ -44,9 +44,15 @@ int vtl__step(vtl_ctx *x, int line, int col)
     return 0;
 }
 
+void vtl__charge(vtl_ctx *x, size_t n)
+{
+    x->steps += n / VTL_BYTES_PER_STEP;
+}
+
 int vtl__string(vtl_ctx *x, const char *s, size_t n, int line, int col, json_t **out)
 {
     *out = NULL;
+    vtl__charge(x, n);
     if (n > x->limits.max_output)
         return vtl__fail(x, line, col, BT_ELIMIT, "a string longer than %zu bytes",
                          x->limits.max_output);

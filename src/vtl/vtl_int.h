@@ -139,6 +139,11 @@ int vtl__fail(vtl_ctx *x, int line, int col, int code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Counts one evaluation step; BT_ELIMIT past the budget. */
 int vtl__step(vtl_ctx *x, int line, int col);
+/* Counts work on n bytes (a string built or scanned) as steps, one per VTL_BYTES_PER_STEP,
+ * so that the step limit bounds the time of a render and not only its nodes; the next
+ * vtl__step reports the limit. */
+#define VTL_BYTES_PER_STEP 32
+void vtl__charge(vtl_ctx *x, size_t n);
 /* A new string value of s[0..n) (bytes kept as they are); BT_ELIMIT (err set at line:col)
  * when n exceeds the output bound. */
 int vtl__string(vtl_ctx *x, const char *s, size_t n, int line, int col, json_t **out);
