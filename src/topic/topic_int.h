@@ -30,6 +30,9 @@ bool topic__filter_match(const json_t *policy, bool scope_body, const json_t *at
 
 /* ---- message.c ---- */
 
+/* The total combination of values a filter policy may name (SNS's limit). */
+#define TOPIC_FILTER_COMBINATIONS_MAX 150
+
 typedef struct topic__msg {
     const char *type; /* Notification, SubscriptionConfirmation, UnsubscribeConfirmation */
     const char *message_id, *topic_arn, *subject, *message, *timestamp;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,30 @@ static void filter_rejects(void **state)
     assert_string_equal(why, "Unrecognized match type");
     assert_int_equal(topic__filter_parse("{\"a\":[{\"numeric\":[\"~\",1]}]}", &p, &why), -1);
     assert_int_equal(topic__filter_parse("{\"a\":\"x\"}", &p, &why), -1);
+    /* at most 150 combinations of values: 151 values of one key, or 13 x 12 */
+    char big[4096] = "{\"a\":[";
+    for (int i = 0; i < 151; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "%s\"v%d\"", i ? "," : "", i);
+    strcat(big, "]}");
+    why = NULL;
+    assert_int_equal(topic__filter_parse(big, &p, &why), -1);
+    assert_string_equal(why, "Filter policy is too complex");
+    big[strlen(big) - 2] = '\0';
+    *strrchr(big, ',') = '\0'; /* 150 values */
+    strcat(big, "]}");
+    assert_int_equal(topic__filter_parse(big, &p, &why), 0);
+    json_decref(p);
+    char two[1024] = "{\"a\":[";
+    for (int i = 0; i < 13; i++)
+        snprintf(two + strlen(two), sizeof two - strlen(two), "%s%d", i ? "," : "", i);
+    strcat(two, "],\"b\":[");
+    for (int i = 0; i < 12; i++)
+        snprintf(two + strlen(two), sizeof two - strlen(two), "%s%d", i ? "," : "", i);
+    strcat(two, "]}");
+    assert_int_equal(topic__filter_parse(two, &p, &why), -1);
+    assert_int_equal(
+        topic__filter_parse("{\"$or\":[{\"a\":[1,2]},{\"b\":[3]}],\"c\":[4,5]}", &p, &why), 0);
+    json_decref(p);
 }
 
 static void canonical_strings(void **state)
