@@ -151,7 +151,9 @@ static void released(void *ctx, int rc)
         topic__delivery *d = ts->first_held;
         while (d && d->seq <= r->upto) {
             topic__delivery *next = d->next;
-            if (rc == 0) {
+            if (!d->is_held) {
+                /* not one of this batch's (the tail is held ones only; be safe) */
+            } else if (rc == 0) {
                 d->is_held = false;
                 if (d->next_ms < due)
                     due = d->next_ms;
