@@ -430,6 +430,11 @@ void prj__check_smtp(ck *c, const prj_node *n)
     if (s->from && strchr(s->from, '@') == NULL)
         prj_problem_add(c->pr, prj_map_get(n, "from")->at,
                         "'from' of 'smtp' is \"%s\" (expected an email address)", s->from);
+    else if (s->from && strpbrk(s->from, " \t\r\n<>,;"))
+        /* It goes into MAIL FROM:<…> and the From header: a line break would add commands. */
+        prj_problem_add(c->pr, prj_map_get(n, "from")->at,
+                        "'from' of 'smtp' is not a single address (expected an email address "
+                        "without spaces, line breaks, <, >, ',' or ';')");
 }
 
 void prj__check_settings(ck *c)

@@ -176,6 +176,10 @@ static void test_schedules_and_more(void **state)
                                     "  password_env: Y\n"),
                         "6:17: 'smtp' gives more than one of 'password', 'password_env' and "
                         "'password_file' (expected one)\n");
+    assert_string_equal(
+        problems_of("version: 1\nsmtp:\n  host: h\n  from: \"a@b\\r\\nRCPT TO:<e@x>\"\n"),
+        "4:9: 'from' of 'smtp' is not a single address (expected an email address without "
+        "spaces, line breaks, <, >, ',' or ';')\n");
     assert_string_equal(problems_of("version: 1\nsigning_key_env: BATON_TEST_SURELY_UNSET\n"),
                         "2:18: environment variable BATON_TEST_SURELY_UNSET (signing_key_env of "
                         "the project file) is not set (expected the secret in it)\n");

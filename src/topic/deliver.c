@@ -71,6 +71,10 @@ typedef struct release {
 } release;
 
 static void arm(topic_service *ts);
+static void arm_at(topic_service *ts, int64_t when_ms);
+
+/* A retry due this close to a timer's fire goes with it: one scan of the list serves many. */
+#define DUE_SLACK_MS 50
 
 static char *dup_or_null(const char *s)
 {
@@ -118,6 +122,8 @@ static void link_last(topic_service *ts, topic__delivery *d)
 
 static void unlink_one(topic_service *ts, topic__delivery *d)
 {
+    if (ts->first_held == d)
+        ts->first_held = d->next;
     if (d->prev)
         d->prev->next = d->next;
     else
@@ -140,18 +146,26 @@ static void released(void *ctx, int rc)
     topic_service *ts = r->ts;
     ts->pending_commits--;
     if (!ts->is_closing) {
-        for (topic__delivery *d = ts->first, *next; d; d = next) {
-            next = d->next;
-            if (!d->is_held || d->seq > r->upto)
-                continue;
-            if (rc == 0) {
+        /* Batches are durable in order: the ones to release lead the held tail. */
+        int64_t due = INT64_MAX;
+        topic__delivery *d = ts->first_held;
+        while (d && d->seq <= r->upto) {
+            topic__delivery *next = d->next;
+            if (!d->is_held) {
+                /* not one of this batch's (the tail is held ones only; be safe) */
+            } else if (rc == 0) {
                 d->is_held = false;
+                if (d->next_ms < due)
+                    due = d->next_ms;
             } else {
                 unlink_one(ts, d);
                 delivery_free(d);
             }
+            d = next;
         }
-        arm(ts);
+        ts->first_held = d;
+        if (due != INT64_MAX)
+            arm_at(ts, due);
     }
     free(r);
     maybe_release(ts);
@@ -180,6 +194,8 @@ void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol
                     d->protocol, d->endpoint, d->kind, d->subject, d->body, meta_text, now);
     free(meta_text);
     link_last(ts, d);
+    if (ts->first_held == NULL)
+        ts->first_held = d;
     release *r = bt_xmalloc(sizeof *r);
     r->ts = ts;
     r->upto = d->seq;
@@ -212,6 +228,11 @@ static void finished(topic__delivery *d, const char *error, bool permanent)
 {
     topic_service *ts = d->ts;
     int64_t now = server_tick(ts->srv);
+    if (d->in_flight) {
+        ts->n_transfers--;
+        if (ts->transfers_waiting)
+            arm_at(ts, now); /* a slot is free for one that waits */
+    }
     d->in_flight = false;
     transfer_free(d);
     store_batch *b = server_batch(ts->srv);
@@ -233,7 +254,7 @@ static void finished(topic__delivery *d, const char *error, bool permanent)
         server_log(ts->srv, SERVER_LOG_INFO, "sns.delivery_retry",
                    "id=%" PRId64 " protocol=%s attempts=%" PRId64 " error=\"%s\"", d->id,
                    d->protocol, d->attempts, error);
-        arm(ts);
+        arm_at(ts, d->next_ms);
         return;
     }
     unlink_one(ts, d);
@@ -404,6 +425,7 @@ static void deliver_http(topic__delivery *d)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     d->in_flight = true;
+    d->ts->n_transfers++;
     http_curl_add(d->ts->curl, e, transfer_done, d);
 }
 
@@ -449,6 +471,7 @@ static void deliver_smtp(topic__delivery *d)
     free(mail_from);
     free(rcpt);
     d->in_flight = true;
+    d->ts->n_transfers++;
     http_curl_add(ts->curl, e, transfer_done, d);
 }
 
@@ -470,16 +493,35 @@ static void run(topic__delivery *d)
 
 /* ---- the timer ---- */
 
+/* True when d goes out through curl (and so takes a transfer slot). */
+static bool is_transfer(const topic__delivery *d)
+{
+    const char *p = d->protocol;
+    return strcmp(p, "http") == 0 || strcmp(p, "https") == 0 ||
+           ((strcmp(p, "email") == 0 || strcmp(p, "email-json") == 0) && d->ts->smtp.host);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     topic_service *ts = t->data;
     int64_t now = server_tick(ts->srv);
-    /* Deliveries that finish at once unlink themselves; collect the due ones first. */
-    size_t n = 0, cap = 64;
+    ts->armed_ms = INT64_MAX; /* the timer is one-shot */
+    /* Deliveries that finish at once unlink themselves; collect the due ones first. A slow
+     * or hanging endpoint holds its slot until curl's timeout: at most TOPIC_MAX_TRANSFERS
+     * go at once, the others wait for a slot (finished() wakes the timer). */
+    size_t n = 0, cap = 64, transfers = ts->n_transfers;
+    ts->transfers_waiting = false;
     topic__delivery **due = bt_xmalloc(cap * sizeof *due);
     for (topic__delivery *d = ts->first; d; d = d->next) {
-        if (d->is_held || d->in_flight || d->next_ms > now)
+        if (d->is_held || d->in_flight || d->next_ms > now + DUE_SLACK_MS)
             continue;
+        if (is_transfer(d)) {
+            if (transfers >= TOPIC_MAX_TRANSFERS) {
+                ts->transfers_waiting = true;
+                continue;
+            }
+            transfers++;
+        }
         if (n == cap)
             due = bt_xrealloc(due, (cap *= 2) * sizeof *due);
         due[n++] = d;
@@ -496,14 +538,26 @@ static void arm(topic_service *ts)
         return;
     int64_t next = INT64_MAX;
     for (topic__delivery *d = ts->first; d; d = d->next)
-        if (!d->is_held && !d->in_flight && d->next_ms < next)
+        if (!d->is_held && !d->in_flight && d->next_ms < next &&
+            !(ts->n_transfers >= TOPIC_MAX_TRANSFERS && is_transfer(d)))
             next = d->next_ms;
     if (next == INT64_MAX) {
         uv_timer_stop(&ts->timer);
+        ts->armed_ms = INT64_MAX;
         return;
     }
+    ts->armed_ms = INT64_MAX;
+    arm_at(ts, next);
+}
+
+/* Makes the timer fire by when_ms (O(1): the list is scanned when it fires). */
+static void arm_at(topic_service *ts, int64_t when_ms)
+{
+    if (ts->is_closing || when_ms >= ts->armed_ms)
+        return;
     int64_t now = server_now_ms(ts->srv);
-    uv_timer_start(&ts->timer, on_timer, next > now ? (uint64_t)(next - now) : 0, 0);
+    ts->armed_ms = when_ms;
+    uv_timer_start(&ts->timer, on_timer, when_ms > now ? (uint64_t)(when_ms - now) : 0, 0);
 }
 
 /* ---- life ---- */
@@ -560,6 +614,7 @@ void topic__deliveries_start(topic_service *ts)
     uv_timer_init(server_loop(ts->srv), &ts->timer);
     ts->timer.data = ts;
     ts->open_handles = 1;
+    ts->armed_ms = INT64_MAX;
     arm(ts);
 }
 

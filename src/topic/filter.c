@@ -123,6 +123,39 @@ static int check_rules(const json_t *policy, int depth, const char **why)
     return 0;
 }
 
+/* The combinations of values a policy (or a nested object) names: the product over its keys
+ * of each key's values, a $or the sum of its alternatives; saturates past the limit. */
+static size_t combinations(const json_t *policy)
+{
+    size_t total = 1;
+    const char *key;
+    json_t *rule;
+    json_object_foreach(MUT(policy), key, rule)
+    {
+        size_t n = 0;
+        if (strcmp(key, "$or") == 0) {
+            size_t i;
+            json_t *alt;
+            json_array_foreach(rule, i, alt)
+            {
+                n += combinations(alt);
+                if (n > TOPIC_FILTER_COMBINATIONS_MAX)
+                    break;
+            }
+        } else if (json_is_object(rule)) {
+            n = combinations(rule);
+        } else {
+            n = json_array_size(rule);
+        }
+        if (n > TOPIC_FILTER_COMBINATIONS_MAX)
+            return TOPIC_FILTER_COMBINATIONS_MAX + 1;
+        total *= n;
+        if (total > TOPIC_FILTER_COMBINATIONS_MAX)
+            return TOPIC_FILTER_COMBINATIONS_MAX + 1;
+    }
+    return total;
+}
+
 int topic__filter_parse(const char *text, json_t **out, const char **why)
 {
     json_error_t e;
@@ -134,6 +167,14 @@ int topic__filter_parse(const char *text, json_t **out, const char **why)
     }
     if (check_rules(p, 1, why) < 0) {
         json_decref(p);
+        return -1;
+    }
+    /* SNS bounds a policy's total combination of values at 150 (Amazon SNS message
+     * filtering, filter policy constraints); without it one policy could name 100,000
+     * values, each matched on every Publish. */
+    if (combinations(p) > TOPIC_FILTER_COMBINATIONS_MAX) {
+        json_decref(p);
+        *why = "Filter policy is too complex";
         return -1;
     }
     *out = p;

@@ -128,9 +128,22 @@ static bool is_ascii(const char *s)
     return true;
 }
 
-char *topic__mail_text(const char *from, const char *to, const char *subject, const char *body,
-                       const char *message_id, int64_t now_ms)
+/* A header value as one line: a control character (CR and LF above all, which would start
+ * a header of their own) becomes a space. */
+static char *one_line(const char *s)
 {
+    char *v = bt_xstrdup(s ? s : "");
+    for (char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return v;
+}
+
+char *topic__mail_text(const char *from_in, const char *to_in, const char *subject_in,
+                       const char *body, const char *message_id_in, int64_t now_ms)
+{
+    char *from = one_line(from_in), *to = one_line(to_in), *subject = one_line(subject_in),
+         *message_id = one_line(message_id_in);
     bt_buf b;
     bt_buf_init(&b);
     char date[40];
@@ -157,5 +170,9 @@ char *topic__mail_text(const char *from, const char *to, const char *subject, co
         bt_buf_putc(&b, *p);
     }
     bt_buf_puts(&b, "\r\n");
+    free(from);
+    free(to);
+    free(subject);
+    free(message_id);
     return bt_buf_steal(&b);
 }

@@ -38,8 +38,9 @@ typedef struct topic_service topic_service;
 #define TOPIC_SCHEMA_VERSION 12
 extern const char topic_schema_v1[];
 
-#define TOPIC_MAX_ATTEMPTS 10
-#define TOPIC_MESSAGE_MAX  262144 /* bytes, attributes included */
+#define TOPIC_MAX_ATTEMPTS  10
+#define TOPIC_MAX_TRANSFERS 64     /* http/https and SMTP deliveries in flight at once */
+#define TOPIC_MESSAGE_MAX   262144 /* bytes, attributes included */
 
 /* An SNS error as the query protocol names it: HTTP status, <Code>, message. */
 typedef struct topic_err {

@@ -30,6 +30,9 @@ bool topic__filter_match(const json_t *policy, bool scope_body, const json_t *at
 
 /* ---- message.c ---- */
 
+/* The total combination of values a filter policy may name (SNS's limit). */
+#define TOPIC_FILTER_COMBINATIONS_MAX 150
+
 typedef struct topic__msg {
     const char *type; /* Notification, SubscriptionConfirmation, UnsubscribeConfirmation */
     const char *message_id, *topic_arn, *subject, *message, *timestamp;
@@ -101,6 +104,11 @@ struct topic_service {
     topic_smtp smtp; /* host NULL: the outbox */
     /* deliveries in memory: pending ones, held until their batch is durable */
     topic__delivery *first, *last;
+    /* The held deliveries are the list's tail, in seq order: the first of them, or NULL. */
+    topic__delivery *first_held;
+    int64_t armed_ms;       /* when the timer fires (INT64_MAX: stopped) */
+    size_t n_transfers;     /* http/https and SMTP deliveries in flight */
+    bool transfers_waiting; /* due ones were left for a free transfer slot */
     int64_t next_delivery_id;
     uint64_t seq; /* creation order, for releasing after commit */
     uv_timer_t timer;

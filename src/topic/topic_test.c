@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,30 @@ static void filter_rejects(void **state)
     assert_string_equal(why, "Unrecognized match type");
     assert_int_equal(topic__filter_parse("{\"a\":[{\"numeric\":[\"~\",1]}]}", &p, &why), -1);
     assert_int_equal(topic__filter_parse("{\"a\":\"x\"}", &p, &why), -1);
+    /* at most 150 combinations of values: 151 values of one key, or 13 x 12 */
+    char big[4096] = "{\"a\":[";
+    for (int i = 0; i < 151; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "%s\"v%d\"", i ? "," : "", i);
+    strcat(big, "]}");
+    why = NULL;
+    assert_int_equal(topic__filter_parse(big, &p, &why), -1);
+    assert_string_equal(why, "Filter policy is too complex");
+    big[strlen(big) - 2] = '\0';
+    *strrchr(big, ',') = '\0'; /* 150 values */
+    strcat(big, "]}");
+    assert_int_equal(topic__filter_parse(big, &p, &why), 0);
+    json_decref(p);
+    char two[1024] = "{\"a\":[";
+    for (int i = 0; i < 13; i++)
+        snprintf(two + strlen(two), sizeof two - strlen(two), "%s%d", i ? "," : "", i);
+    strcat(two, "],\"b\":[");
+    for (int i = 0; i < 12; i++)
+        snprintf(two + strlen(two), sizeof two - strlen(two), "%s%d", i ? "," : "", i);
+    strcat(two, "]}");
+    assert_int_equal(topic__filter_parse(two, &p, &why), -1);
+    assert_int_equal(
+        topic__filter_parse("{\"$or\":[{\"a\":[1,2]},{\"b\":[3]}],\"c\":[4,5]}", &p, &why), 0);
+    json_decref(p);
 }
 
 static void canonical_strings(void **state)
@@ -196,13 +221,31 @@ static void structured_and_mail(void **state)
     free(mail);
 }
 
+/* A topic's DisplayName, a subject built from a state name and an address are header
+ * values: a CR or LF in them must not start a header of its own. */
+static void mail_header_injection(void **state)
+{
+    (void)state;
+    char *mail = topic__mail_text("Ops\r\nBcc: evil@x <a@x>", "b@y\r\nCc: c@z", "Hi\r\nBcc: evil@x",
+                                  "body", "m3\r\nX: y", 0);
+    assert_null(strstr(mail, "\r\nBcc:"));
+    assert_null(strstr(mail, "\r\nCc:"));
+    assert_null(strstr(mail, "\r\nX:"));
+    assert_non_null(strstr(mail, "From: Ops  Bcc: evil@x <a@x>\r\n"));
+    assert_non_null(strstr(mail, "Subject: Hi  Bcc: evil@x\r\n"));
+    free(mail);
+    mail = topic__mail_text("a@x", "b@y", "Gr\xc3\xbc\r\nBcc: e@x", "x", "m4", 0);
+    assert_null(strstr(mail, "\r\nBcc:"));
+    free(mail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filter_exact_and_or), cmocka_unit_test(filter_operators),
         cmocka_unit_test(filter_body_scope),   cmocka_unit_test(filter_rejects),
         cmocka_unit_test(canonical_strings),   cmocka_unit_test(envelope_order),
-        cmocka_unit_test(structured_and_mail),
+        cmocka_unit_test(structured_and_mail), cmocka_unit_test(mail_header_injection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

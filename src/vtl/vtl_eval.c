@@ -44,9 +44,15 @@ int vtl__step(vtl_ctx *x, int line, int col)
     return 0;
 }
 
+void vtl__charge(vtl_ctx *x, size_t n)
+{
+    x->steps += n / VTL_BYTES_PER_STEP;
+}
+
 int vtl__string(vtl_ctx *x, const char *s, size_t n, int line, int col, json_t **out)
 {
     *out = NULL;
+    vtl__charge(x, n);
     if (n > x->limits.max_output)
         return vtl__fail(x, line, col, BT_ELIMIT, "a string longer than %zu bytes",
                          x->limits.max_output);
@@ -311,9 +317,16 @@ static int eval_binary(vtl_ctx *x, const vtl_expr *e, json_t **out)
     if (rc == 0) {
         switch (e->op) {
         case OP_EQ:
-        case OP_NE:
-            *out = json_boolean(vtl__equal(a, b) == (e->op == OP_EQ));
+        case OP_NE: {
+            bool same;
+            rc = vtl__equal(a, b, x->limits.max_output, &same);
+            if (rc != 0)
+                rc = vtl__fail(x, e->line, e->col, BT_ELIMIT, "a comparison of more than %zu bytes",
+                               x->limits.max_output);
+            else
+                *out = json_boolean(same == (e->op == OP_EQ));
             break;
+        }
         case OP_LT:
         case OP_LE:
         case OP_GT:

@@ -139,6 +139,11 @@ int vtl__fail(vtl_ctx *x, int line, int col, int code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Counts one evaluation step; BT_ELIMIT past the budget. */
 int vtl__step(vtl_ctx *x, int line, int col);
+/* Counts work on n bytes (a string built or scanned) as steps, one per VTL_BYTES_PER_STEP,
+ * so that the step limit bounds the time of a render and not only its nodes; the next
+ * vtl__step reports the limit. */
+#define VTL_BYTES_PER_STEP 32
+void vtl__charge(vtl_ctx *x, size_t n);
 /* A new string value of s[0..n) (bytes kept as they are); BT_ELIMIT (err set at line:col)
  * when n exceeds the output bound. */
 int vtl__string(vtl_ctx *x, const char *s, size_t n, int line, int col, json_t **out);
@@ -162,8 +167,10 @@ int vtl__put_text(bt_buf *b, json_t *v, size_t max);
 /* Java's Double.toString. */
 void vtl__put_double(bt_buf *b, double d);
 bool vtl__truthy(const json_t *v);
-/* Velocity's ==: numbers by value, same types by content, otherwise by their text. */
-bool vtl__equal(json_t *a, json_t *b);
+/* Velocity's ==: numbers by value, same types by content, otherwise by their text. Sets
+ * *same; returns 0, or BT_ELIMIT when the comparison would look at more than max bytes of
+ * text or max values (shared lists stand for many more values than they hold). */
+int vtl__equal(json_t *a, json_t *b, size_t max, bool *same);
 /* Length of s in UTF-16 units, as Java's String.length() counts. */
 size_t vtl__utf16_len(const char *s, size_t n);
 /* Byte offset of UTF-16 index i in s (n when past the end). */

@@ -36,6 +36,7 @@ static char *text_of(vtl_ctx *x, json_t *v, size_t *len)
         return NULL;
     }
     *len = b.len;
+    vtl__charge(x, b.len);
     return bt_buf_steal(&b);
 }
 
@@ -191,18 +192,25 @@ static int compile_regex(vtl_ctx *x, const vtl_seg *s, const char *pat, size_t l
     return 0;
 }
 
+/* A match may backtrack up to REGEX_MATCH_LIMIT times; each costs the render
+ * REGEX_MATCH_STEPS steps, so the step limit bounds the time spent matching too. */
+#define REGEX_MATCH_LIMIT 100000
+#define REGEX_MATCH_STEPS 1000
+
 typedef struct matcher {
+    vtl_ctx *x;
     pcre2_code *re;
     pcre2_match_data *md;
     pcre2_match_context *mc;
 } matcher;
 
-static void matcher_init(matcher *m, pcre2_code *re)
+static void matcher_init(matcher *m, vtl_ctx *x, pcre2_code *re)
 {
+    m->x = x;
     m->re = re;
     m->md = pcre2_match_data_create_from_pattern(re, NULL);
     m->mc = pcre2_match_context_create(NULL);
-    pcre2_set_match_limit(m->mc, 1000000);
+    pcre2_set_match_limit(m->mc, REGEX_MATCH_LIMIT);
     pcre2_set_depth_limit(m->mc, 10000);
 }
 
@@ -216,6 +224,9 @@ static void matcher_fini(matcher *m)
 /* Matches at or after start; 1 found, 0 none, negative an error (limit reached). */
 static int find(matcher *m, const char *subject, size_t len, size_t start, size_t *ms, size_t *me)
 {
+    vtl__charge(m->x, (size_t)REGEX_MATCH_STEPS * VTL_BYTES_PER_STEP);
+    if (m->x->steps > m->x->limits.max_steps)
+        return -1;
     int rc = pcre2_match(m->re, (PCRE2_SPTR)subject, len, start, 0, m->md, m->mc);
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
@@ -268,7 +279,7 @@ static int regex_method(vtl_ctx *x, const vtl_seg *s, const char *str, size_t le
     if (pat == NULL || (n > 1 && rep == NULL) || (rc = compile_regex(x, s, pat, plen, &re)) != 0)
         goto out;
     matcher m;
-    matcher_init(&m, re);
+    matcher_init(&m, x, re);
     bt_buf b;
     bt_buf_init(&b);
     bt_buf_puts(&b, "");
@@ -367,6 +378,7 @@ static int call_string(vtl_ctx *x, const vtl_seg *s, json_t *target, json_t **a,
 {
     const char *str = json_string_value(target);
     size_t len = json_string_length(target);
+    vtl__charge(x, len); /* each method scans or copies the string */
     int rc = regex_method(x, s, str, len, a, n, out);
     if (rc <= 0)
         return rc;
@@ -470,7 +482,9 @@ static int call_collection(vtl_ctx *x, const vtl_seg *s, json_t *target, json_t 
     } else if (list && is(s, "contains", 1, n)) {
         bool found = false;
         for (size_t i = 0; i < size && !found; i++)
-            found = vtl__equal(json_array_get(target, i), a[0]);
+            if (vtl__equal(json_array_get(target, i), a[0], x->limits.max_output, &found) != 0)
+                return vtl__fail(x, s->line, s->col, BT_ELIMIT,
+                                 "a comparison of more than %zu bytes", x->limits.max_output);
         *out = json_boolean(found);
     } else if (list && is(s, "add", 1, n)) {
         int rc = vtl__check_cycle(x, target, a[0], s->line, s->col);
@@ -528,8 +542,13 @@ int vtl__call(vtl_ctx *x, json_t *target, const vtl_seg *s, json_t **args, size_
         return call_string(x, s, target, args, n, out);
     if (json_is_array(target) || json_is_object(target))
         return call_collection(x, s, target, args, n, out);
-    if (is(s, "equals", 1, n))
-        *out = json_boolean(vtl__equal(target, args[0]));
+    if (is(s, "equals", 1, n)) {
+        bool same;
+        if (vtl__equal(target, args[0], x->limits.max_output, &same) != 0)
+            return vtl__fail(x, s->line, s->col, BT_ELIMIT, "a comparison of more than %zu bytes",
+                             x->limits.max_output);
+        *out = json_boolean(same);
+    }
     return 0;
 }
 

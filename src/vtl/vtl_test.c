@@ -358,6 +358,64 @@ static void test_limits(void **state)
     free(got);
 }
 
+/* A list holding the same list twice, 24 times over, is small (48 items) but stands for
+ * 2^24 leaves: comparing it (with ==, equals or contains) is bounded by the output limit
+ * like rendering it, never a walk of every leaf. */
+/* Steps count the bytes a method scans or a string copies: a loop over a 4 MiB string's
+ * length stops at the step limit instead of scanning gigabytes. */
+static void test_work_on_big_strings_is_bounded(void **state)
+{
+    (void)state;
+    char *got = NULL;
+    assert_int_equal(run_limited("#set($s = 'x')#foreach($i in [1..22])#set($s = \"$s$s\")#end"
+                                 "#foreach($i in [1..100000])#set($n = $s.length())#end$n",
+                                 NULL, NULL, NULL, &got),
+                     BT_ELIMIT);
+    assert_non_null(strstr(got, "more than 10000000 steps"));
+    free(got);
+    assert_int_equal(run_limited("#set($s = 'x')#foreach($i in [1..22])#set($s = \"$s$s\")#end"
+                                 "#foreach($i in [1..100000])#set($t = \"$s\")#end",
+                                 NULL, NULL, NULL, &got),
+                     BT_ELIMIT);
+    free(got);
+    /* a regular expression that backtracks near its limit, many times */
+    assert_int_equal(run_limited("#set($s = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab')"
+                                 "#foreach($i in [1..100000])#set($m = $s.matches('(a|aa)*c'))#end",
+                                 NULL, NULL, NULL, &got),
+                     BT_ELIMIT);
+    free(got);
+    /* ordinary work stays well inside */
+    assert_int_equal(
+        run_limited("#set($s = 'a,b,c')#foreach($i in [1..1000])#set($p = $s.split(','))"
+                    "#end$p.size()",
+                    NULL, NULL, NULL, &got),
+        0);
+    assert_string_equal(got, "3");
+    free(got);
+}
+
+static void test_shared_values_compare_bounded(void **state)
+{
+    (void)state;
+    char tpl[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(tpl + n, sizeof tpl - n, "#set($a0 = [1, 2])#set($b0 = [1, 2])");
+    for (int i = 1; i <= 24; i++)
+        n += (size_t)snprintf(tpl + n, sizeof tpl - n,
+                              "#set($a%d = [$a%d, $a%d])#set($b%d = [$b%d, $b%d])", i, i - 1, i - 1,
+                              i, i - 1, i - 1);
+    vtl_limits small = {.max_output = 100000, .max_iterations = 1000, .max_steps = 100000};
+    const char *tails[] = {"#if($a24 == 'x')y#{else}n#end", "#if($a24 == $b24)y#{else}n#end",
+                           "#set($n = 5)$n.equals($a24)", "#set($l = ['x'])$l.contains($a24)"};
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+        char text[4200];
+        snprintf(text, sizeof text, "%s%s", tpl, tails[i]);
+        char *got = NULL;
+        assert_int_equal(run_limited(text, NULL, NULL, &small, &got), BT_ELIMIT);
+        free(got);
+    }
+}
+
 static void test_parse_query(void **state)
 {
     (void)state;
@@ -420,6 +478,8 @@ int main(void)
         cmocka_unit_test(test_compile_errors),
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_shared_values_compare_bounded),
+        cmocka_unit_test(test_work_on_big_strings_is_bounded),
         cmocka_unit_test(test_parse_query),
         cmocka_unit_test(test_reuse),
     };

@@ -151,27 +151,82 @@ bool vtl__truthy(const json_t *v)
     return v != NULL && !json_is_null(v) && !json_is_false(v);
 }
 
-bool vtl__equal(json_t *a, json_t *b)
+/* Same-typed values by content, counting the values visited against *budget. */
+static int equal_content(json_t *a, json_t *b, size_t *budget, int depth, bool *same)
 {
-    if (a == NULL || json_is_null(a) || b == NULL || json_is_null(b))
-        return (a == NULL || json_is_null(a)) && (b == NULL || json_is_null(b));
+    if (*budget == 0 || depth > TEXT_MAX_DEPTH)
+        return BT_ELIMIT;
+    --*budget;
+    *same = false;
+    if (json_typeof(a) != json_typeof(b))
+        return 0;
+    if (json_is_array(a)) {
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b))
+            return 0;
+        for (size_t i = 0; i < n; i++) {
+            int rc =
+                equal_content(json_array_get(a, i), json_array_get(b, i), budget, depth + 1, same);
+            if (rc != 0 || !*same)
+                return rc;
+        }
+        *same = true;
+        return 0;
+    }
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b))
+            return 0;
+        const char *k;
+        json_t *v;
+        json_object_foreach(a, k, v)
+        {
+            json_t *w = json_object_get(b, k);
+            if (w == NULL)
+                return 0;
+            int rc = equal_content(v, w, budget, depth + 1, same);
+            if (rc != 0 || !*same)
+                return rc;
+        }
+        *same = true;
+        return 0;
+    }
+    *same = json_equal(a, b); /* a scalar */
+    return 0;
+}
+
+int vtl__equal(json_t *a, json_t *b, size_t max, bool *same)
+{
+    *same = false;
+    if (a == NULL || json_is_null(a) || b == NULL || json_is_null(b)) {
+        *same = (a == NULL || json_is_null(a)) && (b == NULL || json_is_null(b));
+        return 0;
+    }
     if (json_is_number(a) && json_is_number(b)) {
         if (json_is_integer(a) && json_is_integer(b))
-            return json_integer_value(a) == json_integer_value(b);
-        return json_number_value(a) == json_number_value(b);
+            *same = json_integer_value(a) == json_integer_value(b);
+        else
+            *same = json_number_value(a) == json_number_value(b);
+        return 0;
     }
-    if (json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b)))
-        return json_equal(a, b);
+    if (json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b))) {
+        if (json_is_boolean(a)) {
+            *same = json_typeof(a) == json_typeof(b);
+            return 0;
+        }
+        size_t budget = max;
+        return equal_content(a, b, &budget, 0, same);
+    }
     /* Different classes: Velocity compares their toString(). */
     bt_buf x, y;
     bt_buf_init(&x);
     bt_buf_init(&y);
-    bool same = vtl__put_text(&x, a, SIZE_MAX / 2) == 0 &&
-                vtl__put_text(&y, b, SIZE_MAX / 2) == 0 && x.len == y.len &&
-                (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
+    int rc = vtl__put_text(&x, a, max);
+    if (rc == 0)
+        rc = vtl__put_text(&y, b, max);
+    *same = rc == 0 && x.len == y.len && (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
     bt_buf_fini(&x);
     bt_buf_fini(&y);
-    return same;
+    return rc;
 }
 
 /* Bytes of the UTF-8 sequence starting with c (1 for a stray byte). */
