@@ -328,6 +328,13 @@ void api_router_handle(void *ctx, http_request *req)
         c->op = "ListApprovals";
         t = TARGET_APPROVALS;
     } else if (rt->topics && api_topic_page_is(method, path)) {
+        /* The outbox shows every mail, approval links included: beyond loopback (keys
+         * configured) it is read with a signature, like the APIs. The signing certificate
+         * and the confirm/unsubscribe links stay public, as on AWS. */
+        bool mail = strcmp(path, "/outbox") == 0 || strncmp(path, "/outbox/", 8) == 0 ||
+                    strcmp(path, "/baton/deliveries") == 0;
+        if (mail && signature_refused(rt, req, true))
+            return;
         c = new_call(rt, req);
         c->op = "TopicPage";
         t = TARGET_TOPIC_PAGE;

@@ -67,6 +67,21 @@ class Signed(servertest.ServerTestCase):
         self.assertEqual(st, 400)
         self.assertEqual(body["__type"], "MissingAuthenticationTokenException")
 
+    def test_outbox_needs_a_signature_but_the_certificate_does_not(self):
+        # The outbox holds every mail, approval links included: with keys it is no longer
+        # open to whoever reaches the port. SNS's signing certificate stays public.
+        import urllib.error
+        import urllib.request
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(self.server.url + "/outbox?format=json", timeout=10)
+        self.assertIn(cm.exception.code, (400, 403))
+        with self.assertRaises(urllib.error.HTTPError):
+            urllib.request.urlopen(self.server.url + "/baton/deliveries", timeout=10)
+        with urllib.request.urlopen(
+                self.server.url + "/baton/sns/SimpleNotificationService.pem", timeout=10) as r:
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"BEGIN CERTIFICATE", r.read())
+
 
 class Listening(batontest.BatonTestCase):
 
