@@ -4,6 +4,8 @@
 #ifndef BT_CLI_CLI_H
 #define BT_CLI_CLI_H
 
+#include "base/buf.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -35,5 +37,20 @@ void cmd_outbox_usage(FILE *f);
 /* `baton approvals` (cmd_approvals.c). */
 int cmd_approvals(int argc, char **argv);
 void cmd_approvals_usage(FILE *f);
+
+/* Exit statuses of the client verbs, the aws CLI's: usage 252, the service refused 254, no
+ * answer 255. */
+enum { EXIT_OK = 0, EXIT_USAGE = 252, EXIT_SERVICE = 254, EXIT_NO_ANSWER = 255 };
+
+/* A plain request to one of Baton's own endpoints (cli_http.c): GET when body is NULL, else
+ * a JSON POST; timeout_s 0 waits as long as it takes. EXIT_OK with the 200 answer in *a
+ * (the caller frees a->body with bt_buf_fini); otherwise it says why on stderr, frees what
+ * it got and returns EXIT_NO_ANSWER (no answer) or EXIT_SERVICE (a status other than 200). */
+typedef struct cli_http_answer {
+    long status;
+    bt_buf body;
+    bool function_error; /* X-Amz-Function-Error came with it (Lambda's Invoke) */
+} cli_http_answer;
+int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer *a);
 
 #endif

@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_OK = 0, EXIT_USAGE = 252, EXIT_SERVICE = 254, EXIT_NO_ANSWER = 255 };
-
 #define DEFAULT_ENDPOINT  "http://127.0.0.1:8083"
 #define DEFAULT_REGION    "us-east-1"
 #define DEFAULT_ROLE      "arn:aws:iam::123456789012:role/baton"

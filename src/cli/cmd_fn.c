@@ -19,8 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_USAGE = 252, EXIT_SERVICE = 254, EXIT_NO_ANSWER = 255 };
-
 #define DEFAULT_ENDPOINT "http://127.0.0.1:8083"
 
 typedef struct fn_args {
@@ -47,59 +45,6 @@ void cmd_fn_usage(FILE *f)
           f);
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    bt_buf_append(ud, p, size * n);
-    return size * n;
-}
-
-typedef struct http_answer {
-    long status;
-    bt_buf body;
-    bool function_error;
-} http_answer;
-
-static size_t header_line(char *p, size_t size, size_t n, void *ud)
-{
-    http_answer *a = ud;
-    if (size * n >= 21 && strncasecmp(p, "X-Amz-Function-Error:", 21) == 0)
-        a->function_error = true;
-    return size * n;
-}
-
-/* GET (body NULL) or POST; false with a message on stderr when there is no answer. */
-static bool request(const char *url, const char *body, http_answer *a)
-{
-    CURL *h = curl_easy_init();
-    bt_buf_init(&a->body);
-    a->status = 0;
-    a->function_error = false;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a->body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_line);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    struct curl_slist *headers = NULL;
-    if (body) {
-        headers = curl_slist_append(headers, "Content-Type: application/json");
-        headers = curl_slist_append(headers, "Expect:");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    }
-    CURLcode rc = curl_easy_perform(h);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-    else
-        fprintf(stderr, "\nCould not connect to the endpoint URL: \"%s\" (%s)\n", url,
-                curl_easy_strerror(rc));
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
-    return rc == CURLE_OK;
-}
-
 static char *escape(const char *s)
 {
     char *e = curl_easy_escape(NULL, s, 0);
@@ -115,14 +60,6 @@ static int64_t now_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static int refused(http_answer *a)
-{
-    fprintf(stderr, "\nAn error occurred (HTTP %ld): %.*s\n", a->status, (int)a->body.len,
-            a->body.data ? a->body.data : "");
-    bt_buf_fini(&a->body);
-    return EXIT_SERVICE;
-}
-
 static int run_logs(const fn_args *args)
 {
     char *name = escape(args->name);
@@ -132,16 +69,12 @@ static int run_logs(const fn_args *args)
         int64_t asked = now_ms();
         char *url = bt_xasprintf("%s/baton/functions/%s/logs?lines=%ld&since=%lld", args->endpoint,
                                  name, lines, (long long)since);
-        http_answer a;
-        bool answered = request(url, NULL, &a);
+        cli_http_answer a;
+        int rc = cli_http(url, NULL, 0, &a);
         free(url);
-        if (!answered) {
+        if (rc != EXIT_OK) {
             free(name);
-            return EXIT_NO_ANSWER;
-        }
-        if (a.status != 200) {
-            free(name);
-            return refused(&a);
+            return rc;
         }
         fwrite(a.body.data ? a.body.data : "", 1, a.body.len, stdout);
         fflush(stdout);
@@ -161,13 +94,11 @@ static int run_invoke(const fn_args *args)
     char *name = escape(args->name);
     char *url = bt_xasprintf("%s/2015-03-31/functions/%s/invocations", args->endpoint, name);
     free(name);
-    http_answer a;
-    bool answered = request(url, args->payload ? args->payload : "{}", &a);
+    cli_http_answer a;
+    int rc = cli_http(url, args->payload ? args->payload : "{}", 0, &a);
     free(url);
-    if (!answered)
-        return EXIT_NO_ANSWER;
-    if (a.status != 200)
-        return refused(&a);
+    if (rc != EXIT_OK)
+        return rc;
     fwrite(a.body.data ? a.body.data : "", 1, a.body.len, stdout);
     fputc('\n', stdout);
     bt_buf_fini(&a.body);

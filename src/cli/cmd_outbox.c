@@ -9,25 +9,16 @@
 #include "base/buf.h"
 #include "cli/cli.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { EXIT_OK = 0, EXIT_USAGE = 252, EXIT_SERVICE = 254, EXIT_NO_ANSWER = 255 };
 
 void cmd_outbox_usage(FILE *f)
 {
     fputs("  outbox [--json] [--deliveries] [--endpoint URL]\n"
           "                      the mail the server's topics sent to its outbox\n",
           f);
-}
-
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    bt_buf_append(ud, p, size * n);
-    return size * n;
 }
 
 static void print_mail(json_t *m)
@@ -75,29 +66,13 @@ int cmd_outbox(int argc, char **argv)
         endpoint = "http://127.0.0.1:8083";
     char *url =
         bt_xasprintf("%s%s", endpoint, deliveries ? "/baton/deliveries" : "/outbox?format=json");
-    bt_buf body;
-    bt_buf_init(&body);
-    CURL *h = curl_easy_init();
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    int exit_status = EXIT_OK;
-    if (rc != CURLE_OK) {
-        fprintf(stderr, "\nCould not connect to the endpoint URL: \"%s\": %s\n", url,
-                curl_easy_strerror(rc));
-        exit_status = EXIT_NO_ANSWER;
-    } else if (status != 200) {
-        fprintf(stderr, "\nAn error occurred (HTTP %ld): %.*s\n", status, (int)body.len,
-                body.data ? body.data : "");
-        exit_status = EXIT_SERVICE;
-    } else if (as_json) {
+    cli_http_answer a;
+    int rc = cli_http(url, NULL, 60, &a);
+    free(url);
+    if (rc != EXIT_OK)
+        return rc;
+    const bt_buf body = a.body;
+    if (as_json) {
         fwrite(body.data ? body.data : "", 1, body.len, stdout);
         putchar('\n');
     } else {
@@ -116,7 +91,6 @@ int cmd_outbox(int argc, char **argv)
         }
         json_decref(doc);
     }
-    bt_buf_fini(&body);
-    free(url);
-    return exit_status;
+    bt_buf_fini(&a.body);
+    return EXIT_OK;
 }
