@@ -114,29 +114,25 @@ int api_serve(const api_serve_config *cfg)
                                {SCHED_SCHEMA_VERSION, sched_schema_v1},
                                {TOPIC_SCHEMA_VERSION, topic_schema_v1},
                                {APPROVAL_SCHEMA_VERSION, approval_schema_v1}};
+    /* Everything opened below is closed at `out`, in the order a normal stop takes. */
+    int rc = 1;
+    queue_service *queues = NULL;
+    fn_service *functions = NULL;
+    trigger_service *triggers = NULL;
+    sched_service *sched = NULL;
+    topic_service *topics = NULL;
+    approval_service *approvals = NULL;
+    route_table *route_tbl = NULL;
+    project_runtime *prt = NULL;
+    api_router *rt = NULL;
+    api_routes *user_routes = NULL;
+    http_server *http = NULL;
+    char url[300] = "";
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
-    if (srv == NULL) {
+    if (srv == NULL || (queues = queue_service_new(srv, &err)) == NULL ||
+        (functions = fn_service_new(srv, &err)) == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
-        sigv4_keys_free(keys);
-        project_free(proj);
-        return 1;
-    }
-    queue_service *queues = queue_service_new(srv, &err);
-    if (queues == NULL) {
-        fprintf(stderr, "baton serve: %s\n", err.msg);
-        server_free(srv);
-        sigv4_keys_free(keys);
-        project_free(proj);
-        return 1;
-    }
-    fn_service *functions = fn_service_new(srv, &err);
-    if (functions == NULL) {
-        fprintf(stderr, "baton serve: %s\n", err.msg);
-        project_free(proj);
-        queue_service_free(queues);
-        server_free(srv);
-        sigv4_keys_free(keys);
-        return 1;
+        goto out;
     }
     /* Functions start through this binary (they die with it: fn/spawn.c), and sign their
      * calls back to Baton with the first key of --credentials when there is one. */
@@ -149,41 +145,12 @@ int api_serve(const api_serve_config *cfg)
     const char *access_key, *secret;
     if (sigv4_keys_first(keys, &access_key, &secret))
         fn_set_credentials(functions, access_key, secret);
-    trigger_service *triggers = trigger_service_new(srv, queues, functions, &err);
-    if (triggers == NULL) {
+    if ((triggers = trigger_service_new(srv, queues, functions, &err)) == NULL ||
+        (sched = sched_service_new(srv, &err)) == NULL ||
+        (topics = topic_service_new(srv, queues, functions, &err)) == NULL ||
+        (approvals = approval_service_new(srv, topics, &err)) == NULL) {
         fprintf(stderr, "baton serve: %s\n", err.msg);
-        project_free(proj);
-        fn_service_free(functions);
-        queue_service_free(queues);
-        server_free(srv);
-        sigv4_keys_free(keys);
-        return 1;
-    }
-    sched_service *sched = sched_service_new(srv, &err);
-    topic_service *topics = sched ? topic_service_new(srv, queues, functions, &err) : NULL;
-    if (topics == NULL) {
-        sched_service_free(sched);
-        fprintf(stderr, "baton serve: %s\n", err.msg);
-        project_free(proj);
-        trigger_service_free(triggers);
-        fn_service_free(functions);
-        queue_service_free(queues);
-        server_free(srv);
-        sigv4_keys_free(keys);
-        return 1;
-    }
-    approval_service *approvals = approval_service_new(srv, topics, &err);
-    if (approvals == NULL) {
-        fprintf(stderr, "baton serve: %s\n", err.msg);
-        project_free(proj);
-        sched_service_free(sched);
-        topic_service_free(topics);
-        trigger_service_free(triggers);
-        fn_service_free(functions);
-        queue_service_free(queues);
-        server_free(srv);
-        sigv4_keys_free(keys);
-        return 1;
+        goto out;
     }
     if (proj) {
         approval_set_public_url(approvals, proj->public_url);
@@ -193,8 +160,7 @@ int api_serve(const api_serve_config *cfg)
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
     server_add_integ(srv, topic_integ(topics));
-    route_table *route_tbl = route_table_new();
-    project_runtime *prt = NULL;
+    route_tbl = route_table_new();
     if (proj) {
         project_services svc = {.srv = srv,
                                 .queues = queues,
@@ -206,47 +172,25 @@ int api_serve(const api_serve_config *cfg)
         prt = project_runtime_new(&svc, cfg->project_file, &err);
         if (prt == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);
-            route_table_free(route_tbl);
-            project_free(proj);
-            approval_service_free(approvals);
-            sched_service_free(sched);
-            topic_service_free(topics);
-            trigger_service_free(triggers);
-            fn_service_free(functions);
-            queue_service_free(queues);
-            server_free(srv);
-            sigv4_keys_free(keys);
-            return 1;
+            goto out;
         }
-        project_apply(prt, proj);
+        project_apply(prt, proj); /* takes proj */
+        proj = NULL;
         project_runtime_watch(prt);
     }
-    api_router *rt = api_router_new(srv, queues, keys);
+    rt = api_router_new(srv, queues, keys);
     api_router_set_lambda(rt, api_lambda, functions, triggers);
     api_router_set_sched(rt, sched);
     api_router_set_topics(rt, topics);
-    api_routes *user_routes = api_routes_new(srv, route_tbl, functions);
+    user_routes = api_routes_new(srv, route_tbl, functions);
     api_router_set_routes(rt, user_routes);
     api_router_set_approvals(rt, approvals);
     http_config hc = {.host = host, .port = port, .threads = cfg->http_threads};
-    http_server *http = http_start(&hc, api_router_handle, rt, &err);
+    http = http_start(&hc, api_router_handle, rt, &err);
     if (http == NULL) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", listen, err.msg);
-        api_router_free(rt);
-        api_routes_free(user_routes);
-        route_table_free(route_tbl);
-        project_runtime_free(prt);
-        approval_service_free(approvals);
-        sched_service_free(sched);
-        topic_service_free(topics);
-        trigger_service_free(triggers);
-        fn_service_free(functions);
-        queue_service_free(queues);
-        server_free(srv);
-        sigv4_keys_free(keys);
-        return 1;
+        goto out;
     }
-    char url[300];
     bool v6 = strchr(host, ':') != NULL;
     snprintf(url, sizeof url, v6 ? "http://[%s]:%d" : "http://%s:%d", host, http_port(http));
     server_set_endpoint(srv, url);
@@ -258,8 +202,9 @@ int api_serve(const api_serve_config *cfg)
     fflush(stdout);
     server_log(srv, SERVER_LOG_INFO, "serve", "endpoint=%s data=%s", url, sc->data_dir);
 
-    int rc = server_run(srv);
+    rc = server_run(srv);
     http_stop(http);
+out:
     api_router_free(rt);
     project_runtime_free(prt);
     approval_service_free(approvals);
@@ -271,8 +216,10 @@ int api_serve(const api_serve_config *cfg)
     api_routes_free(user_routes);
     route_table_free(route_tbl);
     queue_service_free(queues);
-    server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
+    if (http != NULL)
+        server_log(srv, SERVER_LOG_INFO, "stopped", "endpoint=%s", url);
     server_free(srv);
     sigv4_keys_free(keys);
+    project_free(proj);
     return rc;
 }
