@@ -8,8 +8,10 @@ set -eu
 PACKAGES="build-essential cmake ninja-build pkg-config clang clang-format-14 \
 libjansson-dev libcmocka-dev libssl-dev libuv1-dev libsqlite3-dev \
 libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev libyaml-dev libpcre2-dev \
-python3-boto3 awscli python3-aiosmtpd \
+python3-boto3 awscli python3-aiosmtpd chromium chromium-driver python3-selenium \
 libclang-rt-14-dev python3"
+# chromium, chromium-driver and python3-selenium: the approval pages clicked through in a
+# headless browser (tests/integration/test_browser.py).
 
 missing=""
 for p in $PACKAGES; do
