@@ -36,6 +36,9 @@ typedef struct approval__req {
     approval__link *links;
     size_t n_links;
     int n_decided;
+    /* The expiry is the state's TimeoutSeconds: the engine's timer ends the task
+     * (States.Timeout), not the expiry's (in memory only: after a restart either may). */
+    bool state_timeout;
 } approval__req;
 
 struct approval_service {

@@ -181,7 +181,7 @@ static void on_timer(uv_timer_t *t)
     int64_t now = server_tick(as->srv);
     for (approval__req *r = as->first, *next; r; r = next) {
         next = r->next;
-        if (r->expires_ms <= now)
+        if (r->expires_ms <= now && !r->state_timeout)
             expire(as, r, now);
     }
 }
@@ -265,7 +265,8 @@ static int start(void *self, const integ_task *t, const integ_sink *sink)
         free(why);
         return 0;
     }
-    if (t->timeout_s > 0 && t->timeout_s < expires_s)
+    bool state_timeout = t->timeout_s > 0 && t->timeout_s <= expires_s;
+    if (state_timeout)
         expires_s = t->timeout_s;
     const json_t *p = t->parameters;
     int64_t now = server_now_ms(as->srv);
@@ -281,6 +282,7 @@ static int start(void *self, const integ_task *t, const integ_sink *sink)
     r->required = required;
     r->created_ms = now;
     r->expires_ms = now + expires_s * 1000;
+    r->state_timeout = state_timeout;
     const json_t *list = json_object_get(p, "Approvers");
     r->n_links = json_array_size(list);
     r->links = bt_xcalloc(r->n_links, sizeof *r->links);
