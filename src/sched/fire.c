@@ -8,6 +8,7 @@
 #include "sched/sched_int.h"
 
 #include "base/alloc.h"
+#include "base/crypto.h"
 #include "base/rand.h"
 #include "server/sfn.h"
 
@@ -29,19 +30,47 @@ static void compact_time(int64_t ms, char out[17])
              (unsigned)d % 100u, rem / 3600 % 100u, rem / 60 % 60, rem % 60);
 }
 
+/* True when s has only the characters of rule names and target ids: [.-_A-Za-z0-9]. */
+static bool plain(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
+/*
+ * The name is an unambiguous spelling of (rule, target, fire time). Rule names and target
+ * ids are [.-_A-Za-z0-9] (EventBridge's patterns), so '+' between them cannot come from
+ * either and '=' marks the cut form: "<rule>-<t>", "<rule>+<target>-<t>" and
+ * "<first 46>=<16 hex of SHA-256 over rule NUL target NUL many>-<t>" never spell one
+ * another, and two cut names meet only if 64 bits of SHA-256 do.
+ */
 void sched_exec_name(const char *rule_name, const char *target, bool many_targets, int64_t fire_ms,
                      char out[81])
 {
     char base[200];
-    if (many_targets)
-        snprintf(base, sizeof base, "%s-%s", rule_name, target);
-    else
+    size_t rl = strlen(rule_name), tl = strlen(target);
+    bool fits = rl + (many_targets ? 1 + tl : 0) <= SCHED_EXEC_BASE_MAX && plain(rule_name) &&
+                (!many_targets || plain(target));
+    if (fits && many_targets) {
+        snprintf(base, sizeof base, "%s+%s", rule_name, target);
+    } else if (fits) {
         snprintf(base, sizeof base, "%s", rule_name);
-    if (strlen(base) > 63) {
-        uint32_t h = 2166136261u; /* FNV-1a of the whole, so that cut names stay apart */
-        for (const char *q = base; *q; q++)
-            h = (h ^ (uint8_t)*q) * 16777619u;
-        snprintf(base + 54, sizeof base - 54, "-%08x", h);
+    } else {
+        size_t len = rl + 1 + tl + 2;
+        char *tuple = bt_xmalloc(len);
+        memcpy(tuple, rule_name, rl + 1);
+        memcpy(tuple + rl + 1, target, tl + 1);
+        tuple[len - 1] = many_targets ? '1' : '0';
+        uint8_t h[32];
+        bt_sha256(tuple, len, h);
+        free(tuple);
+        int n = snprintf(base, sizeof base, "%.46s", plain(rule_name) ? rule_name : "rule");
+        n += snprintf(base + n, sizeof base - (size_t)n, "=");
+        for (int i = 0; i < 8; i++)
+            n += snprintf(base + n, sizeof base - (size_t)n, "%02x", h[i]);
     }
     char t[17];
     compact_time(fire_ms, t);

@@ -114,9 +114,12 @@ const sched_rule *sched_get(sched_service *ss, const char *name);
  * pointers for the caller to free(). origin_only >= 0 keeps that origin only. */
 const sched_rule **sched_list(sched_service *ss, const char *prefix, int origin_only, size_t *n);
 
-/* The execution name of a fire: "<rule>-<yyyymmddThhmmssZ>", or with several targets
- * "<rule>-<target>-<…>"; a rule part longer than 63 characters is cut and given a hash of
- * the whole, so the name fits Step Functions' 80. out has at least 81 bytes. */
+/* The execution name of a fire, deterministic and distinct for each (rule, target, fire
+ * time): "<rule>-<yyyymmddThhmmssZ>", or with several targets "<rule>+<target>-<…>"; when
+ * that part would pass SCHED_EXEC_BASE_MAX characters it is the rule's first 46, '=' and 16
+ * hex digits of a SHA-256 of the exact pair, so the name fits Step Functions' 80 and its
+ * characters. out has at least 81 bytes. */
+#define SCHED_EXEC_BASE_MAX 63
 void sched_exec_name(const char *rule, const char *target, bool many_targets, int64_t fire_ms,
                      char out[81]);
 /* The Scheduled Event a target without Input receives (new reference). */
