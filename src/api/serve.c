@@ -113,7 +113,8 @@ int api_serve(const api_serve_config *cfg)
                                {PROJECT_SCHEMA_VERSION, project_schema_v1},
                                {SCHED_SCHEMA_VERSION, sched_schema_v1},
                                {TOPIC_SCHEMA_VERSION, topic_schema_v1},
-                               {APPROVAL_SCHEMA_VERSION, approval_schema_v1}};
+                               {APPROVAL_SCHEMA_VERSION, approval_schema_v1},
+                               {ROUTE_SCHEMA_VERSION, route_schema_v1}};
     /* Everything opened below is closed at `out`, in the order a normal stop takes. */
     int rc = 1;
     queue_service *queues = NULL;
@@ -161,6 +162,10 @@ int api_serve(const api_serve_config *cfg)
     server_add_integ(srv, fn_integ(srv, functions));
     server_add_integ(srv, topic_integ(topics));
     route_tbl = route_table_new();
+    if (route_table_load_key(route_tbl, server_get_config(srv)->data_dir, &err) != 0) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        goto out;
+    }
     if (proj) {
         project_services svc = {.srv = srv,
                                 .queues = queues,
