@@ -2,8 +2,9 @@
  * fire.c — a rule's fire (sched.h): decides whether it starts anything (on time, late and
  * caught up, late and missed; overlap), starts one execution per state-machine target
  * through the server's StartExecution with a name derived from the rule and the fire time,
- * and records the fire — next and last fire time, each target's execution — in the same
- * batch as the starts.
+ * hands every other target to the registered sched_target_ops, and records the fire — next
+ * and last fire time, each target's execution — in the same batch as the starts and the
+ * deliveries.
  */
 #include "sched/sched_int.h"
 
@@ -105,13 +106,54 @@ static bool still_running(sched_service *ss, const sched_target *t)
     return running;
 }
 
+/* The target's Input, or the Scheduled Event of this fire (heap JSON text). */
+static char *payload_of(sched_service *ss, const rule *r, const sched_target *t, int64_t fire_ms)
+{
+    if (t->input)
+        return bt_xstrdup(t->input);
+    uint8_t b[16];
+    char id[37];
+    bt_random_bytes(b, sizeof b);
+    bt_uuid_format(b, id);
+    json_t *ev =
+        sched_event(server_region(ss->srv), server_account(ss->srv), r->pub.arn, fire_ms, id);
+    char *text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    return text;
+}
+
+/* A function, queue or topic: written into this batch by the registered table. */
+static void deliver_target(sched_service *ss, rule *r, sched_target *t, int64_t fire_ms)
+{
+    sched_rule *p = &r->pub;
+    if (ss->target_ops == NULL || !ss->target_ops->handles(ss->target_ctx, t->arn)) {
+        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
+                   "rule=%s target=%s arn=%s problem=\"not a target Baton delivers to\"", p->name,
+                   t->id, t->arn);
+        return;
+    }
+    char dedup[81];
+    sched_exec_name(p->name, t->id, true, fire_ms, dedup);
+    char *payload = payload_of(ss, r, t, fire_ms);
+    char id[SCHED_DELIVERY_ID_MAX] = "";
+    bt_err err = {0};
+    int rc = ss->target_ops->deliver(ss->target_ctx, p->name, t->arn, payload, dedup, id, &err);
+    free(payload);
+    if (rc != 0) {
+        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
+                   "rule=%s target=%s arn=%s problem=\"%s\"", p->name, t->id, t->arn, err.msg);
+        return;
+    }
+    ss->n_delivered++;
+    server_log(ss->srv, SERVER_LOG_DEBUG, "sched.fire", "rule=%s target=%s arn=%s delivery=%s",
+               p->name, t->id, t->arn, id);
+}
+
 static void start_target(sched_service *ss, rule *r, sched_target *t, int64_t fire_ms)
 {
     sched_rule *p = &r->pub;
     if (strncmp(t->arn, "arn:aws:states:", 15) != 0) {
-        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
-                   "rule=%s target=%s arn=%s problem=\"only state machine targets are started\"",
-                   p->name, t->id, t->arn);
+        deliver_target(ss, r, t, fire_ms);
         return;
     }
     if (p->skip_overlap && still_running(ss, t)) {
@@ -122,19 +164,7 @@ static void start_target(sched_service *ss, rule *r, sched_target *t, int64_t fi
     }
     char name[81];
     sched_exec_name(p->name, t->id, p->n_targets > 1, fire_ms, name);
-    char *input;
-    if (t->input) {
-        input = bt_xstrdup(t->input);
-    } else {
-        uint8_t b[16];
-        char id[37];
-        bt_random_bytes(b, sizeof b);
-        bt_uuid_format(b, id);
-        json_t *ev =
-            sched_event(server_region(ss->srv), server_account(ss->srv), p->arn, fire_ms, id);
-        input = json_dumps(ev, JSON_COMPACT);
-        json_decref(ev);
-    }
+    char *input = payload_of(ss, r, t, fire_ms);
     json_t *req =
         json_pack("{s:s, s:s, s:s}", "stateMachineArn", t->arn, "name", name, "input", input);
     free(input);
