@@ -203,6 +203,18 @@ static void put_targets(api_call *c, sched_service *ss)
                  "satisfy constraint: Member must not be null");
             return;
         }
+        /* EventBridge's Target.Id: 1–64 of [.-_A-Za-z0-9] (the schedules' names rely on it) */
+        size_t id_len = strlen(id), ok_len = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+                                                        "NOPQRSTUVWXYZ0123456789.-_");
+        if (id_len < 1 || id_len > 64 || ok_len != id_len) {
+            fail(c, "ValidationException",
+                 "1 validation error detected: Value '%s' at 'targets.%zu.member.id' failed to "
+                 "satisfy constraint: Member must %s",
+                 id, i + 1,
+                 ok_len != id_len ? "satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
+                                  : "have length less than or equal to 64");
+            return;
+        }
         int n_inputs = (json_object_get(t, "Input") != NULL) +
                        (json_object_get(t, "InputPath") != NULL) +
                        (json_object_get(t, "InputTransformer") != NULL);

@@ -14,9 +14,12 @@
  * that POSTs it back with a one-time nonce (route/nonce.c); only that POST runs the
  * function, with the event the GET would have had (its method GET, no body), and the page
  * after it shows the result (a proxy function's answer is sent as it is). A nonce is used
- * once: the used ones are remembered in memory until they expire (ROUTE_NONCE_TTL_MS); the
- * secret is per process, so a restart invalidates every page shown before it and the
- * memory needs no durability.
+ * once, across restarts: its use is a row of route_nonce_used written in the batch of the
+ * confirming POST, and the function runs only once that batch is durable, so a crash
+ * either loses the use and the invocation together (the page still confirms, once) or
+ * keeps the use (a replay is refused). The rows, and a map of them in memory for the
+ * engine thread, are kept until they expire (ROUTE_NONCE_TTL_MS); the secret the nonces
+ * are signed with is the data folder's (route/nonce.c).
  */
 #include "api/routes.h"
 #include "api/form.h"
@@ -30,6 +33,12 @@
 #include <strings.h>
 
 #define USED_MAX 100000 /* nonces remembered at most (then confirmations wait: 503) */
+
+static const char sql_used_add[] = "INSERT OR REPLACE INTO route_nonce_used (nonce, expiry_ms) "
+                                   "VALUES (?, ?)";
+static const char sql_used_purge[] = "DELETE FROM route_nonce_used WHERE expiry_ms <= ?";
+static const char sql_used_all[] = "SELECT nonce, expiry_ms FROM route_nonce_used "
+                                   "WHERE expiry_ms > ?";
 
 struct api_routes {
     server *srv;
@@ -57,6 +66,28 @@ api_routes *api_routes_new(server *srv, route_table *table, fn_service *fns)
     ar->table = table;
     ar->fns = fns;
     bt_strmap_init(&ar->used);
+    /* the nonces used before a restart stay used until they expire */
+    int64_t now = local_now_ms();
+    store *st_ = server_store(srv);
+    sqlite3_stmt *st = store_read_stmt(st_, sql_used_all);
+    int rc = st ? SQLITE_OK : SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, now);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t *exp = bt_xmalloc(sizeof *exp);
+            *exp = sqlite3_column_int64(st, 1);
+            char *nonce = bt_xstrdup((const char *)sqlite3_column_text(st, 0));
+            if (bt_strmap_put(&ar->used, nonce, exp) != 0) {
+                free(nonce);
+                free(exp);
+            }
+        }
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE)
+        server_log(srv, SERVER_LOG_WARN, "route.load", "route_nonce_used: %s",
+                   sqlite3_errmsg(store_reader(st_)));
+    store_batch_add(server_batch(srv), sql_used_purge, "i", now);
     return ar;
 }
 
@@ -272,6 +303,29 @@ static void purge_used(api_routes *ar, int64_t now)
         free((void *)(uintptr_t)gone[j]);
     }
     free(gone);
+    store_batch_add(server_batch(ar->srv), sql_used_purge, "i", now);
+}
+
+static void invoke(pending *p)
+{
+    fn_invoke_req in = {
+        .name = p->function,
+        .payload = p->event,
+        .payload_len = p->event_len,
+    };
+    fn_invoke(p->ar->fns, &in, on_result, p);
+}
+
+/* The nonce's use is durable (or the store failed, and the server stops): now it runs. */
+static void after_used(void *ctx, int rc)
+{
+    pending *p = ctx;
+    if (rc != 0) {
+        plain_page(p->req, 503, "Unavailable", "The confirmation could not be recorded.");
+        pending_free(p);
+        return;
+    }
+    invoke(p);
 }
 
 static void on_engine(void *ctx)
@@ -298,15 +352,13 @@ static void on_engine(void *ctx)
         int64_t *exp = bt_xmalloc(sizeof *exp);
         *exp = p->nonce_exp;
         bt_strmap_put(&ar->used, p->nonce, exp);
+        store_batch_add(server_batch(ar->srv), sql_used_add, "ti", p->nonce, p->nonce_exp);
         p->nonce = NULL; /* the map owns it */
         server_log(ar->srv, SERVER_LOG_INFO, "route.confirmed", "what=\"%s\"", p->what);
+        server_after_commit(ar->srv, after_used, p);
+        return;
     }
-    fn_invoke_req in = {
-        .name = p->function,
-        .payload = p->event,
-        .payload_len = p->event_len,
-    };
-    fn_invoke(ar->fns, &in, on_result, p);
+    invoke(p);
 }
 
 /* ---- on the HTTP thread ---- */

@@ -10,6 +10,7 @@
 #include "api/lambda.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "api/sched_targets.h"
 #include "approval/approval.h"
 #include "base/alloc.h"
 #include "fn/fn.h"
@@ -113,7 +114,8 @@ int api_serve(const api_serve_config *cfg)
                                {PROJECT_SCHEMA_VERSION, project_schema_v1},
                                {SCHED_SCHEMA_VERSION, sched_schema_v1},
                                {TOPIC_SCHEMA_VERSION, topic_schema_v1},
-                               {APPROVAL_SCHEMA_VERSION, approval_schema_v1}};
+                               {APPROVAL_SCHEMA_VERSION, approval_schema_v1},
+                               {ROUTE_SCHEMA_VERSION, route_schema_v1}};
     /* Everything opened below is closed at `out`, in the order a normal stop takes. */
     int rc = 1;
     queue_service *queues = NULL;
@@ -126,6 +128,7 @@ int api_serve(const api_serve_config *cfg)
     project_runtime *prt = NULL;
     api_router *rt = NULL;
     api_routes *user_routes = NULL;
+    api_sched_targets *sched_targets = NULL;
     http_server *http = NULL;
     char url[300] = "";
     server *srv = server_new(&cfg->server, extra, sizeof extra / sizeof extra[0], &err);
@@ -156,11 +159,16 @@ int api_serve(const api_serve_config *cfg)
         approval_set_public_url(approvals, proj->public_url);
         approval_set_signing_key(approvals, proj->signing_key);
     }
+    sched_targets = api_sched_targets_new(sched, queues, functions, topics);
     server_add_integ(srv, approval_integ(approvals));
     server_add_integ(srv, queue_integ(queues));
     server_add_integ(srv, fn_integ(srv, functions));
     server_add_integ(srv, topic_integ(topics));
     route_tbl = route_table_new();
+    if (route_table_load_key(route_tbl, server_get_config(srv)->data_dir, &err) != 0) {
+        fprintf(stderr, "baton serve: %s\n", err.msg);
+        goto out;
+    }
     if (proj) {
         project_services svc = {.srv = srv,
                                 .queues = queues,
@@ -209,6 +217,7 @@ out:
     project_runtime_free(prt);
     approval_service_free(approvals);
     sched_service_free(sched);
+    api_sched_targets_free(sched_targets);
     topic_service_free(topics);
     trigger_service_free(triggers);
     fn_service_free(functions);

@@ -1,9 +1,9 @@
 /*
  * apply_sched.c — the project's schedules applied through sched.h, with origin project: each
- * is a rule of its name with one target (id "project": the declared state machine and the
- * input), its time zone, overlap and catch-up policies. Putting the same declaration again
- * changes nothing (the next fire is kept); a reload removes the project's rules it no longer
- * declares and leaves the rules the EventBridge API created.
+ * is a rule of its name with one target (id "project": the declared state machine, function,
+ * queue or topic, and the input), its time zone, overlap and catch-up policies. Putting the same
+ * declaration again changes nothing (the next fire is kept); a reload removes the project's rules
+ * it no longer declares and leaves the rules the EventBridge API created.
  */
 #include "base/alloc.h"
 #include "project/project_int.h"
@@ -24,12 +24,22 @@ static bool unavailable(project_runtime *rt, size_t n)
     return true;
 }
 
-static char *machine_arn(const project_services *svc, const char *target)
+/* The target's ARN: as given, or the declared name's of its kind. */
+static char *target_arn(const project_services *svc, const prj_schedule *s)
 {
-    if (strncmp(target, "arn:", 4) == 0)
-        return bt_xstrdup(target);
-    return bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", server_region(svc->srv),
-                        server_account(svc->srv), target);
+    if (strncmp(s->target, "arn:", 4) == 0)
+        return bt_xstrdup(s->target);
+    const char *region = server_region(svc->srv), *account = server_account(svc->srv);
+    switch (s->target_kind) {
+    case PRJ_TARGET_FUNCTION:
+        return bt_xasprintf("arn:aws:lambda:%s:%s:function:%s", region, account, s->target);
+    case PRJ_TARGET_QUEUE:
+        return bt_xasprintf("arn:aws:sqs:%s:%s:%s", region, account, s->target);
+    case PRJ_TARGET_TOPIC:
+        return bt_xasprintf("arn:aws:sns:%s:%s:%s", region, account, s->target);
+    default:
+        return bt_xasprintf("arn:aws:states:%s:%s:stateMachine:%s", region, account, s->target);
+    }
 }
 
 void project__apply_schedules(project_runtime *rt, const project *p)
@@ -55,7 +65,7 @@ void project__apply_schedules(project_runtime *rt, const project *p)
             project__failed(rt, "schedule", s->name, err.msg);
             continue;
         }
-        char *arn = machine_arn(svc, s->target);
+        char *arn = target_arn(svc, s);
         char *input = s->input ? json_dumps(s->input, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
         sched_target_config t = {.id = PROJECT_TARGET_ID, .arn = arn, .input = input};
         if (sched_put_target(svc->sched, s->name, &t) != 0)

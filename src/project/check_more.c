@@ -309,16 +309,79 @@ static const char *expression_problem(const char *e)
     return "not rate(…), cron(…) or at(…)";
 }
 
+static const char **topic_names(const project *p)
+{
+    const char **out = bt_xcalloc(p->n_topics ? p->n_topics : 1, sizeof *out);
+    for (size_t i = 0; i < p->n_topics; i++)
+        out[i] = p->topics[i].name;
+    return out;
+}
+
+/* One of target (a state machine), function, queue and topic: a declared name or an ARN. */
+static void check_target(ck *c, const prj_node *v, prj_schedule *s, const char *what)
+{
+    static const struct {
+        const char *key, *kind, *section, *arn_prefix;
+        prj_target_kind k;
+    } kinds[] = {
+        {"target", "state machine", "state_machines", "arn:aws:states:", PRJ_TARGET_MACHINE},
+        {"function", "function", "functions", "arn:aws:lambda:", PRJ_TARGET_FUNCTION},
+        {"queue", "queue", "queues", "arn:aws:sqs:", PRJ_TARGET_QUEUE},
+        {"topic", "topic", "topics", "arn:aws:sns:", PRJ_TARGET_TOPIC},
+    };
+    const project *p = c->p;
+    size_t found = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const prj_node *n = prj_map_get(v, kinds[i].key);
+        if (n == NULL)
+            continue;
+        if (found++ > 0) {
+            prj_problem_add(c->pr, n->at,
+                            "%s gives more than one of 'target', 'function', 'queue' and "
+                            "'topic' (expected one)",
+                            what);
+            continue;
+        }
+        s->target = prj__str(c, v, kinds[i].key, what, true);
+        s->target_kind = kinds[i].k;
+        if (s->target == NULL)
+            continue;
+        const char **names;
+        size_t len;
+        switch (kinds[i].k) {
+        case PRJ_TARGET_FUNCTION:
+            names = function_names(p), len = p->n_functions;
+            break;
+        case PRJ_TARGET_QUEUE:
+            names = queue_names(p), len = p->n_queues;
+            break;
+        case PRJ_TARGET_TOPIC:
+            names = topic_names(p), len = p->n_topics;
+            break;
+        default:
+            names = machine_names(p), len = p->n_machines;
+            break;
+        }
+        prj__ref(c, n, s->target, what, kinds[i].kind, kinds[i].section, kinds[i].arn_prefix, names,
+                 len);
+        free(names);
+    }
+    if (found == 0)
+        prj_problem_add(c->pr, v->at,
+                        "%s has no target (expected 'target': a state machine, or 'function', "
+                        "'queue' or 'topic')",
+                        what);
+}
+
 void prj__check_schedules(ck *c, const prj_node *sec)
 {
-    static const char *const keys[] = {"expression", "timezone",      "target",
-                                       "input",      "enabled",       "overlap",
-                                       "catch_up",   "fire_at_start", NULL};
+    static const char *const keys[] = {"expression", "timezone", "target",        "function",
+                                       "queue",      "topic",    "input",         "enabled",
+                                       "overlap",    "catch_up", "fire_at_start", NULL};
     if (is_empty(sec) || prj__map(c, sec, "'schedules'") == NULL)
         return;
     project *p = c->p;
     p->schedules = bt_xcalloc(sec->n ? sec->n : 1, sizeof *p->schedules);
-    const char **mnames = machine_names(p);
     for (size_t i = 0; i < sec->n; i++) {
         prj_schedule *s = &p->schedules[p->n_schedules++];
         const prj_node *key = sec->keys[i], *v = sec->items[i];
@@ -370,10 +433,7 @@ void prj__check_schedules(ck *c, const prj_node *sec)
                                 what, s->timezone);
             free(zone);
         }
-        s->target = prj__str(c, v, "target", what, true);
-        if (s->target)
-            prj__ref(c, prj_map_get(v, "target"), s->target, what, "state machine",
-                     "state_machines", "arn:aws:states:", mnames, p->n_machines);
+        check_target(c, v, s, what);
         const prj_node *input = prj_map_get(v, "input");
         if (input == NULL) {
             s->input = json_object();
@@ -402,7 +462,6 @@ void prj__check_schedules(ck *c, const prj_node *sec)
         s->skip_overlap = overlap && strcmp(overlap, "skip") == 0;
         free(overlap);
     }
-    free(mnames);
 }
 
 /* ---- smtp and settings ---- */

@@ -172,6 +172,21 @@ static void test_schedules_and_more(void **state)
                     "    fire_at_start: true\n"),
         "8:20: 'fire_at_start' of schedule 's' is for rate(…) and cron(…) (an at(…) schedule "
         "fires once, at its time)\n");
+    /* functions, queues and topics as targets: declared names or ARNs, one target only */
+    assert_string_equal(
+        problems_of("version: 1\nqueues:\n  Q:\ntopics:\n  T:\nschedules:\n"
+                    "  a: {expression: rate(1 hour), queue: Q}\n"
+                    "  b: {expression: rate(1 hour), topic: T}\n"
+                    "  c: {expression: rate(1 hour), function: 'arn:aws:lambda:us-east-1:1:"
+                    "function:f'}\n"
+                    "  d: {expression: rate(1 hour), queue: Qq}\n"
+                    "  e: {expression: rate(1 hour), queue: Q, topic: T}\n"
+                    "  f: {expression: rate(1 hour)}\n"),
+        "10:40: schedule 'd' names queue 'Qq', which is not declared (did you mean 'Q'?)\n"
+        "11:50: schedule 'e' gives more than one of 'target', 'function', 'queue' and 'topic' "
+        "(expected one)\n"
+        "12:6: schedule 'f' has no target (expected 'target': a state machine, or 'function', "
+        "'queue' or 'topic')\n");
     assert_string_equal(problems_of("version: 1\nsmtp:\n  host: h\n  from: a@b\n  password: x\n"
                                     "  password_env: Y\n"),
                         "6:17: 'smtp' gives more than one of 'password', 'password_env' and "

@@ -168,13 +168,23 @@ typedef struct prj_route {
     bool proxy;               /* the whole request as API Gateway's proxy event */
 } prj_route;
 
+/* What a schedule starts or delivers to: `target` (a state machine), `function`, `queue` or
+ * `topic`. */
+typedef enum prj_target_kind {
+    PRJ_TARGET_MACHINE,
+    PRJ_TARGET_FUNCTION,
+    PRJ_TARGET_QUEUE,
+    PRJ_TARGET_TOPIC,
+} prj_target_kind;
+
 typedef struct prj_schedule {
     char *name;
     prj_mark at;
     char *expression; /* rate(…), cron(…), at(…) */
     char *timezone;   /* NULL: UTC */
-    char *target;     /* a declared state machine's name or its ARN */
-    json_t *input;    /* {} when not given */
+    char *target;     /* the target's declared name or its ARN, of the kind below */
+    prj_target_kind target_kind;
+    json_t *input; /* {} when not given */
     bool enabled;
     bool skip_overlap; /* overlap: skip */
     bool catch_up;

@@ -1,20 +1,31 @@
 /*
  * nonce.c — the one-time nonces of confirmation pages: "<expiry ms>.<16 random bytes>.<MAC>",
- * the MAC an HMAC-SHA-256 with the table's per-process secret over the expiry, the random
- * part, the path and the raw query, so a nonce is good for one link only, for a while, and
- * only from this process (a restart makes the pages shown before it ask again). Using it
- * once is the caller's to enforce (api/routes.c).
+ * the MAC an HMAC-SHA-256 with the table's secret over the expiry, the random part, the path
+ * and the raw query, so a nonce is good for one link only and for a while. The secret is
+ * made once per data folder (DATA/route/nonce-key, written and synced before the server
+ * serves), so a page shown before a restart still confirms after it. Using a nonce once is
+ * the caller's to enforce, with the rows of route_nonce_used (api/routes.c).
  */
 #include "route/route_int.h"
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/crypto.h"
 #include "base/rand.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char route_schema_v1[] = "CREATE TABLE route_nonce_used (\n"
+                               "  nonce TEXT PRIMARY KEY,\n"
+                               "  expiry_ms INTEGER NOT NULL\n"
+                               ");\n";
 
 static void mac(route_table *t, const char *head, size_t head_len, const char *path,
                 const char *query, char out[44])
@@ -64,4 +75,49 @@ bool route_nonce_check(route_table *t, const char *nonce, const char *path, cons
         return false;
     *expiry_ms = exp;
     return exp > now_ms;
+}
+
+int route_table_load_key(route_table *t, const char *data_dir, bt_err *err)
+{
+    char *sub = bt_xasprintf("%s/route", data_dir);
+    char *path = bt_xasprintf("%s/nonce-key", sub);
+    uint8_t key[sizeof t->secret];
+    int rc = 0;
+    if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
+        rc = bt_err_set(err, BT_EIO, "%s: %s", sub, strerror(errno));
+        goto out;
+    }
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, key, sizeof key);
+        close(fd);
+        if (n != (ssize_t)sizeof key)
+            rc = bt_err_set(err, BT_EIO, "%s: not a nonce key (%zu bytes)", path, sizeof key);
+        goto out;
+    }
+    if (errno != ENOENT) {
+        rc = bt_err_set(err, BT_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    bt_random_bytes(key, sizeof key);
+    char *tmp = bt_xasprintf("%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, key, sizeof key) != (ssize_t)sizeof key || fsync(fd) != 0 ||
+        rename(tmp, path) != 0)
+        rc = bt_err_set(err, BT_EIO, "%s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(tmp);
+    /* the rename itself is durable once the folder is */
+    int dfd = rc == 0 ? open(sub, O_RDONLY) : -1;
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+out:
+    if (rc == 0)
+        memcpy(t->secret, key, sizeof key);
+    free(sub);
+    free(path);
+    return rc;
 }

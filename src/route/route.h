@@ -44,9 +44,19 @@ size_t route_set_len(const route_set *s);
 void route_set_release(route_set *s);
 
 /* Thread-safe: replace on the engine thread, find on the HTTP threads. The table holds a
- * secret made at route_table_new (random, per process) for the confirmation nonces. */
+ * secret for the confirmation nonces: random at route_table_new, the data folder's once
+ * route_table_load_key has run. */
 route_table *route_table_new(void);
 void route_table_free(route_table *t);
+/* Reads the nonce secret of data_dir (DATA/route/nonce-key), making and syncing it the first
+ * time, so that nonces outlive a restart. Before any HTTP thread reads the table. 0, or
+ * BT_EIO with err. */
+int route_table_load_key(route_table *t, const char *data_dir, bt_err *err);
+
+/* The used confirmation nonces (route_nonce_used: nonce, expiry_ms), one migration of the
+ * store; api/routes.c writes and reads them. */
+#define ROUTE_SCHEMA_VERSION 21
+extern const char route_schema_v1[];
 /* Takes ownership of s (the routes that were are released once no request uses them). */
 void route_table_replace(route_table *t, route_set *s);
 
@@ -131,7 +141,7 @@ void route_response_fini(route_response *r);
 void route_nonce_make(route_table *t, const char *path, const char *query, int64_t now_ms,
                       char out[ROUTE_NONCE_LEN]);
 /* true when nonce is one of ours for path and query and not expired; *expiry_ms set. (Not
- * single use by itself: the caller remembers the nonces used until they expire.) */
+ * single use by itself: the caller records the nonces used until they expire.) */
 bool route_nonce_check(route_table *t, const char *nonce, const char *path, const char *query,
                        int64_t now_ms, int64_t *expiry_ms);
 

@@ -168,6 +168,35 @@ static void test_nonce(void **state)
     route_table_free(t);
 }
 
+/* The data folder's key: a table loaded from the same folder (a restart) accepts the nonce;
+ * one of another folder does not. */
+static void test_nonce_key(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/route-test-XXXXXX", other[] = "/tmp/route-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(mkdtemp(other));
+    bt_err err = {0};
+    route_table *t = route_table_new();
+    assert_int_equal(route_table_load_key(t, dir, &err), 0);
+    char n[ROUTE_NONCE_LEN];
+    route_nonce_make(t, "/approve", "token=a", 1000, n);
+    route_table_free(t);
+    int64_t exp = 0;
+    route_table *again = route_table_new();
+    assert_int_equal(route_table_load_key(again, dir, &err), 0);
+    assert_true(route_nonce_check(again, n, "/approve", "token=a", 2000, &exp));
+    assert_int_equal(exp, 1000 + ROUTE_NONCE_TTL_MS);
+    route_table *elsewhere = route_table_new();
+    assert_int_equal(route_table_load_key(elsewhere, other, &err), 0);
+    assert_false(route_nonce_check(elsewhere, n, "/approve", "token=a", 2000, &exp));
+    route_table_free(again);
+    route_table_free(elsewhere);
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, other);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_events(void **state)
 {
     (void)state;
@@ -235,9 +264,8 @@ static void test_events(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_find),
-        cmocka_unit_test(test_proxy_response),
-        cmocka_unit_test(test_nonce),
+        cmocka_unit_test(test_find),   cmocka_unit_test(test_proxy_response),
+        cmocka_unit_test(test_nonce),  cmocka_unit_test(test_nonce_key),
         cmocka_unit_test(test_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

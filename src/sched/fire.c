@@ -2,12 +2,14 @@
  * fire.c — a rule's fire (sched.h): decides whether it starts anything (on time, late and
  * caught up, late and missed; overlap), starts one execution per state-machine target
  * through the server's StartExecution with a name derived from the rule and the fire time,
- * and records the fire — next and last fire time, each target's execution — in the same
- * batch as the starts.
+ * hands every other target to the registered sched_target_ops, and records the fire — next
+ * and last fire time, each target's execution — in the same batch as the starts and the
+ * deliveries.
  */
 #include "sched/sched_int.h"
 
 #include "base/alloc.h"
+#include "base/crypto.h"
 #include "base/rand.h"
 #include "server/sfn.h"
 
@@ -29,19 +31,47 @@ static void compact_time(int64_t ms, char out[17])
              (unsigned)d % 100u, rem / 3600 % 100u, rem / 60 % 60, rem % 60);
 }
 
+/* True when s has only the characters of rule names and target ids: [.-_A-Za-z0-9]. */
+static bool plain(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
+/*
+ * The name is an unambiguous spelling of (rule, target, fire time). Rule names and target
+ * ids are [.-_A-Za-z0-9] (EventBridge's patterns), so '+' between them cannot come from
+ * either and '=' marks the cut form: "<rule>-<t>", "<rule>+<target>-<t>" and
+ * "<first 46>=<16 hex of SHA-256 over rule NUL target NUL many>-<t>" never spell one
+ * another, and two cut names meet only if 64 bits of SHA-256 do.
+ */
 void sched_exec_name(const char *rule_name, const char *target, bool many_targets, int64_t fire_ms,
                      char out[81])
 {
     char base[200];
-    if (many_targets)
-        snprintf(base, sizeof base, "%s-%s", rule_name, target);
-    else
+    size_t rl = strlen(rule_name), tl = strlen(target);
+    bool fits = rl + (many_targets ? 1 + tl : 0) <= SCHED_EXEC_BASE_MAX && plain(rule_name) &&
+                (!many_targets || plain(target));
+    if (fits && many_targets) {
+        snprintf(base, sizeof base, "%s+%s", rule_name, target);
+    } else if (fits) {
         snprintf(base, sizeof base, "%s", rule_name);
-    if (strlen(base) > 63) {
-        uint32_t h = 2166136261u; /* FNV-1a of the whole, so that cut names stay apart */
-        for (const char *q = base; *q; q++)
-            h = (h ^ (uint8_t)*q) * 16777619u;
-        snprintf(base + 54, sizeof base - 54, "-%08x", h);
+    } else {
+        size_t len = rl + 1 + tl + 2;
+        char *tuple = bt_xmalloc(len);
+        memcpy(tuple, rule_name, rl + 1);
+        memcpy(tuple + rl + 1, target, tl + 1);
+        tuple[len - 1] = many_targets ? '1' : '0';
+        uint8_t h[32];
+        bt_sha256(tuple, len, h);
+        free(tuple);
+        int n = snprintf(base, sizeof base, "%.46s", plain(rule_name) ? rule_name : "rule");
+        n += snprintf(base + n, sizeof base - (size_t)n, "=");
+        for (int i = 0; i < 8; i++)
+            n += snprintf(base + n, sizeof base - (size_t)n, "%02x", h[i]);
     }
     char t[17];
     compact_time(fire_ms, t);
@@ -76,13 +106,54 @@ static bool still_running(sched_service *ss, const sched_target *t)
     return running;
 }
 
+/* The target's Input, or the Scheduled Event of this fire (heap JSON text). */
+static char *payload_of(sched_service *ss, const rule *r, const sched_target *t, int64_t fire_ms)
+{
+    if (t->input)
+        return bt_xstrdup(t->input);
+    uint8_t b[16];
+    char id[37];
+    bt_random_bytes(b, sizeof b);
+    bt_uuid_format(b, id);
+    json_t *ev =
+        sched_event(server_region(ss->srv), server_account(ss->srv), r->pub.arn, fire_ms, id);
+    char *text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    return text;
+}
+
+/* A function, queue or topic: written into this batch by the registered table. */
+static void deliver_target(sched_service *ss, rule *r, sched_target *t, int64_t fire_ms)
+{
+    sched_rule *p = &r->pub;
+    if (ss->target_ops == NULL || !ss->target_ops->handles(ss->target_ctx, t->arn)) {
+        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
+                   "rule=%s target=%s arn=%s problem=\"not a target Baton delivers to\"", p->name,
+                   t->id, t->arn);
+        return;
+    }
+    char dedup[81];
+    sched_exec_name(p->name, t->id, true, fire_ms, dedup);
+    char *payload = payload_of(ss, r, t, fire_ms);
+    char id[SCHED_DELIVERY_ID_MAX] = "";
+    bt_err err = {0};
+    int rc = ss->target_ops->deliver(ss->target_ctx, p->name, t->arn, payload, dedup, id, &err);
+    free(payload);
+    if (rc != 0) {
+        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
+                   "rule=%s target=%s arn=%s problem=\"%s\"", p->name, t->id, t->arn, err.msg);
+        return;
+    }
+    ss->n_delivered++;
+    server_log(ss->srv, SERVER_LOG_DEBUG, "sched.fire", "rule=%s target=%s arn=%s delivery=%s",
+               p->name, t->id, t->arn, id);
+}
+
 static void start_target(sched_service *ss, rule *r, sched_target *t, int64_t fire_ms)
 {
     sched_rule *p = &r->pub;
     if (strncmp(t->arn, "arn:aws:states:", 15) != 0) {
-        server_log(ss->srv, SERVER_LOG_WARN, "sched.fire",
-                   "rule=%s target=%s arn=%s problem=\"only state machine targets are started\"",
-                   p->name, t->id, t->arn);
+        deliver_target(ss, r, t, fire_ms);
         return;
     }
     if (p->skip_overlap && still_running(ss, t)) {
@@ -93,19 +164,7 @@ static void start_target(sched_service *ss, rule *r, sched_target *t, int64_t fi
     }
     char name[81];
     sched_exec_name(p->name, t->id, p->n_targets > 1, fire_ms, name);
-    char *input;
-    if (t->input) {
-        input = bt_xstrdup(t->input);
-    } else {
-        uint8_t b[16];
-        char id[37];
-        bt_random_bytes(b, sizeof b);
-        bt_uuid_format(b, id);
-        json_t *ev =
-            sched_event(server_region(ss->srv), server_account(ss->srv), p->arn, fire_ms, id);
-        input = json_dumps(ev, JSON_COMPACT);
-        json_decref(ev);
-    }
+    char *input = payload_of(ss, r, t, fire_ms);
     json_t *req =
         json_pack("{s:s, s:s, s:s}", "stateMachineArn", t->arn, "name", name, "input", input);
     free(input);

@@ -1,18 +1,20 @@
 /*
  * sched.h — schedules: EventBridge rules with a ScheduleExpression whose targets are state
- * machines, on the engine thread.
+ * machines, functions, queues and topics, on the engine thread.
  *
  * A rule (table sched_rule) holds its expression (expr.h), an optional IANA time zone (the
  * project file's; EventBridge rules are UTC), its state, an overlap policy (allow, or skip a
  * target while the execution its previous fire started still runs) and a catch-up policy,
  * and its next fire time. Its targets (table sched_target, at most 5) name a state machine
- * (or its version or alias) and the Input to start it with; without Input the execution gets
- * EventBridge's Scheduled Event (notes §5.3). Rules with only an EventPattern are kept and
- * listed but never fire: Baton has no event bus.
+ * (or its version or alias), a function, a queue or a topic, and the Input to give it;
+ * without Input the target gets EventBridge's Scheduled Event (notes §5.3). State machines
+ * are started here; the other targets are delivered through a sched_target_ops table that a
+ * higher layer registers (the services behind them rank above or beside this one). Rules with
+ * only an EventPattern are kept and listed but never fire: Baton has no event bus.
  *
  * Firing: one uv timer for the earliest next fire of every rule (a heap), whatever their
  * number. A fire records the rule's next and last fire time in the current batch together
- * with the StartExecution it causes, so that both are durable or neither is, and the
+ * with the StartExecution or delivery it causes, so that both are durable or neither is, and the
  * execution's name is derived from the rule and the fire time (sched_exec_name): a crash
  * between the fire and its commit fires again after the restart, and the name keeps two
  * starts of one fire from both running. A fire found more than SCHED_GRACE_MS late (the
@@ -90,9 +92,29 @@ typedef struct sched_rule {
 
 typedef struct sched_service sched_service;
 
+/*
+ * Delivery to targets other than state machines. handles(ctx, arn) says whether the table
+ * delivers to arn; deliver(ctx, rule, arn, payload, dedup_id, id, err) delivers the payload
+ * (JSON
+ * text) by writing it into the current batch (server_batch) — a message into a queue, an
+ * Event invocation of a function, a publish to a topic — so that it is durable with the fire
+ * that causes it and takes effect only after that commit. dedup_id is the same for every
+ * delivery of one (rule, target, fire time) (sched_exec_name). 0 with what identifies the
+ * delivery (a message or request id) in id, or a negative BT_E* with err's message.
+ */
+#define SCHED_DELIVERY_ID_MAX 64
+typedef struct sched_target_ops {
+    bool (*handles)(void *ctx, const char *arn);
+    int (*deliver)(void *ctx, const char *rule, const char *arn, const char *payload,
+                   const char *dedup_id, char id[SCHED_DELIVERY_ID_MAX], bt_err *err);
+} sched_target_ops;
+
 /* Loads the rules; NULL with err when the store cannot be read. */
 sched_service *sched_service_new(server *srv, bt_err *err);
 void sched_service_free(sched_service *ss);
+/* Registers the delivery of targets that are not state machines (ops and ctx borrowed until
+ * sched_service_free); without it they are logged and skipped. */
+void sched_set_target_ops(sched_service *ss, const sched_target_ops *ops, void *ctx);
 
 /* Creates or replaces a rule (its targets stay). BT_EINVAL with EventBridge's message
  * (SCHED_EXPR_INVALID for a bad expression), BT_ENOTFOUND for an unknown time zone. */
@@ -114,9 +136,12 @@ const sched_rule *sched_get(sched_service *ss, const char *name);
  * pointers for the caller to free(). origin_only >= 0 keeps that origin only. */
 const sched_rule **sched_list(sched_service *ss, const char *prefix, int origin_only, size_t *n);
 
-/* The execution name of a fire: "<rule>-<yyyymmddThhmmssZ>", or with several targets
- * "<rule>-<target>-<…>"; a rule part longer than 63 characters is cut and given a hash of
- * the whole, so the name fits Step Functions' 80. out has at least 81 bytes. */
+/* The execution name of a fire, deterministic and distinct for each (rule, target, fire
+ * time): "<rule>-<yyyymmddThhmmssZ>", or with several targets "<rule>+<target>-<…>"; when
+ * that part would pass SCHED_EXEC_BASE_MAX characters it is the rule's first 46, '=' and 16
+ * hex digits of a SHA-256 of the exact pair, so the name fits Step Functions' 80 and its
+ * characters. out has at least 81 bytes. */
+#define SCHED_EXEC_BASE_MAX 63
 void sched_exec_name(const char *rule, const char *target, bool many_targets, int64_t fire_ms,
                      char out[81]);
 /* The Scheduled Event a target without Input receives (new reference). */
@@ -129,7 +154,8 @@ int64_t sched_now_ms(sched_service *ss);
 void sched_advance_clock(sched_service *ss, int64_t ms);
 /* True when the server runs with BATON_TEST_CLOCK (the clock endpoint exists). */
 bool sched_test_clock_enabled(const sched_service *ss);
-/* Counters: fires recorded, executions started, skipped (overlap), missed (downtime). */
+/* Counters: fires recorded, executions started, deliveries to other targets, skipped
+ * (overlap), missed (downtime). */
 json_t *sched_stats(sched_service *ss);
 
 #endif

@@ -29,7 +29,9 @@ struct sched_service {
     uv_timer_t timer;
     bool is_closing, test_clock;
     int64_t offset_ms;
-    uint64_t n_fires, n_started, n_skipped, n_missed;
+    const sched_target_ops *target_ops; /* or NULL */
+    void *target_ctx;
+    uint64_t n_fires, n_started, n_delivered, n_skipped, n_missed;
 };
 
 void sched__heap_push(sched_service *ss, rule *r);

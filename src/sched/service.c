@@ -604,8 +604,15 @@ void sched_advance_clock(sched_service *ss, int64_t ms)
 
 json_t *sched_stats(sched_service *ss)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "rules",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rules",
                      (json_int_t)bt_strmap_len(&ss->rules), "scheduled", (json_int_t)ss->n_heap,
                      "fires", (json_int_t)ss->n_fires, "started", (json_int_t)ss->n_started,
-                     "skipped", (json_int_t)ss->n_skipped, "missed", (json_int_t)ss->n_missed);
+                     "delivered", (json_int_t)ss->n_delivered, "skipped", (json_int_t)ss->n_skipped,
+                     "missed", (json_int_t)ss->n_missed);
+}
+
+void sched_set_target_ops(sched_service *ss, const sched_target_ops *ops, void *ctx)
+{
+    ss->target_ops = ops;
+    ss->target_ctx = ctx;
 }

@@ -5,6 +5,7 @@
  * and rules that come back from the store with their next fire.
  */
 #include "base/alloc.h"
+#include "base/arn.h"
 #include "sched/sched.h"
 #include "server/sfn.h"
 
@@ -28,7 +29,32 @@ static void test_names(void **state)
     sched_exec_name("nightly", "t", false, 1709251200000, out); /* 2024-03-01T00:00:00Z */
     assert_string_equal(out, "nightly-20240301T000000Z");
     sched_exec_name("nightly", "t2", true, 1709251200999, out);
-    assert_string_equal(out, "nightly-t2-20240301T000000Z");
+    assert_string_equal(out, "nightly+t2-20240301T000000Z");
+    /* rule a-b with target c, rule a with target b-c, rule a-b-c alone: three names */
+    char n1[81], n2[81], n3[81];
+    sched_exec_name("a-b", "c", true, 0, n1);
+    sched_exec_name("a", "b-c", true, 0, n2);
+    sched_exec_name("a-b-c", "t", false, 0, n3);
+    assert_string_not_equal(n1, n2);
+    assert_string_not_equal(n1, n3);
+    assert_string_not_equal(n2, n3);
+    assert_null(bt_name_problem(n1));
+    /* long parts: cut, with a hash of the exact pair (not of the joined text): rule r×60
+     * with target t×20 against rule r×59 with target r t×20 */
+    char r60[61], r59[60], t20[21], rt20[22], h1[81], h2[81];
+    memset(r60, 'r', 60), r60[60] = '\0';
+    memset(r59, 'r', 59), r59[59] = '\0';
+    memset(t20, 't', 20), t20[20] = '\0';
+    snprintf(rt20, sizeof rt20, "r%s", t20);
+    sched_exec_name(r60, t20, true, 0, h1);
+    sched_exec_name(r59, rt20, true, 0, h2);
+    assert_string_not_equal(h1, h2);
+    assert_true(strlen(h1) <= 80 && strlen(h2) <= 80);
+    assert_null(bt_name_problem(h1));
+    assert_non_null(strchr(h1, '='));
+    /* the same tuple, the same name */
+    sched_exec_name(r60, t20, true, 0, h2);
+    assert_string_equal(h1, h2);
     char longname[65];
     memset(longname, 'a', 64);
     longname[64] = '\0';

@@ -3,7 +3,8 @@ a non-proxy route with the case study's request template (the event the function
 checked), passthrough without a template, the proxy event (payload 1.0) and the proxy
 response contract with its 502, API Gateway's 403 for unknown paths while Baton's own paths
 keep their answers, the confirmation flow of `confirm: true` (GET and HEAD never invoke,
-the nonce works once, a forged one is refused) and a SIGHUP that adds and removes a route."""
+the nonce works once, also across a kill -9 on either side of its POST, a forged one is
+refused) and a SIGHUP that adds and removes a route."""
 import html
 import json
 import os
@@ -274,6 +275,36 @@ class Routes(unittest.TestCase):
         self.assertEqual(st, 403)
         self.assertIn(b"used", body)
         self.assertEqual(len(self.received(self.events)), 1)
+
+    def restart_killed(self):
+        self.server.kill()
+        self.server = servertest.Server(os.path.join(self.dir, "data"),
+                                        ["--config", self.path]).start()
+        self.url = self.server.url
+
+    def test_confirm_survives_kill(self):
+        q = "token=after-crash"
+        st, _, page = request(self.url + "/approve?" + q)
+        self.assertEqual(st, 200)
+        form = urllib.parse.urlencode({"nonce": self.nonce(page)}).encode()
+        ctype = {"Content-Type": "application/x-www-form-urlencoded"}
+        self.restart_killed()  # kill -9 between the page and its POST
+        st, _, body = request(self.url + "/approve?" + q, "POST", form, ctype)
+        self.assertEqual(st, 200, body)
+        self.assertIn(b"Done", body)
+        self.assertEqual(self.received(self.events), [{"token": "after-crash"}])
+        self.restart_killed()  # the use is durable: a replay after a crash is refused
+        st, _, body = request(self.url + "/approve?" + q, "POST", form, ctype)
+        self.assertEqual(st, 403, body)
+        self.assertIn(b"used", body)
+        time.sleep(0.3)
+        self.assertEqual(len(self.received(self.events)), 1)
+        # a page shown after the restarts still works, once
+        st, _, page = request(self.url + "/approve?" + q)
+        form2 = urllib.parse.urlencode({"nonce": self.nonce(page)}).encode()
+        st, _, body = request(self.url + "/approve?" + q, "POST", form2, ctype)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(len(self.received(self.events)), 2)
 
     # ---- reload ----
 
