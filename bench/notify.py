@@ -18,7 +18,7 @@ settings (`--sync full`: every answer after its commit is durable):
         minute and the lateness counted from that move
 
 Usage: python3 bench/notify.py [--quick] [--only outbox|smtp|approval|schedules|client]
-                               [--count 20000] [--subs 10] [--approvals 200] [--rules 10000]
+                               [--count 50000] [--subs 10] [--approvals 200] [--rules 10000]
 Figures are printed, never asserted: this is a measurement, not a test.
 """
 
@@ -33,7 +33,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -568,7 +567,7 @@ def main():
     ap.add_argument("--baton", default=os.path.join(ROOT, "build-release", "baton"))
     ap.add_argument("--load", default=os.path.join(ROOT, "build-release", "bench",
                                                    "baton-load"))
-    ap.add_argument("--count", type=int, default=20000,
+    ap.add_argument("--count", type=int, default=50000,
                     help="outbox: publishes to the 1-subscription topic (N subscriptions: "
                     "count / N)")
     ap.add_argument("--smtp-count", type=int, default=5000, help="smtp: the same")
@@ -583,7 +582,8 @@ def main():
                     help="seconds to wait for the last mail")
     ap.add_argument("--only", choices=["client", "outbox", "smtp", "approval", "schedules"])
     ap.add_argument("--quick", action="store_true",
-                    help="smaller counts, no real-time schedule minute (about a minute)")
+                    help="smaller counts, no real-time schedule minute (under half a "
+                    "minute)")
     ap.add_argument("--json", action="store_true", help="also print all rows as one JSON line")
     args = ap.parse_args()
     if args.quick:
