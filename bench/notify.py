@@ -83,7 +83,8 @@ def loadavg():
 def pct(sorted_values, q):
     if not sorted_values:
         return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, max(0, int(round(q * len(sorted_values))) - 1))]
+    rank = int(round(q * len(sorted_values)))  # nearest rank
+    return sorted_values[min(len(sorted_values) - 1, max(0, rank - 1))]
 
 
 def write(path, text):
