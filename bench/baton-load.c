@@ -3,7 +3,8 @@
  * reports rates and latencies: `start` (StartExecution of a Pass machine as fast as it can),
  * `callbacks` (N executions kept waiting on a task token sent through a queue, each answered
  * with SendTaskSuccess as soon as it is received), `park` (executions left waiting on a
- * token nobody reads) and `invoke` (Lambda Invoke of an existing function, RequestResponse). One
+ * token nobody reads), `invoke` (Lambda Invoke of an existing function, RequestResponse) and
+ * `publish` (SNS Publish to an existing topic, the query protocol, N messages). One
  * thread, one epoll set, non-blocking keep-alive connections, one request at a time on each;
  * responses must carry Content-Length. The client does little per request (no JSON parsing of
  * StartExecution answers), so the server is what is measured.
@@ -36,12 +37,20 @@
  * for this long before the run ends without them. */
 #define GRACE_US 3000000
 
-typedef enum mode { MODE_START, MODE_CALLBACKS, MODE_PARK, MODE_INVOKE } mode;
-typedef enum op_kind { OP_START, OP_RECEIVE, OP_SUCCESS, OP_DELETE, OP_INVOKE, N_OPS } op_kind;
+typedef enum mode { MODE_START, MODE_CALLBACKS, MODE_PARK, MODE_INVOKE, MODE_PUBLISH } mode;
+typedef enum op_kind {
+    OP_START,
+    OP_RECEIVE,
+    OP_SUCCESS,
+    OP_DELETE,
+    OP_INVOKE,
+    OP_PUBLISH,
+    N_OPS
+} op_kind;
 
 static const char *const op_target[N_OPS] = {
     SFN "StartExecution", SQS "ReceiveMessage", SFN "SendTaskSuccess",
-    SQS "DeleteMessage",  "Lambda.Invoke",
+    SQS "DeleteMessage",  "Lambda.Invoke",      "SNS.Publish",
 };
 
 typedef struct options {
@@ -55,6 +64,7 @@ typedef struct options {
     const char *definition; /* start: a definition file instead of one Pass state */
     const char *input;      /* start: the input (JSON text; default {}) */
     const char *function;   /* invoke: the function's name */
+    const char *topic;      /* publish: the topic's ARN */
 } options;
 
 /* A request waiting for a connection, or on one. */
@@ -100,6 +110,7 @@ typedef struct load {
     char *queue_json;           /* the queue's URL as a JSON string */
     char *input_json;           /* start: the input as a JSON string */
     const char *input_json_raw; /* invoke: the event (JSON text) */
+    char *publish_form;         /* publish: the form up to the message's number */
 
     unsigned long issued, ok, errors, stale, outstanding;
     samples rtt, start_to_done;
@@ -271,9 +282,35 @@ static void resolve(load *l, const char *endpoint)
     freeaddrinfo(res);
 }
 
+/* s percent-encoded for a form value (RFC 3986 unreserved characters kept). */
+static void form_escape(bt_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            bt_buf_putc(b, (char)ch);
+        } else {
+            bt_buf_putc(b, '%');
+            bt_buf_putc(b, hex[ch >> 4]);
+            bt_buf_putc(b, hex[ch & 15]);
+        }
+    }
+}
+
 static void format_request(const load *l, bt_buf *out, const char *target, const char *body)
 {
     size_t len = strlen(body);
+    if (strcmp(target, op_target[OP_PUBLISH]) == 0) {
+        bt_buf_printf(out,
+                      "POST / HTTP/1.1\r\nHost: %s\r\n"
+                      "Content-Type: application/x-www-form-urlencoded\r\n"
+                      "Content-Length: %zu\r\n\r\n",
+                      l->host, len);
+        bt_buf_append(out, body, len);
+        return;
+    }
     if (strcmp(target, op_target[OP_INVOKE]) == 0) {
         bt_buf_printf(out,
                       "POST /2015-03-31/functions/%s/invocations HTTP/1.1\r\nHost: %s\r\n"
@@ -457,6 +494,11 @@ static job *next_job(load *l, conn *c)
         return start_job(l);
     case MODE_PARK:
         return l->issued < l->opt.count ? start_job(l) : NULL;
+    case MODE_PUBLISH:
+        if (l->issued >= l->opt.count)
+            return NULL;
+        /* each message is numbered, so that the mails can be told apart */
+        return job_new(OP_PUBLISH, bt_xasprintf("%s%lu", l->publish_form, l->issued++));
     case MODE_CALLBACKS:
         if (l->outstanding >= l->opt.outstanding)
             return NULL;
@@ -604,6 +646,7 @@ static void on_answer(load *l, const job *j, int status, const char *body, size_
         report_once(l, j->op, status, body, len);
     switch (j->op) {
     case OP_INVOKE:
+    case OP_PUBLISH:
     case OP_START:
         if (l->opt.mode != MODE_CALLBACKS && ok && measuring(l, t)) {
             l->ok++;
@@ -704,7 +747,7 @@ static void on_event(load *l, conn *c, uint32_t events)
 
 static bool done(const load *l)
 {
-    if (l->opt.mode == MODE_PARK)
+    if (l->opt.mode == MODE_PARK || l->opt.mode == MODE_PUBLISH)
         return l->issued >= l->opt.count && l->in_flight == 0;
     return l->closing && (l->in_flight == 0 || now_us() > l->deadline_us + GRACE_US);
 }
@@ -715,7 +758,7 @@ static void run(load *l)
     if (l->ep < 0)
         die("epoll_create1: %s", strerror(errno));
     l->t0_us = now_us();
-    if (l->opt.mode != MODE_PARK)
+    if (l->opt.mode != MODE_PARK && l->opt.mode != MODE_PUBLISH)
         l->deadline_us = l->t0_us + (int64_t)(l->opt.seconds * 1e6);
     dispatch(l);
     struct epoll_event events[MAX_EVENTS];
@@ -740,6 +783,18 @@ static void set_up(load *l)
     if (l->opt.mode == MODE_INVOKE) {
         if (l->opt.function == NULL)
             die("invoke needs --function NAME (an existing function)");
+        definition = NULL;
+    } else if (l->opt.mode == MODE_PUBLISH) {
+        if (l->opt.topic == NULL)
+            die("publish needs --topic ARN (an existing topic)");
+        bt_buf f;
+        bt_buf_init(&f);
+        bt_buf_puts(&f, "Action=Publish&Version=2010-03-31&TopicArn=");
+        form_escape(&f, l->opt.topic);
+        bt_buf_puts(&f, "&Subject=bench&Message=");
+        form_escape(&f, l->opt.input ? l->opt.input : "message ");
+        l->publish_form = bt_xstrdup(f.data);
+        bt_buf_fini(&f);
         definition = NULL;
     } else if (l->opt.mode == MODE_START && l->opt.definition) {
         json_error_t jerr;
@@ -797,6 +852,7 @@ static void tear_down(load *l)
     free(l->arn_json);
     free(l->queue_json);
     free(l->input_json);
+    free(l->publish_form);
     free(l->rtt.us);
     free(l->start_to_done.us);
     close(l->ep);
@@ -804,9 +860,11 @@ static void tear_down(load *l)
 
 static void summarize(load *l)
 {
-    static const char *const names[] = {"start", "callbacks", "park", "invoke"};
-    static const char *const units[] = {"starts/s", "callbacks/s", "parked/s", "invocations/s"};
-    double secs = l->opt.mode == MODE_PARK ? (double)(l->last_us - l->t0_us) / 1e6 : l->opt.seconds;
+    static const char *const names[] = {"start", "callbacks", "park", "invoke", "publish"};
+    static const char *const units[] = {"starts/s", "callbacks/s", "parked/s", "invocations/s",
+                                        "publishes/s"};
+    bool counted = l->opt.mode == MODE_PARK || l->opt.mode == MODE_PUBLISH;
+    double secs = counted ? (double)(l->last_us - l->t0_us) / 1e6 : l->opt.seconds;
     double rate = secs > 0 ? (double)l->ok / secs : 0;
     double p50 = quantile_ms(&l->rtt, 0.50), p99 = quantile_ms(&l->rtt, 0.99);
     double e50 = quantile_ms(&l->start_to_done, 0.50);
@@ -843,14 +901,18 @@ static void usage(FILE *f)
           "       baton-load park      [--endpoint URL] [--connections N] [--count N] [--json]\n"
           "       baton-load invoke    --function NAME [--endpoint URL] [--connections N]\n"
           "                            [--seconds S] [--input JSON] [--json]\n"
+          "       baton-load publish   --topic ARN [--endpoint URL] [--connections N] [--count N]\n"
+          "                            [--input TEXT] [--json]\n"
           "  --endpoint URL     the server (default http://127.0.0.1:8083)\n"
           "  --connections N    keep-alive connections (default 64; callbacks: outstanding+2)\n"
           "  --outstanding N    callbacks: executions kept waiting for their token (default 1)\n"
           "  --seconds S        how long start and callbacks run (default 10)\n"
-          "  --count N          park: executions to start (default 100000)\n"
+          "  --count N          park: executions to start; publish: messages (default 100000)\n"
           "  --definition FILE  start: run this state machine instead of one Pass state\n"
-          "  --input JSON       start: the executions' input; invoke: the event (default {})\n"
+          "  --input JSON       start: the executions' input; invoke: the event (default {});\n"
+          "                     publish: the message, followed by its number\n"
           "  --function NAME    invoke: the function to call (RequestResponse)\n"
+          "  --topic ARN        publish: the topic to publish to\n"
           "  --json             print one JSON object instead of the sentence\n",
           f);
 }
@@ -880,8 +942,10 @@ static void parse_args(int argc, char **argv, options *o)
         o->mode = MODE_PARK;
     else if (strcmp(argv[1], "invoke") == 0)
         o->mode = MODE_INVOKE;
+    else if (strcmp(argv[1], "publish") == 0)
+        o->mode = MODE_PUBLISH;
     else
-        die("unknown mode %s (start, callbacks, park or invoke)", argv[1]);
+        die("unknown mode %s (start, callbacks, park, invoke or publish)", argv[1]);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
@@ -902,6 +966,8 @@ static void parse_args(int argc, char **argv, options *o)
             o->input = v;
         else if (strcmp(a, "--function") == 0 && v != NULL)
             o->function = v;
+        else if (strcmp(a, "--topic") == 0 && v != NULL)
+            o->topic = v;
         else if (strcmp(a, "--seconds") == 0 && v != NULL && atof(v) > 0)
             o->seconds = atof(v);
         else {

@@ -124,7 +124,9 @@ static void deliver_one(topic_service *ts, const topic__topic *t, const topic__s
     m->message = structure ? topic__structured(structure, s->protocol) : p->message;
     const char *version = json_string_value(json_object_get(t->attrs, "SignatureVersion"));
     version = version ? version : "1";
-    const char *sig = signature(ts, cache, m, version);
+    /* RSA-2048 signing is the dearest step of a publish (≈ 0.4 ms of CPU): only the messages
+     * that carry the signature (SNS's JSON envelope, Lambda's event) are signed. */
+    const char *sig = NULL;
     char *arn_e = escape(s->arn);
     char *unsub =
         bt_xasprintf("%s/?Action=Unsubscribe&SubscriptionArn=%s", topic__base_url(ts), arn_e);
@@ -141,6 +143,7 @@ static void deliver_one(topic_service *ts, const topic__topic *t, const topic__s
     const char *subject = NULL;
     const char *proto = s->protocol;
     if (strcmp(proto, "lambda") == 0) {
+        sig = signature(ts, cache, m, version);
         json_t *ev = topic__lambda_event(m, s->arn, version, sig, cert, unsub);
         body = json_dumps(ev, JSON_COMPACT);
         json_decref(ev);
@@ -158,6 +161,7 @@ static void deliver_one(topic_service *ts, const topic__topic *t, const topic__s
     } else {
         if (strcmp(proto, "email-json") == 0)
             subject = p->subject ? p->subject : "AWS Notification Message";
+        sig = signature(ts, cache, m, version);
         json_t *env = topic__envelope(m, version, sig, cert, unsub);
         body = json_dumps(env, JSON_COMPACT);
         json_decref(env);
