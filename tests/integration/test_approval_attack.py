@@ -199,6 +199,21 @@ class ApprovalAttack(Base):
         d = self.wait_status(sfn, arn, "FAILED")
         self.assertEqual(d["error"], "SNS.InvalidParameterException")
 
+    def test_the_outbox_is_not_cached_framed_or_scripted(self):
+        # It holds every approver's link, yet it was served with no header at all: a shared
+        # cache could keep it, another site could frame it.
+        self.run_machine({"Ask": ask({"Approvers": [A], "Message": X}, End=True)})
+        self.mails(1)
+        for path, kind in (("/outbox", "text/html"), ("/outbox?format=json", "application/json")):
+            with urllib.request.urlopen(self.server.url + path, timeout=10) as r:
+                self.assertTrue(r.headers["Content-Type"].startswith(kind))
+                self.assertEqual(r.headers["Cache-Control"], "no-store")
+                self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+                if kind == "text/html":
+                    self.assertEqual(r.headers["X-Frame-Options"], "DENY")
+                    self.assertIn("default-src 'none'", r.headers["Content-Security-Policy"])
+                    self.assertEqual(r.headers["Referrer-Policy"], "no-referrer")
+
     def test_huge_hostile_data(self):
         big = {"k": "<x>&" * 60000, "u": "\u2028\u0000".replace("\u0000", "") * 1000}
         sfn, arn = self.run_machine({"Ask": ask({"Approvers": [A], "Data.$": "$"}, End=True)},
