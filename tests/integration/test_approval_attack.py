@@ -8,6 +8,7 @@ import json
 import os
 import re
 import threading
+import unittest
 import time
 import urllib.error
 import urllib.parse
@@ -213,6 +214,32 @@ class ApprovalAttack(Base):
                     self.assertEqual(r.headers["X-Frame-Options"], "DENY")
                     self.assertIn("default-src 'none'", r.headers["Content-Security-Policy"])
                     self.assertEqual(r.headers["Referrer-Policy"], "no-referrer")
+
+    @unittest.expectedFailure  # the outbox's storage and listing are being reworked elsewhere
+    def test_a_full_outbox_does_not_stall_the_engine(self):
+        # GET /outbox renders up to 1000 mails whole, on the engine thread: 120 mails of
+        # 256 KiB make a 90 MB page and hold every other request for about a second (1000
+        # such mails: most of a gigabyte and several seconds). Wanted: a byte budget.
+        sns = self.client("sns")
+        topic = sns.create_topic(Name="big")["TopicArn"]
+        for i in range(4):
+            sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="u%d@example.com" % i)
+        for m in self.mails(4):
+            url = re.search(r"(http://\S+Action=ConfirmSubscription\S+)", m["Body"]).group(1)
+            urllib.request.urlopen(url, timeout=10).read()
+        for _ in range(30):
+            sns.publish(TopicArn=topic, Message="<x>" * 87000)
+        self.mails(124, timeout=30)
+        took = []
+        t = threading.Thread(target=lambda: took.append(len(self.http("/outbox")[1])))
+        t.start()
+        time.sleep(0.02)
+        t0 = time.time()
+        urllib.request.urlopen(self.server.url + "/health", timeout=30).read()
+        health = time.time() - t0
+        t.join()
+        self.assertLess(took[0], 20 << 20, "the outbox page is %d bytes" % took[0])
+        self.assertLess(health, 0.25, "/health waited %.2f s behind the outbox" % health)
 
     def test_huge_hostile_data(self):
         big = {"k": "<x>&" * 60000, "u": "\u2028\u0000".replace("\u0000", "") * 1000}
