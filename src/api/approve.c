@@ -179,7 +179,9 @@ static void show(api_call *c, approval_service *as, const char *id)
     bt_buf_init(&b);
     head(&b, str(v, "Subject"));
     details(&b, v);
-    bt_buf_puts(&b, "<h2>Your decision</h2>\n<form method=\"post\" action=\"/approve/");
+    /* A relative action: the form posts back to the URL the link opened, also when the
+     * server sits behind a proxy under a path (public_url https://host/prefix). */
+    bt_buf_puts(&b, "<h2>Your decision</h2>\n<form method=\"post\" action=\"");
     esc(&b, id);
     bt_buf_puts(&b, "\">\n<input type=\"hidden\" name=\"nonce\" value=\"");
     esc(&b, str(v, "Nonce"));
@@ -196,7 +198,13 @@ static void show(api_call *c, approval_service *as, const char *id)
 
 static void decide(api_call *c, approval_service *as, const char *id)
 {
-    const char *decision = c->form ? bt_form_get(c->form, "decision") : NULL;
+    if (c->form == NULL) {
+        plain_page(c, 400, "Approval not recorded",
+                   "The form could not be read (it must be URL-encoded UTF-8 text). Nothing "
+                   "was decided.");
+        return;
+    }
+    const char *decision = bt_form_get(c->form, "decision");
     if (decision == NULL || (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0)) {
         plain_page(c, 400, "Approval not recorded",
                    "The form must say decision=approve or decision=reject.");

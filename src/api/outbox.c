@@ -19,6 +19,22 @@ static const char path_outbox[] = "/outbox";
 static const char path_deliveries[] = "/baton/deliveries";
 static const char path_cert[] = "/baton/sns/SimpleNotificationService.pem";
 
+/* The outbox holds every approval link: not cached, not framed, no script, and no
+ * Referer to the sites its mails link to. */
+static const char *const html_headers[] = {"Cache-Control",
+                                           "no-store",
+                                           "X-Frame-Options",
+                                           "DENY",
+                                           "Content-Security-Policy",
+                                           "default-src 'none'; style-src 'unsafe-inline'",
+                                           "X-Content-Type-Options",
+                                           "nosniff",
+                                           "Referrer-Policy",
+                                           "no-referrer",
+                                           NULL};
+static const char *const json_headers[] = {"Cache-Control", "no-store", "X-Content-Type-Options",
+                                           "nosniff", NULL};
+
 bool api_topic_page_is(const char *method, const char *path)
 {
     return strcmp(method, "GET") == 0 &&
@@ -118,7 +134,7 @@ static void outbox_html(api_call *c, json_t *mails)
         bt_buf_puts(&b, "</pre></div>\n");
     }
     bt_buf_puts(&b, "</body></html>\n");
-    api_reply(c, 200, "text/html; charset=utf-8", b.data, b.len, NULL);
+    api_reply(c, 200, "text/html; charset=utf-8", b.data, b.len, html_headers);
     bt_buf_fini(&b);
 }
 
@@ -126,7 +142,7 @@ static void reply_json(api_call *c, const char *key, json_t *list)
 {
     json_t *o = json_pack("{s:o}", key, list);
     char *text = bt_json_dumps(o);
-    api_reply(c, 200, "application/json", text, strlen(text), NULL);
+    api_reply(c, 200, "application/json", text, strlen(text), json_headers);
     free(text);
     json_decref(o);
 }

@@ -66,6 +66,13 @@ typedef enum approval_outcome {
  * the approvers who have not decided can no longer make up the difference. */
 approval_outcome approval_tally(int64_t required, size_t n_approvers, size_t n_approved,
                                 size_t n_rejected);
+/* Characters (Unicode code points) of UTF-8 text: the limits that a person reads
+ * ("at most 2000 characters", a browser's maxlength) count these, not bytes. */
+size_t approval_text_chars(const char *s);
+/* True for an address a link can be mailed to: local@domain, both parts non-empty, one
+ * '@', at most 254 bytes, no spaces, control characters or the specials that would need
+ * quoting in a header or an SMTP command (< > ( ) [ ] , ; : \ "). */
+bool approval_address_ok(const char *a);
 
 /* ---- the service (service.c, decide.c) ---- */
 

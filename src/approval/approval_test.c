@@ -78,12 +78,46 @@ static void n_of_m(void **state)
     assert_int_equal(approval_tally(0, 2, 0, 0), APPROVAL_PENDING);
 }
 
+static void limits_count_characters(void **state)
+{
+    (void)state;
+    assert_int_equal(approval_text_chars(""), 0);
+    assert_int_equal(approval_text_chars(NULL), 0);
+    assert_int_equal(approval_text_chars("abc"), 3);
+    assert_int_equal(approval_text_chars("\xc3\xa9t\xc3\xa9"), 3);            /* "été" */
+    assert_int_equal(approval_text_chars("\xe2\x82\xac\xf0\x9f\x98\x80"), 2); /* € 😀 */
+}
+
+static void addresses(void **state)
+{
+    (void)state;
+    assert_true(approval_address_ok("alice@example.com"));
+    assert_true(approval_address_ok("a.b+tag@sub.example.org"));
+    assert_true(approval_address_ok("\xc3\xa4lice@ex\xc3\xa4mple.com")); /* SMTPUTF8 */
+    const char *bad[] = {
+        NULL,         "",           "@",          "a@",           "@example.com",
+        "a@b@c",      "a b@x.com",  "a\tb@x.com", "a\x01b@x.com", "a\x7f@x.com",
+        "a\"b@x.com", "a<b@x.com",  "a@x.com>",   "a,b@x.com",    "a;b@x.com",
+        "a:b@x.com",  "a\\b@x.com", "a(b)@x.com", "a@[1.2.3.4]",  "a\r\nRCPT TO:<e@x>@x.com"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(approval_address_ok(bad[i]));
+    char long_one[300];
+    memset(long_one, 'a', sizeof long_one);
+    memcpy(long_one + 250, "@x.co", 6);
+    assert_false(approval_address_ok(long_one)); /* 255 bytes */
+    long_one[249] = '\0';
+    memcpy(long_one + 244, "@x.co", 6);
+    assert_true(approval_address_ok(long_one));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(links_check_under_their_key),
         cmocka_unit_test(tampered_links_are_refused),
         cmocka_unit_test(n_of_m),
+        cmocka_unit_test(limits_count_characters),
+        cmocka_unit_test(addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

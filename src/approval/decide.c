@@ -126,7 +126,8 @@ int approval_decide(approval_service *as, const approval_decision *d, json_t **v
         return BT_EINVAL;
     }
     const char *comment = d->comment && d->comment[0] ? d->comment : NULL;
-    if (comment && strlen(comment) > APPROVAL_COMMENT_MAX) {
+    /* Characters, as the page's maxlength counts them (a browser lets 2000 "é" through). */
+    if (comment && approval_text_chars(comment) > APPROVAL_COMMENT_MAX) {
         *why = "The comment is too long (at most 2000 characters).";
         return BT_EINVAL;
     }

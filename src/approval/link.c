@@ -57,3 +57,25 @@ approval_outcome approval_tally(int64_t required, size_t n_approvers, size_t n_a
         return APPROVAL_REJECTED;
     return APPROVAL_PENDING;
 }
+
+size_t approval_text_chars(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+bool approval_address_ok(const char *a)
+{
+    if (a == NULL)
+        return false;
+    size_t len = strlen(a);
+    const char *at = strchr(a, '@');
+    if (len > 254 || at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f || strchr("<>()[],;:\\\"", *p) != NULL)
+            return false;
+    return true;
+}

@@ -213,7 +213,7 @@ static char *check_params(const json_t *p, int64_t *required, int64_t *expires_s
         return bt_xasprintf("Approvers has %zu addresses (at most %d)", n, APPROVAL_MAX_APPROVERS);
     for (size_t i = 0; i < n; i++) {
         const char *a = json_string_value(json_array_get(list, i));
-        if (a == NULL || strchr(a, '@') == NULL || strpbrk(a, " \t\r\n<>,;") || strlen(a) > 254)
+        if (!approval_address_ok(a))
             return bt_xasprintf("Approvers[%zu] is not an email address", i);
         for (size_t k = 0; k < i; k++)
             if (strcasecmp(a, json_string_value(json_array_get(list, k))) == 0)
@@ -234,7 +234,7 @@ static char *check_params(const json_t *p, int64_t *required, int64_t *expires_s
     if (ex)
         *expires_s = json_integer_value(ex);
     const json_t *s = json_object_get(p, "Subject");
-    if (s && (!json_is_string(s) || strlen(json_string_value(s)) > 200 ||
+    if (s && (!json_is_string(s) || approval_text_chars(json_string_value(s)) > 200 ||
               strpbrk(json_string_value(s), "\r\n")))
         return bt_xstrdup("Subject must be a string of one line (at most 200 characters)");
     const json_t *m = json_object_get(p, "Message");
