@@ -193,13 +193,16 @@ static void confirm_page(api_routes *ar, http_request *req, const route *r)
     vtl_params_free(qp, n);
     bt_buf_puts(&b, "<p>Nothing has happened yet: this runs <code>");
     route_html_escape(&b, route_function(r), strlen(route_function(r)));
-    bt_buf_puts(&b, "</code> once you confirm.</p>\n<form method=\"post\" action=\"");
-    route_html_escape(&b, path, strlen(path));
+    /* The form posts back to the URL the page was opened at: a relative action (only the
+     * query, or none at all), so that it also works behind a proxy that serves Baton under a
+     * path prefix (public_url https://host/prefix). */
+    bt_buf_puts(&b, "</code> once you confirm.</p>\n<form method=\"post\"");
     if (*query) {
-        bt_buf_putc(&b, '?');
+        bt_buf_puts(&b, " action=\"?");
         route_html_escape(&b, query, strlen(query));
+        bt_buf_putc(&b, '"');
     }
-    bt_buf_puts(&b, "\"><input type=\"hidden\" name=\"nonce\" value=\"");
+    bt_buf_puts(&b, "><input type=\"hidden\" name=\"nonce\" value=\"");
     route_html_escape(&b, nonce, strlen(nonce));
     bt_buf_puts(&b, "\"><button type=\"submit\">Confirm</button></form>\n");
     page_send(req, 200, &b);

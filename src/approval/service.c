@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/crypto.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/rand.h"
 #include "base/timefmt.h"
@@ -358,13 +359,8 @@ static int read_or_make_key(const char *dir, uint8_t key[32], bt_err *err)
         goto out;
     }
     bt_random_bytes(key, 32);
-    char *tmp = bt_xasprintf("%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, key, 32) != 32 || fsync(fd) != 0 || rename(tmp, path) != 0)
+    if (bt_write_file_durable(path, key, 32, 0600) != 0)
         rc = bt_err_set(err, BT_EIO, "%s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(tmp);
 out:
     free(sub);
     free(path);

@@ -1,5 +1,5 @@
 /*
- * file.c — bt_read_file (file.h).
+ * file.c — whole-file reads and durable whole-file writes (file.h).
  */
 #include "base/file.h"
 #include "base/alloc.h"
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,4 +97,48 @@ char *bt_read_regular_file(const char *path, size_t max, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+int bt_write_file_durable(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char *tmp = bt_xasprintf("%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    int rc = fd < 0 ? -1 : 0;
+    for (size_t off = 0; rc == 0 && off < len;) {
+        ssize_t n = write(fd, (const char *)data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = -1;
+        else
+            off += (size_t)n;
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -1;
+    int saved = errno;
+    if (fd >= 0 && close(fd) != 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+    } else {
+        /* the rename is durable once its folder is */
+        const char *slash = strrchr(path, '/');
+        char *dir = slash ? bt_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                          : bt_xstrdup(".");
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    free(tmp);
+    errno = saved;
+    return rc;
 }

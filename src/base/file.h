@@ -15,4 +15,11 @@ char *bt_read_file(const char *path, size_t *len);
  * folder) and EFBIG when it is larger than max. For files that configure a server. */
 char *bt_read_regular_file(const char *path, size_t max, size_t *len);
 
+/*
+ * Writes len bytes of data to path so that a crash leaves either no file or the whole
+ * file: a temporary file beside it (path.tmp, created with mode), fsync, rename, then fsync
+ * of the folder. 0, or -1 with errno set (the temporary file is then removed).
+ */
+int bt_write_file_durable(const char *path, const void *data, size_t len, unsigned mode);
+
 #endif

@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/crypto.h"
+#include "base/file.h"
 #include "base/rand.h"
 
 #include <errno.h>
@@ -100,20 +101,8 @@ int route_table_load_key(route_table *t, const char *data_dir, bt_err *err)
         goto out;
     }
     bt_random_bytes(key, sizeof key);
-    char *tmp = bt_xasprintf("%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, key, sizeof key) != (ssize_t)sizeof key || fsync(fd) != 0 ||
-        rename(tmp, path) != 0)
+    if (bt_write_file_durable(path, key, sizeof key, 0600) != 0)
         rc = bt_err_set(err, BT_EIO, "%s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(tmp);
-    /* the rename itself is durable once the folder is */
-    int dfd = rc == 0 ? open(sub, O_RDONLY) : -1;
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
 out:
     if (rc == 0)
         memcpy(t->secret, key, sizeof key);

@@ -15,6 +15,7 @@
 #include "queue/codec.h"
 
 #include <errno.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -29,12 +30,26 @@ struct topic__signer {
     char *cert_pem;
 };
 
+/* Writes the PEM text of x or key to path, durably (base/file.h). */
+static int write_pem(const char *path, X509 *x, EVP_PKEY *key, unsigned mode)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int ok = b != NULL && (x ? PEM_write_bio_X509(b, x)
+                             : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL));
+    char *data = NULL;
+    long len = ok ? BIO_get_mem_data(b, &data) : 0;
+    int rc = ok && len > 0 ? bt_write_file_durable(path, data, (size_t)len, mode) : -1;
+    if (rc != 0 && !ok)
+        errno = ENOMEM;
+    BIO_free(b);
+    return rc;
+}
+
 static int create(const char *key_path, const char *cert_path, bt_err *err)
 {
     int rc = -1;
     EVP_PKEY *key = EVP_RSA_gen(2048);
     X509 *x = X509_new();
-    FILE *kf = NULL, *cf = NULL;
     if (key == NULL || x == NULL) {
         bt_err_set(err, BT_EIO, "cannot create the SNS signing key");
         goto out;
@@ -56,21 +71,15 @@ static int create(const char *key_path, const char *cert_path, bt_err *err)
         bt_err_set(err, BT_EIO, "cannot sign the SNS certificate");
         goto out;
     }
-    mode_t old = umask(077);
-    kf = fopen(key_path, "w");
-    umask(old);
-    cf = fopen(cert_path, "w");
-    if (kf == NULL || cf == NULL || !PEM_write_PrivateKey(kf, key, NULL, NULL, 0, NULL, NULL) ||
-        !PEM_write_X509(cf, x)) {
-        bt_err_set(err, BT_EIO, "cannot write %s: %s", key_path, strerror(errno));
+    /* Both files are written whole or not at all, the certificate first: the key's
+     * presence is what says the pair exists, so a crash in between makes a new pair. */
+    if (write_pem(cert_path, x, NULL, 0644) != 0 || write_pem(key_path, NULL, key, 0600) != 0) {
+        bt_err_set(err, BT_EIO, "cannot write the SNS signing key in %s: %s", key_path,
+                   strerror(errno));
         goto out;
     }
     rc = 0;
 out:
-    if (kf && fclose(kf) != 0)
-        rc = bt_err_set(err, BT_EIO, "cannot write %s", key_path);
-    if (cf && fclose(cf) != 0)
-        rc = bt_err_set(err, BT_EIO, "cannot write %s", cert_path);
     X509_free(x);
     EVP_PKEY_free(key);
     return rc;
