@@ -113,6 +113,7 @@ int api_serve(const api_serve_config *cfg)
                                {PROJECT_SCHEMA_VERSION, project_schema_v1},
                                {SCHED_SCHEMA_VERSION, sched_schema_v1},
                                {TOPIC_SCHEMA_VERSION, topic_schema_v1},
+                               {TOPIC_MESSAGE_SCHEMA_VERSION, topic_schema_v2},
                                {APPROVAL_SCHEMA_VERSION, approval_schema_v1}};
     /* Everything opened below is closed at `out`, in the order a normal stop takes. */
     int rc = 1;

@@ -41,6 +41,28 @@ const char topic_schema_v1[] =
     " mail_to TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, topic_arn TEXT,"
     " message_id TEXT, delivery_id INTEGER UNIQUE);";
 
+/* A published message is stored once: its deliveries refer to it (msg_id) and keep only what
+ * differs per subscription (meta: the signature, the links, the form of the body), their body
+ * rendered from it when they run. The row goes with its last pending delivery. Measured with
+ * bench/sns_fanout.py (256 KiB to 100 sqs subscriptions, dev build, a loaded 2-core machine):
+ * a rendered copy in every row grew the store by 25.2 MiB per Publish, which took 780 ms
+ * (median of 5); stored once, 0.35 MiB and 28 ms. */
+const char topic_schema_v2[] =
+    "CREATE TABLE sns_message ("
+    " id INTEGER PRIMARY KEY, message_id TEXT NOT NULL, topic_arn TEXT NOT NULL, subject TEXT,"
+    " message TEXT NOT NULL, structured INTEGER NOT NULL, attrs TEXT NOT NULL,"
+    " timestamp TEXT NOT NULL);"
+    "ALTER TABLE sns_delivery ADD COLUMN msg_id INTEGER;"
+    "CREATE INDEX sns_delivery_msg ON sns_delivery (msg_id) WHERE status = 'pending';"
+    "CREATE TRIGGER sns_message_done AFTER UPDATE OF status ON sns_delivery"
+    " WHEN new.msg_id IS NOT NULL AND new.status != 'pending' BEGIN"
+    " DELETE FROM sns_message WHERE id = new.msg_id AND NOT EXISTS (SELECT 1 FROM sns_delivery"
+    " WHERE msg_id = new.msg_id AND status = 'pending'); END;"
+    "CREATE TRIGGER sns_message_gone AFTER DELETE ON sns_delivery"
+    " WHEN old.msg_id IS NOT NULL BEGIN"
+    " DELETE FROM sns_message WHERE id = old.msg_id AND NOT EXISTS (SELECT 1 FROM sns_delivery"
+    " WHERE msg_id = old.msg_id AND status = 'pending'); END;";
+
 static const char sql_topic_put[] = "INSERT OR REPLACE INTO sns_topic (arn, name, attributes, "
                                     "origin, created_ms) VALUES (?, ?, ?, ?, ?)";
 static const char sql_topic_del[] = "DELETE FROM sns_topic WHERE arn = ?";

@@ -3,8 +3,9 @@
  * topics, subscriptions (email, email-json, http, https, sqs, lambda) with their attributes
  * and filter policies, Publish, and the deliveries it promises.
  *
- * Deliveries are durable effects. A Publish writes one row per matching subscription
- * (sns_delivery) into the batch of the publish; nothing is delivered before that batch is
+ * Deliveries are durable effects. A Publish writes its message once (sns_message) and one
+ * row per matching subscription (sns_delivery, referring to it) into the batch of the
+ * publish; nothing is delivered before that batch is
  * durable. Then each delivery runs, is retried with back-off (1 s, 2 s, 4 s … at most 60 s,
  * TOPIC_MAX_ATTEMPTS in all) and its row says pending / delivered / failed, the attempts
  * made and the last error. Deliveries that stay inside Baton are done in the same batch
@@ -34,9 +35,12 @@
 
 typedef struct topic_service topic_service;
 
-/* The service's tables (sns_topic, sns_subscription, sns_delivery, mail_outbox). */
+/* The service's tables (sns_topic, sns_subscription, sns_delivery, mail_outbox); then
+ * sns_message: a published message's text, stored once for all its deliveries. */
 #define TOPIC_SCHEMA_VERSION 12
 extern const char topic_schema_v1[];
+#define TOPIC_MESSAGE_SCHEMA_VERSION 13
+extern const char topic_schema_v2[];
 
 #define TOPIC_MAX_ATTEMPTS  10
 #define TOPIC_MAX_TRANSFERS 64     /* http/https and SMTP deliveries in flight at once */
