@@ -140,6 +140,7 @@ static void topic_free_one(topic__topic *t)
     free(t->arn);
     free(t->name);
     json_decref(t->attrs);
+    json_decref(t->tags);
     free(t);
 }
 
@@ -150,6 +151,7 @@ static topic__topic *topic_add(topic_service *ts, const char *arn, const char *n
     t->arn = bt_xstrdup(arn);
     t->name = bt_xstrdup(name);
     t->attrs = attrs;
+    t->tags = json_object();
     t->origin = origin;
     if (ts->n_topics == ts->cap_topics) {
         ts->cap_topics = ts->cap_topics ? ts->cap_topics * 2 : 16;
@@ -268,6 +270,13 @@ static int check_topic_attr(const char *name, const char *value, topic_err *err)
 int topic_create(topic_service *ts, const char *name, const topic_kv *attrs, size_t n_attrs,
                  topic_origin origin, char **arn_out, topic_err *err)
 {
+    return topic_create_tagged(ts, name, attrs, n_attrs, NULL, 0, origin, arn_out, err);
+}
+
+int topic_create_tagged(topic_service *ts, const char *name, const topic_kv *attrs, size_t n_attrs,
+                        const topic_kv *tags, size_t n_tags, topic_origin origin, char **arn_out,
+                        topic_err *err)
+{
     bool fifo = false;
     for (size_t i = 0; i < n_attrs; i++) {
         if (check_topic_attr(attrs[i].key, attrs[i].value, err) < 0)
@@ -283,11 +292,21 @@ int topic_create(topic_service *ts, const char *name, const topic_kv *attrs, siz
     char *arn =
         bt_xasprintf("arn:aws:sns:%s:%s:%s", server_region(ts->srv), server_account(ts->srv), name);
     topic__topic *t = topic__find(ts, arn);
+    if (topic__tags_check(tags, n_tags, err) < 0) {
+        free(arn);
+        return -1;
+    }
+    if (t && n_tags > 0 && !topic__tags_equal(t, tags, n_tags)) {
+        free(arn);
+        return invalid(err, "Tags Reason: Topic already exists with different tags");
+    }
     if (t == NULL) {
-        t = topic_add(ts, arn, name, json_object(), origin);
+        json_t *a = json_object();
         for (size_t i = 0; i < n_attrs; i++)
-            json_object_set_new(t->attrs, attrs[i].key, json_string(attrs[i].value));
+            json_object_set_new(a, attrs[i].key, json_string(attrs[i].value));
+        t = topic_add(ts, arn, name, a, origin);
         topic_saved(ts, t);
+        topic__tags_set(ts, t, tags, n_tags, err); /* checked: cannot fail */
     } else if (origin == TOPIC_ORIGIN_PROJECT && t->origin != origin) {
         t->origin = origin;
         topic_saved(ts, t);
@@ -304,6 +323,7 @@ int topic_delete(topic_service *ts, const char *arn, topic_err *err)
     for (size_t i = 0; i < t->n_subs; i++)
         store_batch_add(server_batch(ts->srv), sql_sub_del, "t", t->subs[i]->arn);
     store_batch_add(server_batch(ts->srv), sql_topic_del, "t", t->arn);
+    topic__tags_drop(ts, t);
     for (size_t i = 0; i < ts->n_topics; i++)
         if (ts->topics[i] == t) {
             memmove(&ts->topics[i], &ts->topics[i + 1],
@@ -766,6 +786,9 @@ static int load(topic_service *ts, bt_err *err)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return bt_err_set(err, BT_EIO, "cannot read the topics: %s", sqlite3_errstr(rc));
+    for (size_t i = 0; i < ts->n_topics; i++)
+        if (topic__tags_load(ts, ts->topics[i], err) < 0)
+            return -1;
     st = store_read_stmt(s, sql_load_subs);
     if (st == NULL)
         return bt_err_set(err, BT_EIO, "cannot read the subscriptions: %s",

@@ -93,7 +93,18 @@ const char *topic_signing_cert(const topic_service *ts);
 /* CreateTopic: idempotent per name; *arn_out heap. */
 int topic_create(topic_service *ts, const char *name, const topic_kv *attrs, size_t n_attrs,
                  topic_origin origin, char **arn_out, topic_err *err);
+/* The same with Tags (CreateTopic's): set on a new topic; an existing topic given other tags
+ * is an error, as SNS has it. */
+int topic_create_tagged(topic_service *ts, const char *name, const topic_kv *attrs, size_t n_attrs,
+                        const topic_kv *tags, size_t n_tags, topic_origin origin, char **arn_out,
+                        topic_err *err);
 int topic_delete(topic_service *ts, const char *arn, topic_err *err);
+/* TagResource / UntagResource / ListTagsForResource on a topic's ARN (tags.c): SNS's limits
+ * and codes. *out: [{Key, Value}] by key (new reference). */
+int topic_tag(topic_service *ts, const char *arn, const topic_kv *tags, size_t n, topic_err *err);
+int topic_untag(topic_service *ts, const char *arn, const char *const *keys, size_t n,
+                topic_err *err);
+int topic_list_tags(topic_service *ts, const char *arn, json_t **out, topic_err *err);
 /* Topic ARNs, by name; an array (new reference). */
 json_t *topic_list(topic_service *ts);
 /* Names of the topics of an origin (project reload): heap array of heap strings. */

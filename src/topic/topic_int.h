@@ -84,6 +84,7 @@ typedef struct topic__sub {
 typedef struct topic__topic {
     char *arn, *name;
     json_t *attrs; /* settable attributes as set */
+    json_t *tags;  /* {key: value} */
     topic_origin origin;
     topic__sub **subs;
     size_t n_subs, cap_subs;
@@ -133,6 +134,14 @@ void topic__fail(topic_err *err, int status, const char *code, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 const char *topic__base_url(const topic_service *ts);
 topic__topic *topic__find(topic_service *ts, const char *arn);
+/* tags.c: checks tags against SNS's limits; compares them with a topic's; adds them (in the
+ * current batch); drops a deleted topic's rows; loads a topic's (start). */
+int topic__tags_check(const topic_kv *tags, size_t n, topic_err *err);
+bool topic__tags_equal(const topic__topic *t, const topic_kv *tags, size_t n);
+int topic__tags_set(topic_service *ts, topic__topic *t, const topic_kv *tags, size_t n,
+                    topic_err *err);
+void topic__tags_drop(topic_service *ts, const topic__topic *t);
+int topic__tags_load(topic_service *ts, topic__topic *t, bt_err *err);
 /* Frees what the service holds (deliver.c calls it once its handles have closed). */
 void topic__service_release(topic_service *ts);
 

@@ -240,6 +240,58 @@ class Sns(lambdatest.LambdaTestCase):
             self.sns.publish(TopicArn=arn, MessageStructure="json", Message='{"sqs": "x"}')
         self.assertIn("No default entry", e.exception.response["Error"]["Message"])
 
+    def test_tags(self):
+        arn = self.sns.create_topic(Name="Tagged", Tags=[
+            {"Key": "team", "Value": "ops"}, {"Key": "empty", "Value": ""}])["TopicArn"]
+        tags = lambda: self.sns.list_tags_for_resource(ResourceArn=arn)["Tags"]  # noqa: E731
+        self.assertEqual(tags(), [{"Key": "empty", "Value": ""}, {"Key": "team", "Value": "ops"}])
+        # the same tags again: the same topic; others: SNS's error
+        self.assertEqual(self.sns.create_topic(Name="Tagged", Tags=[
+            {"Key": "empty", "Value": ""}, {"Key": "team", "Value": "ops"}])["TopicArn"], arn)
+        self.assertEqual(self.sns.create_topic(Name="Tagged")["TopicArn"], arn)
+        with self.assertRaises(Exception) as e:
+            self.sns.create_topic(Name="Tagged", Tags=[{"Key": "team", "Value": "dev"}])
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameter")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "Invalid parameter: Tags Reason: Topic already exists with different tags")
+        self.sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "dev"},
+                                                     {"Key": "cost", "Value": "42"}])
+        self.sns.untag_resource(ResourceArn=arn, TagKeys=["empty", "never-set"])
+        self.assertEqual(tags(), [{"Key": "cost", "Value": "42"}, {"Key": "team", "Value": "dev"}])
+        # limits: 50 per topic, keys 1–128 and values 0–256 characters
+        def error(**kw):
+            with self.assertRaises(Exception) as e:
+                self.sns.tag_resource(ResourceArn=kw.pop("arn", arn), **kw)
+            return (e.exception.response["ResponseMetadata"]["HTTPStatusCode"],
+                    e.exception.response["Error"]["Code"])
+        self.sns.tag_resource(ResourceArn=arn, Tags=[
+            {"Key": "k%d" % i, "Value": "v"} for i in range(48)])
+        self.assertEqual(len(tags()), 50)
+        self.assertEqual(error(Tags=[{"Key": "one-more", "Value": "v"}]),
+                         (400, "TagLimitExceeded"))
+        self.sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k0", "Value": "replaced"}])
+        self.assertEqual(error(Tags=[{"Key": "é" * 129, "Value": "v"}]),
+                         (400, "InvalidParameter"))
+        self.assertEqual(error(Tags=[{"Key": "k1", "Value": "é" * 257}]),
+                         (400, "InvalidParameter"))
+        self.sns.untag_resource(ResourceArn=arn, TagKeys=["k%d" % i for i in range(1, 48)])
+        self.sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "é" * 128, "Value": "é" * 256}])
+        self.assertEqual(error(arn=arn + "-missing", Tags=[{"Key": "a", "Value": "b"}]),
+                         (404, "ResourceNotFound"))
+        with self.assertRaises(Exception) as e:
+            self.sns.list_tags_for_resource(ResourceArn=arn + "-missing")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFound")
+        want = [{"Key": "cost", "Value": "42"}, {"Key": "k0", "Value": "replaced"},
+                {"Key": "team", "Value": "dev"}, {"Key": "é" * 128, "Value": "é" * 256}]
+        self.assertEqual(tags(), want)
+        # durable; and gone with the topic
+        self.restart()
+        self.sns = self.client("sns")
+        self.assertEqual(tags(), want)
+        self.sns.delete_topic(TopicArn=arn)
+        arn = self.sns.create_topic(Name="Tagged")["TopicArn"]
+        self.assertEqual(tags(), [])
+
     def test_large_message_is_stored_once_for_all_deliveries(self):
         # Queues that do not exist yet: the deliveries stay pending, retried, and the store
         # holds what the Publish promised; a restart loads them with their message.
