@@ -187,6 +187,7 @@ typedef struct prj_smtp {
     char *host;
     int port; /* 587 */
     bool starttls;
+    char *ca_file; /* absolute, or NULL */
     char *username, *password, *from;
 } prj_smtp;
 

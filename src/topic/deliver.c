@@ -545,8 +545,15 @@ static void deliver_smtp(topic__delivery *d)
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
     curl_easy_setopt(e, CURLOPT_MAIL_RCPT, d->list);
+    /* STARTTLS is required when asked for (CURLUSESSL_ALL: no mail in the clear to a server
+     * that does not offer it); the certificate is always verified, against ca_file when
+     * given, else the system's CAs. */
     if (m->starttls && m->port != 465)
         curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (m->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file);
     if (m->username)
         curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
     if (m->password)

@@ -851,6 +851,7 @@ static void smtp_clear(topic_smtp *m)
     free((char *)(uintptr_t)m->username);
     free((char *)(uintptr_t)m->password);
     free((char *)(uintptr_t)m->from);
+    free((char *)(uintptr_t)m->ca_file);
     memset(m, 0, sizeof *m);
 }
 
@@ -870,6 +871,7 @@ void topic_set_smtp(topic_service *ts, const topic_smtp *cfg)
     ts->smtp.username = dup_or_null(cfg->username);
     ts->smtp.password = dup_or_null(cfg->password);
     ts->smtp.from = dup_or_null(cfg->from);
+    ts->smtp.ca_file = dup_or_null(cfg->ca_file);
 }
 
 void topic_set_public_url(topic_service *ts, const char *url)

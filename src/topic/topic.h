@@ -65,8 +65,9 @@ typedef struct topic_kv {
 /* Outgoing mail. Strings are copied. */
 typedef struct topic_smtp {
     const char *host;
-    int port; /* 0: 587 */
-    bool starttls;
+    int port;            /* 0: 587 */
+    bool starttls;       /* required: no mail in the clear when the server offers no STARTTLS */
+    const char *ca_file; /* PEM certificates to trust (CURLOPT_CAINFO); NULL: the system's */
     const char *username, *password; /* NULL: no AUTH */
     const char *from;                /* the envelope and header sender */
 } topic_smtp;
