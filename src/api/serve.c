@@ -59,6 +59,14 @@ static bool is_loopback(const char *host)
            strcmp(host, "localhost") == 0;
 }
 
+/* The project file's public_url and signing_key, at the start and on every reload: links
+ * mailed after a reload carry the new base and the new key's signature. */
+static void approvals_applied(void *ctx, const project *p)
+{
+    approval_set_public_url(ctx, p->public_url);
+    approval_set_signing_key(ctx, p->signing_key);
+}
+
 int api_serve(const api_serve_config *cfg)
 {
     char host[256];
@@ -114,6 +122,7 @@ int api_serve(const api_serve_config *cfg)
                                {PROJECT_SCHEMA_VERSION, project_schema_v1},
                                {SCHED_SCHEMA_VERSION, sched_schema_v1},
                                {TOPIC_SCHEMA_VERSION, topic_schema_v1},
+                               {TOPIC_MESSAGE_SCHEMA_VERSION, topic_schema_v2},
                                {APPROVAL_SCHEMA_VERSION, approval_schema_v1},
                                {ROUTE_SCHEMA_VERSION, route_schema_v1}};
     /* Everything opened below is closed at `out`, in the order a normal stop takes. */
@@ -155,10 +164,6 @@ int api_serve(const api_serve_config *cfg)
         fprintf(stderr, "baton serve: %s\n", err.msg);
         goto out;
     }
-    if (proj) {
-        approval_set_public_url(approvals, proj->public_url);
-        approval_set_signing_key(approvals, proj->signing_key);
-    }
     sched_targets = api_sched_targets_new(sched, queues, functions, topics);
     server_add_integ(srv, approval_integ(approvals));
     server_add_integ(srv, queue_integ(queues));
@@ -176,7 +181,9 @@ int api_serve(const api_serve_config *cfg)
                                 .triggers = triggers,
                                 .sched = sched,
                                 .topics = topics,
-                                .routes = route_tbl};
+                                .routes = route_tbl,
+                                .applied = approvals_applied,
+                                .applied_ctx = approvals};
         prt = project_runtime_new(&svc, cfg->project_file, &err);
         if (prt == NULL) {
             fprintf(stderr, "baton serve: %s\n", err.msg);

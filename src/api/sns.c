@@ -62,6 +62,20 @@ static size_t read_map(const sns_ctx *s, const char *prefix, topic_kv *kv)
     return n;
 }
 
+/* Tags.member.N.Key/Value into kv (at most MAX_ENTRIES); returns the count. */
+static size_t read_tags(const sns_ctx *s, topic_kv *kv)
+{
+    size_t n = 0;
+    for (size_t i = 1; i <= MAX_ENTRIES; i++) {
+        const char *k = field(s, "Tags.member.%zu.Key", i);
+        if (k == NULL)
+            break;
+        const char *v = field(s, "Tags.member.%zu.Value", i);
+        kv[n++] = (topic_kv){k, v ? v : ""};
+    }
+    return n;
+}
+
 /* MessageAttributes.entry.N.{Name, Value.DataType, Value.StringValue|BinaryValue}. */
 static size_t read_attrs(const sns_ctx *s, const char *prefix, topic_attr *out)
 {
@@ -187,7 +201,10 @@ static void op_create_topic(sns_ctx *s)
         missing(s, "Name");
         return;
     }
-    if (topic_create(s->ts, param(s, "Name"), kv, n, TOPIC_ORIGIN_API, &arn, &err) < 0) {
+    topic_kv tags[MAX_ENTRIES];
+    size_t n_tags = read_tags(s, tags);
+    if (topic_create_tagged(s->ts, param(s, "Name"), kv, n, tags, n_tags, TOPIC_ORIGIN_API, &arn,
+                            &err) < 0) {
         reply_error(s, &err);
         return;
     }
@@ -546,15 +563,74 @@ static void op_publish_batch(sns_ctx *s)
 
 static void op_tag_resource(sns_ctx *s)
 {
+    topic_kv tags[MAX_ENTRIES];
+    size_t n = read_tags(s, tags);
+    topic_err err;
+    if (param(s, "ResourceArn") == NULL) {
+        missing(s, "ResourceArn");
+        return;
+    }
+    if (n == 0 && field(s, "Tags") == NULL) {
+        missing(s, "Tags");
+        return;
+    }
+    if (topic_tag(s->ts, param(s, "ResourceArn"), tags, n, &err) < 0) {
+        reply_error(s, &err);
+        return;
+    }
+    begin(s, true);
+    finish(s, true);
+}
+
+static void op_untag_resource(sns_ctx *s)
+{
+    const char *keys[MAX_ENTRIES];
+    size_t n = 0;
+    for (size_t i = 1; i <= MAX_ENTRIES; i++) {
+        const char *k = field(s, "TagKeys.member.%zu", i);
+        if (k == NULL)
+            break;
+        keys[n++] = k;
+    }
+    topic_err err;
+    if (param(s, "ResourceArn") == NULL) {
+        missing(s, "ResourceArn");
+        return;
+    }
+    if (topic_untag(s->ts, param(s, "ResourceArn"), keys, n, &err) < 0) {
+        reply_error(s, &err);
+        return;
+    }
     begin(s, true);
     finish(s, true);
 }
 
 static void op_list_tags_for_resource(sns_ctx *s)
 {
+    json_t *tags = NULL;
+    topic_err err;
+    if (param(s, "ResourceArn") == NULL) {
+        missing(s, "ResourceArn");
+        return;
+    }
+    if (topic_list_tags(s->ts, param(s, "ResourceArn"), &tags, &err) < 0) {
+        reply_error(s, &err);
+        return;
+    }
     begin(s, true);
-    bt_xml_empty(&s->x, "Tags");
+    bt_xml_open(&s->x, "Tags", NULL);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t)
+    {
+        bt_xml_open(&s->x, "member", NULL);
+        bt_xml_text(&s->x, "Key", json_string_value(json_object_get(t, "Key")));
+        bt_xml_text(&s->x, "Value", json_string_value(json_object_get(t, "Value")));
+        bt_xml_close(&s->x);
+    }
+    bt_xml_close(&s->x);
     finish(s, true);
+    json_decref(tags);
 }
 
 typedef struct sns_op {
@@ -578,7 +654,7 @@ static const sns_op ops[] = {
     {"Publish", op_publish},
     {"PublishBatch", op_publish_batch},
     {"TagResource", op_tag_resource},
-    {"UntagResource", op_tag_resource},
+    {"UntagResource", op_untag_resource},
     {"ListTagsForResource", op_list_tags_for_resource},
 };
 

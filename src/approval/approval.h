@@ -86,7 +86,7 @@ void approval_service_free(approval_service *as);
 /* The links' base (NULL: server_endpoint). Copied. */
 void approval_set_public_url(approval_service *as, const char *url);
 /* The project file's signing_key signs the links from now on (NULL: the data folder's key).
- * Links signed with the data folder's key keep working either way. */
+ * Links of pending requests keep working whatever key signed them (decide.c: lookup). */
 void approval_set_signing_key(approval_service *as, const char *key);
 
 /* The integration for APPROVAL_RESOURCE (answers later). Borrows as. */

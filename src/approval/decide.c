@@ -83,14 +83,15 @@ static int closed_reason(approval_service *as, const char *id, const char **why)
 static int lookup(approval_service *as, const char *id, approval__req **r, approval__link **l,
                   const char **why)
 {
-    /* Links mailed before the project file gave a signing_key (or after it dropped it)
-     * stay valid: the data folder's key is accepted too. */
-    if (!approval_link_check(as->key, as->key_len, id) &&
-        !approval_link_check(as->own_key, sizeof as->own_key, id))
-        return BT_ENOTFOUND;
+    /* A link that a pending request holds (in memory) is valid whatever key signed it: the
+     * project file's signing_key may have changed since (a reload, a restart), and the id's
+     * 16 random bytes are what no one can guess. Any other id reaches the store (to say why
+     * it no longer decides) only when the current key or the data folder's signed it. */
+    bool is_signed = approval_link_check(as->key, as->key_len, id) ||
+                     approval_link_check(as->own_key, sizeof as->own_key, id);
     *r = approval__find(as, id, l);
     if (*r == NULL)
-        return closed_reason(as, id, why);
+        return is_signed ? closed_reason(as, id, why) : BT_ENOTFOUND;
     if ((*l)->vote != VOTE_NONE) {
         *why = "This link has already been used: your decision is recorded.";
         return BT_ESTATE;

@@ -115,11 +115,23 @@ void approval__unlink(approval_service *as, approval__req *r)
     r->prev = r->next = NULL;
 }
 
+/* Compares without an early exit: a link id is a secret. */
+static bool same_id(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (strlen(a) != n)
+        return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 approval__req *approval__find(approval_service *as, const char *id, approval__link **link)
 {
     for (approval__req *r = as->first; r; r = r->next)
         for (size_t i = 0; i < r->n_links; i++)
-            if (strcmp(r->links[i].id, id) == 0) {
+            if (same_id(r->links[i].id, id)) {
                 *link = &r->links[i];
                 return r;
             }

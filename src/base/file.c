@@ -129,8 +129,8 @@ int bt_write_file_durable(const char *path, const void *data, size_t len, unsign
     } else {
         /* the rename is durable once its folder is */
         const char *slash = strrchr(path, '/');
-        char *dir = slash ? bt_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-                          : bt_xstrdup(".");
+        char *dir =
+            slash ? bt_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : bt_xstrdup(".");
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
             fsync(dfd);

@@ -42,15 +42,28 @@ void cmd_approvals_usage(FILE *f);
  * answer 255. */
 enum { EXIT_OK = 0, EXIT_USAGE = 252, EXIT_SERVICE = 254, EXIT_NO_ANSWER = 255 };
 
-/* A plain request to one of Baton's own endpoints (cli_http.c): GET when body is NULL, else
- * a JSON POST; timeout_s 0 waits as long as it takes. EXIT_OK with the 200 answer in *a
- * (the caller frees a->body with bt_buf_fini); otherwise it says why on stderr, frees what
- * it got and returns EXIT_NO_ANSWER (no answer) or EXIT_SERVICE (a status other than 200). */
+/* A request to one of Baton's own endpoints (cli_http.c), signed (cli_sign): GET when body
+ * is NULL, else a JSON POST; timeout_s 0 waits as long as it takes. EXIT_OK with the 200 answer in
+ * *a (the caller frees a->body with bt_buf_fini); otherwise it says why on stderr, frees what it
+ * got and returns EXIT_NO_ANSWER (no answer) or EXIT_SERVICE (a status other than 200). */
 typedef struct cli_http_answer {
     long status;
     bt_buf body;
     bool function_error; /* X-Amz-Function-Error came with it (Lambda's Invoke) */
 } cli_http_answer;
 int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer *a);
+
+/* SigV4 (cli_sign.c): appends Authorization and X-Amz-Date to h for a request of method to
+ * url with the extra headers to sign (name, value, …, NULL) and body (NULL: empty), signed
+ * with the environment's keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or, without them,
+ * placeholders a server without --credentials takes. */
+struct curl_slist;
+struct curl_slist *cli_sign(struct curl_slist *h, const char *method, const char *url,
+                            const char *const *headers, const char *body, const char *region,
+                            const char *service);
+/* Whether the environment has both keys. */
+bool cli_have_keys(void);
+/* $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1. */
+const char *cli_region(void);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * cli_http.c — the verbs' plain HTTP requests to Baton's own endpoints (logs, Invoke, the
- * outbox, approvals), where the AWS client of client.c does not apply.
+ * cli_http.c — the verbs' HTTP requests to Baton's own endpoints (logs, Invoke, the outbox,
+ * approvals), where the AWS client of client.c does not apply. Signed as client.c's are
+ * (cli_sign.c), so they pass a server that runs with --credentials.
  */
 #include "cli/cli.h"
 
@@ -22,6 +23,21 @@ static size_t header_line(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
+/* Whether an answer is the router's refusal of a signature (api/sigv4.c's error types). */
+static bool refused_signature(const bt_buf *b)
+{
+    static const char *const types[] = {"MissingAuthenticationToken", "IncompleteSignature",
+                                        "InvalidClientTokenId",       "UnrecognizedClient",
+                                        "SignatureDoesNotMatch",      "InvalidSignature"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        for (size_t at = 0; b->data && at + n <= b->len; at++)
+            if (memcmp(b->data + at, types[i], n) == 0)
+                return true;
+    }
+    return false;
+}
+
 int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer *a)
 {
     CURL *h = curl_easy_init();
@@ -38,13 +54,18 @@ int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer 
     if (timeout_s > 0)
         curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s);
     struct curl_slist *headers = NULL;
+    const char *const json_headers[] = {"content-type", "application/json", NULL};
+    /* Lambda's paths are signed for "lambda", as its SDKs sign; Baton's own for "baton". */
+    const char *service = strstr(url, "/2015-03-31/") ? "lambda" : "baton";
     if (body) {
         headers = curl_slist_append(headers, "Content-Type: application/json");
         headers = curl_slist_append(headers, "Expect:");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     }
+    headers = cli_sign(headers, body ? "POST" : "GET", url, body ? json_headers : NULL, body,
+                       cli_region(), service);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
@@ -55,6 +76,17 @@ int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer 
                 curl_easy_strerror(rc));
         bt_buf_fini(&a->body);
         return EXIT_NO_ANSWER;
+    }
+    if ((a->status == 400 || a->status == 403) && refused_signature(&a->body)) {
+        if (cli_have_keys())
+            fprintf(stderr,
+                    "\nThe server refused the signature: AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY are not one of the keys of its --credentials file\n");
+        else
+            fprintf(stderr, "\nThe server requires signed requests (it runs with --credentials): "
+                            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to one of its keys\n");
+        bt_buf_fini(&a->body);
+        return EXIT_SERVICE;
     }
     if (a->status != 200) {
         fprintf(stderr, "\nAn error occurred (HTTP %ld): %.*s\n", a->status, (int)a->body.len,

@@ -2,10 +2,9 @@
  * client.c — the client verbs' HTTP side (client.h): POST / with an AWS JSON 1.0 body
  * through one reused libcurl easy handle, and the answer read as botocore reads it. The
  * sentences for a missing answer are botocore's, so scripts written against the aws CLI
- * see the same text. Requests go unsigned, which Baton accepts on loopback.
+ * see the same text. Requests are SigV4-signed (cli_sign.c).
  */
 #include "cli/client.h"
-#include "api/sigv4.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/json.h"
@@ -17,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct cli_client {
     CURL *curl;
@@ -160,54 +158,17 @@ static size_t collect(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/*
- * The request's headers. Everything a SigV4 signature covers is known at this point (the
- * method, host and path of c->url, these headers, the body), so this is the one place where
- * api/sigv4.h's sigv4_sign would add Authorization and X-Amz-Date, with c->region as scope.
- */
-/* The host[:port] of an http(s) URL, as curl sends it in Host. */
-static void url_host(const char *url, char *out, size_t len)
-{
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    size_t n = strcspn(p, "/");
-    if (n >= len)
-        n = len - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Requests are SigV4-signed, as AWS clients sign theirs, with the keys of the environment
- * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or placeholders that a loopback server takes. */
+/* The request's headers, signed (cli_sign) with c->region as the scope. */
 static struct curl_slist *request_headers(const cli_client *c, const char *op, const char *body)
 {
     char target[128];
     snprintf(target, sizeof(target), "X-Amz-Target: AWSStepFunctions.%s", op);
-    char host[256];
-    url_host(c->url, host, sizeof host);
-    const char *key = getenv("AWS_ACCESS_KEY_ID");
-    const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
     const char *const signed_headers[] = {"content-type", "application/x-amz-json-1.0",
                                           "x-amz-target", target + 14, NULL};
-    char authorization[1024], amz_date[17];
-    sigv4_sign("POST", host, "/", "", signed_headers, body, strlen(body),
-               key && key[0] ? key : "BATONCLIENT", secret && secret[0] ? secret : "baton",
-               c->region, "states", now_ms(), authorization, amz_date);
-    char auth_line[1100], date_line[40];
-    snprintf(auth_line, sizeof auth_line, "Authorization: %s", authorization);
-    snprintf(date_line, sizeof date_line, "X-Amz-Date: %s", amz_date);
     struct curl_slist *h = NULL;
     h = curl_slist_append(h, "Content-Type: application/x-amz-json-1.0");
     h = curl_slist_append(h, target);
-    h = curl_slist_append(h, auth_line);
-    h = curl_slist_append(h, date_line);
+    h = cli_sign(h, "POST", c->url, signed_headers, body, c->region, "states");
     h = curl_slist_append(h, "User-Agent: baton/" BATON_VERSION);
     /* no "Expect: 100-continue" round trip before large bodies (definitions) */
     h = curl_slist_append(h, "Expect:");

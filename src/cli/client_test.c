@@ -4,6 +4,7 @@
  * aws CLI's error sentences and exit statuses, and the indented output. The CLI's sources
  * are not in libbaton, so this test compiles them in to reach their static helpers.
  */
+#include "cli/cli_sign.c"
 #include "cli/client.c"
 #include "cli/cmd_client.c"
 

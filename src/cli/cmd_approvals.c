@@ -2,8 +2,8 @@
  * cmd_approvals.c — `baton approvals`: a running server's approval decisions, newest first
  * (GET /baton/approvals): one line per decision (time, approver, decision, the request's
  * outcome so far, execution and state, IP, comment), then the requests still pending; or
- * the server's JSON as it is with --json. HTTP through libcurl, unsigned (the loopback
- * server checks none). Exit statuses as the client verbs: 0, 252 usage, 254 refused, 255
+ * the server's JSON as it is with --json. HTTP through libcurl, signed (cli_sign.c: the
+ * environment's keys). Exit statuses as the client verbs: 0, 252 usage, 254 refused, 255
  * no answer.
  */
 #include "base/alloc.h"

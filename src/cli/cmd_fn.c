@@ -2,7 +2,7 @@
  * cmd_fn.c — the function verbs against `baton serve`: `baton logs FUNCTION` prints what a
  * function printed (GET /baton/functions/{name}/logs; --follow asks again every second for
  * what came since), `baton invoke FUNCTION` calls Lambda's Invoke and prints the answer. Plain
- * HTTP through libcurl, unsigned (the loopback server checks no signatures). Exit statuses
+ * HTTP through libcurl, signed (cli_sign.c: the environment's keys). Exit statuses
  * as the client verbs': 252 usage, 254 the service refused, 255 no answer.
  */
 #include "base/alloc.h"

@@ -2,7 +2,7 @@
  * cmd_outbox.c — `baton outbox`: the mail in a running server's outbox (GET /outbox as
  * JSON), newest first: one block per mail (time, recipient, subject, then the body), or the
  * server's JSON as it is with --json; --deliveries lists the topics' deliveries with their
- * status instead. HTTP through libcurl, unsigned (the loopback server checks none). Exit
+ * status instead. HTTP through libcurl, signed (cli_sign.c: the environment's keys). Exit
  * statuses as the client verbs: 0, 252 usage, 254 refused, 255 no answer.
  */
 #include "base/alloc.h"

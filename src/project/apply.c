@@ -428,6 +428,8 @@ int project_apply(project_runtime *rt, project *p)
     remove_machines(rt, p);
     project__remove_functions(rt, p);
     remove_queues(rt, p);
+    if (rt->svc.applied)
+        rt->svc.applied(rt->svc.applied_ctx, p);
     char *summary = project_summary(p);
     server_log(srv, rt->failures ? SERVER_LOG_WARN : SERVER_LOG_INFO, "project.applied",
                "file=%s declared=\"%s\" failures=%d", rt->path, summary, rt->failures);

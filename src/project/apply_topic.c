@@ -100,6 +100,7 @@ void project__apply_topics(project_runtime *rt, const project *p)
         topic_smtp m = {.host = p->smtp.host,
                         .port = p->smtp.port,
                         .starttls = p->smtp.starttls,
+                        .ca_file = p->smtp.ca_file,
                         .username = p->smtp.username,
                         .password = p->smtp.password,
                         .from = p->smtp.from};

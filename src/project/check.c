@@ -900,6 +900,7 @@ void project_free(project *p)
     free(p->smtp.username);
     free(p->smtp.password);
     free(p->smtp.from);
+    free(p->smtp.ca_file);
     free(p->public_url);
     free(p->signing_key);
     free(p->path);

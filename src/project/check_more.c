@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool is_empty(const prj_node *n)
 {
@@ -468,9 +469,9 @@ void prj__check_schedules(ck *c, const prj_node *sec)
 
 void prj__check_smtp(ck *c, const prj_node *n)
 {
-    static const char *const keys[] = {"host",          "port",     "starttls",
-                                       "username",      "password", "password_env",
-                                       "password_file", "from",     NULL};
+    static const char *const keys[] = {"host",     "port",     "starttls",     "ca_file",
+                                       "username", "password", "password_env", "password_file",
+                                       "from",     NULL};
     if (is_empty(n) || prj__map(c, n, "'smtp'") == NULL)
         return;
     prj_smtp *s = &c->p->smtp;
@@ -481,6 +482,17 @@ void prj__check_smtp(ck *c, const prj_node *n)
     s->host = prj__str(c, n, "host", what, true);
     s->port = (int)prj__int(c, n, "port", what, 1, 65535, 587);
     s->starttls = prj__bool(c, n, "starttls", what, s->port != 25);
+    char *ca = prj__str(c, n, "ca_file", what, false);
+    if (ca) {
+        s->ca_file = prj__abs(c->p, ca);
+        struct stat st;
+        if (stat(s->ca_file, &st) != 0 || !S_ISREG(st.st_mode) || access(s->ca_file, R_OK) != 0)
+            prj_problem_add(c->pr, prj_map_get(n, "ca_file")->at,
+                            "'ca_file' of 'smtp' is \"%s\" (expected a readable file of PEM "
+                            "certificates)",
+                            ca);
+        free(ca);
+    }
     s->username = prj__str(c, n, "username", what, false);
     s->password = prj__secret(c, n, "password", what, false);
     if (s->password && s->username == NULL)

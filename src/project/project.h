@@ -197,6 +197,7 @@ typedef struct prj_smtp {
     char *host;
     int port; /* 587 */
     bool starttls;
+    char *ca_file; /* absolute, or NULL */
     char *username, *password, *from;
 } prj_smtp;
 
@@ -259,6 +260,11 @@ typedef struct project_services {
     sched_service *sched;
     topic_service *topics; /* may be NULL: topics and smtp are then not applied */
     route_table *routes;   /* may be NULL: routes are then not applied */
+    /* Called at the end of every apply (the start, each reload) with the project applied
+     * (borrowed): what a higher layer takes from the file (the approvals' public_url and
+     * signing_key). May be NULL. */
+    void (*applied)(void *ctx, const project *p);
+    void *applied_ctx;
 } project_services;
 
 typedef struct project_runtime project_runtime;

@@ -4,7 +4,7 @@
  * a newer Baton is refused by store_open. Numbers taken: 1 the server's core, 2 queues,
  * 3 activities, 4 versions and aliases, 5 the index of closed executions by end time,
  * 6 redrives (counts, the logs kept for them, client tokens), 7–8 functions, 9 triggers,
- * 10 the project file, 12 topics (topic.h).
+ * 10 the project file, 11 schedules, 12–13 topics (topic.h), 20 approvals.
  *
  *   state_machines  one row per state machine; `revision` points at its current definition
  *   revisions       every definition a state machine has had (executions run a revision)

@@ -30,8 +30,14 @@
 
 static const char sql_insert[] =
     "INSERT INTO sns_delivery (id, created_ms, updated_ms, sub_arn, protocol, endpoint, kind, "
-    "subject, body, meta, status, attempts, next_ms, last_error) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL)";
+    "subject, body, meta, status, attempts, next_ms, last_error, msg_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?)";
+static const char sql_message_insert[] =
+    "INSERT INTO sns_message (id, message_id, topic_arn, subject, message, structured, attrs, "
+    "timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_message_load[] = "SELECT id, message_id, topic_arn, subject, message, "
+                                       "structured, attrs, timestamp FROM sns_message ORDER BY id";
+static const char sql_message_max_id[] = "SELECT COALESCE(MAX(id), 0) FROM sns_message";
 static const char sql_retry[] = "UPDATE sns_delivery SET attempts = ?, next_ms = ?, "
                                 "last_error = ?, updated_ms = ? WHERE id = ?";
 static const char sql_done[] = "UPDATE sns_delivery SET status = ?, attempts = ?, "
@@ -39,7 +45,7 @@ static const char sql_done[] = "UPDATE sns_delivery SET status = ?, attempts = ?
 static const char sql_delivered[] = "UPDATE sns_delivery SET status = 'delivered', attempts = ?, "
                                     "updated_ms = ?, body = '' WHERE id = ?";
 static const char sql_load[] = "SELECT id, sub_arn, protocol, endpoint, kind, subject, body, "
-                               "meta, attempts, next_ms FROM sns_delivery "
+                               "meta, attempts, next_ms, msg_id FROM sns_delivery "
                                "WHERE status = 'pending' ORDER BY id";
 static const char sql_max_id[] = "SELECT COALESCE(MAX(id), 0) FROM sns_delivery";
 static const char sql_outbox_add[] =
@@ -54,7 +60,9 @@ struct topic__delivery {
     int64_t id;
     uint64_t seq;
     bool is_held, in_flight;
-    char *sub_arn, *protocol, *endpoint, *kind, *subject, *body;
+    char *sub_arn, *protocol, *endpoint, *kind, *subject;
+    char *body;          /* with msg: rendered for the attempt in progress only */
+    topic__message *msg; /* shared with the other deliveries of a Publish, or NULL */
     json_t *meta;
     int64_t attempts, next_ms;
     /* a transfer (http/https, SMTP) while in flight */
@@ -97,9 +105,28 @@ static void transfer_free(topic__delivery *d)
     d->upload = NULL;
 }
 
+static void message_free(topic__message *m)
+{
+    free(m->message_id);
+    free(m->topic_arn);
+    free(m->subject);
+    free(m->text);
+    free(m->timestamp);
+    json_decref(m->structure);
+    json_decref(m->attrs);
+    free(m);
+}
+
+static void message_unref(topic__message *m)
+{
+    if (m && --m->refs == 0)
+        message_free(m);
+}
+
 static void delivery_free(topic__delivery *d)
 {
     transfer_free(d);
+    message_unref(d->msg);
     free(d->sub_arn);
     free(d->protocol);
     free(d->endpoint);
@@ -171,9 +198,9 @@ static void released(void *ctx, int rc)
     maybe_release(ts);
 }
 
-void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol,
-                    const char *endpoint, const char *kind, const char *subject, const char *body,
-                    json_t *meta)
+static void deliver_new(topic_service *ts, const char *sub_arn, const char *protocol,
+                        const char *endpoint, const char *kind, const char *subject,
+                        const char *body, topic__message *msg, json_t *meta)
 {
     topic__delivery *d = bt_xcalloc(1, sizeof *d);
     d->ts = ts;
@@ -185,13 +212,24 @@ void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol
     d->endpoint = bt_xstrdup(endpoint);
     d->kind = bt_xstrdup(kind);
     d->subject = dup_or_null(subject);
-    d->body = bt_xstrdup(body);
+    d->body = msg ? NULL : bt_xstrdup(body);
+    d->msg = msg;
+    if (msg)
+        msg->refs++;
     d->meta = meta ? meta : json_object();
     int64_t now = server_now_ms(ts->srv);
     d->next_ms = now;
     char *meta_text = json_dumps(d->meta, JSON_COMPACT);
-    store_batch_add(server_batch(ts->srv), sql_insert, "iiittttttti", d->id, now, now, d->sub_arn,
-                    d->protocol, d->endpoint, d->kind, d->subject, d->body, meta_text, now);
+    if (msg)
+        store_batch_add(server_batch(ts->srv), sql_insert, "iiitttttttii", d->id, now, now,
+                        d->sub_arn, d->protocol, d->endpoint, d->kind, d->subject, "", meta_text,
+                        now, msg->id);
+    else
+        store_batch_add(server_batch(ts->srv), sql_insert,
+                        "iiittttttti"
+                        "n",
+                        d->id, now, now, d->sub_arn, d->protocol, d->endpoint, d->kind, d->subject,
+                        d->body, meta_text, now);
     free(meta_text);
     link_last(ts, d);
     if (ts->first_held == NULL)
@@ -201,6 +239,41 @@ void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol
     r->upto = d->seq;
     ts->pending_commits++;
     server_after_commit(ts->srv, released, r);
+}
+
+void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol,
+                    const char *endpoint, const char *kind, const char *subject, const char *body,
+                    json_t *meta)
+{
+    deliver_new(ts, sub_arn, protocol, endpoint, kind, subject, body, NULL, meta);
+}
+
+topic__message *topic__message_new(topic_service *ts, const char *message_id, const char *topic_arn,
+                                   const char *subject, const char *text, json_t *structure,
+                                   json_t *attrs, const char *timestamp)
+{
+    topic__message *m = bt_xcalloc(1, sizeof *m);
+    m->id = ts->next_message_id++;
+    m->message_id = bt_xstrdup(message_id);
+    m->topic_arn = bt_xstrdup(topic_arn);
+    m->subject = dup_or_null(subject);
+    m->text = bt_xstrdup(text);
+    m->timestamp = bt_xstrdup(timestamp);
+    m->structure = json_incref(structure);
+    m->attrs = attrs ? json_incref(attrs) : json_object();
+    char *attrs_text = json_dumps(m->attrs, JSON_COMPACT);
+    store_batch_add(server_batch(ts->srv), sql_message_insert, "ittttitt", m->id, m->message_id,
+                    m->topic_arn, m->subject, m->text, (int64_t)(structure != NULL), attrs_text,
+                    m->timestamp);
+    free(attrs_text);
+    return m;
+}
+
+void topic__deliver_message(topic_service *ts, const char *sub_arn, const char *protocol,
+                            const char *endpoint, const char *subject, topic__message *msg,
+                            json_t *meta)
+{
+    deliver_new(ts, sub_arn, protocol, endpoint, "Notification", subject, NULL, msg, meta);
 }
 
 void topic_send_mail(topic_service *ts, const char *to, const char *subject, const char *body,
@@ -235,6 +308,10 @@ static void finished(topic__delivery *d, const char *error, bool permanent)
     }
     d->in_flight = false;
     transfer_free(d);
+    if (d->msg) { /* rendered again for another attempt; the message keeps the text */
+        free(d->body);
+        d->body = NULL;
+    }
     store_batch *b = server_batch(ts->srv);
     if (error == NULL) {
         store_batch_add(b, sql_delivered, "iii", d->attempts, now, d->id); /* last_error stays */
@@ -242,7 +319,8 @@ static void finished(topic__delivery *d, const char *error, bool permanent)
         server_log(ts->srv, SERVER_LOG_DEBUG, "sns.delivered", "id=%" PRId64 " protocol=%s", d->id,
                    d->protocol);
     } else if (permanent || d->attempts >= TOPIC_MAX_ATTEMPTS) {
-        store_batch_add(b, sql_done, "tititi", "failed", d->attempts, error, now, d->body, d->id);
+        store_batch_add(b, sql_done, "tititi", "failed", d->attempts, error, now,
+                        d->msg ? "" : d->body, d->id);
         ts->n_failed++;
         server_log(ts->srv, SERVER_LOG_WARN, "sns.delivery_failed",
                    "id=%" PRId64 " protocol=%s endpoint=%s attempts=%" PRId64 " error=\"%s\"",
@@ -273,6 +351,18 @@ static void deliver_sqs(topic__delivery *d)
         return;
     }
     json_t *attrs = json_object_get(d->meta, "sqs_attrs");
+    json_t *from_msg = NULL;
+    if (json_is_true(attrs) && d->msg) { /* the message's attributes become SQS's */
+        attrs = from_msg = json_array();
+        const char *key;
+        json_t *a;
+        json_object_foreach(d->msg->attrs, key, a)
+        {
+            json_t *e = json_deep_copy(a);
+            json_object_set_new(e, "Name", json_string(key));
+            json_array_append_new(from_msg, e);
+        }
+    }
     size_t n =
         json_array_size(attrs) < QM_MAX_ATTRIBUTES ? json_array_size(attrs) : QM_MAX_ATTRIBUTES;
     qm_attr qa[QM_MAX_ATTRIBUTES];
@@ -308,6 +398,7 @@ static void deliver_sqs(topic__delivery *d)
     int rc = qm_send_message(queue_model(ts->qs), q, &s, server_now_ms(ts->srv), &sent, &err);
     for (size_t i = 0; i < n; i++)
         bt_buf_fini(&bins[i]);
+    json_decref(from_msg);
     finished(d, rc < 0 ? err.msg : NULL, false);
 }
 
@@ -454,8 +545,15 @@ static void deliver_smtp(topic__delivery *d)
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
     curl_easy_setopt(e, CURLOPT_MAIL_RCPT, d->list);
+    /* STARTTLS is required when asked for (CURLUSESSL_ALL: no mail in the clear to a server
+     * that does not offer it); the certificate is always verified, against ca_file when
+     * given, else the system's CAs. */
     if (m->starttls && m->port != 465)
         curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (m->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file);
     if (m->username)
         curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
     if (m->password)
@@ -478,6 +576,12 @@ static void deliver_smtp(topic__delivery *d)
 static void run(topic__delivery *d)
 {
     d->attempts++;
+    if (d->msg && d->body == NULL)
+        d->body = topic__render(d->msg, d->protocol, d->sub_arn, d->meta);
+    if (d->body == NULL) {
+        finished(d, "The message is missing from the store", true);
+        return;
+    }
     const char *p = d->protocol;
     if (strcmp(p, "sqs") == 0)
         deliver_sqs(d);
@@ -567,7 +671,85 @@ static const char *col(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* The messages of pending deliveries, by id (ascending). */
+typedef struct message_set {
+    topic__message **m;
+    size_t n, cap;
+} message_set;
+
+static topic__message *message_find(const message_set *ms, int64_t id)
+{
+    size_t lo = 0, hi = ms->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ms->m[mid]->id == id)
+            return ms->m[mid];
+        if (ms->m[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int messages_load(topic_service *ts, message_set *ms, bt_err *err)
+{
+    store *s = server_store(ts->srv);
+    sqlite3_stmt *st = store_read_stmt(s, sql_message_max_id);
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset(st);
+        return bt_err_set(err, BT_EIO, "cannot read the messages: %s",
+                          sqlite3_errmsg(store_reader(s)));
+    }
+    ts->next_message_id = sqlite3_column_int64(st, 0) + 1;
+    sqlite3_reset(st);
+    st = store_read_stmt(s, sql_message_load);
+    if (st == NULL)
+        return bt_err_set(err, BT_EIO, "cannot read the messages: %s",
+                          sqlite3_errmsg(store_reader(s)));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        topic__message *m = bt_xcalloc(1, sizeof *m);
+        m->id = sqlite3_column_int64(st, 0);
+        m->message_id = bt_xstrdup(col(st, 1) ? col(st, 1) : "");
+        m->topic_arn = bt_xstrdup(col(st, 2) ? col(st, 2) : "");
+        m->subject = dup_or_null(col(st, 3));
+        m->text = bt_xstrdup(col(st, 4) ? col(st, 4) : "");
+        if (sqlite3_column_int(st, 5))
+            m->structure = json_loads(m->text, 0, NULL);
+        m->attrs = col(st, 6) ? json_loads(col(st, 6), 0, NULL) : NULL;
+        if (!json_is_object(m->attrs)) {
+            json_decref(m->attrs);
+            m->attrs = json_object();
+        }
+        m->timestamp = bt_xstrdup(col(st, 7) ? col(st, 7) : "");
+        if (ms->n == ms->cap)
+            ms->m = bt_xrealloc(ms->m, (ms->cap = ms->cap ? 2 * ms->cap : 16) * sizeof *ms->m);
+        ms->m[ms->n++] = m;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return bt_err_set(err, BT_EIO, "cannot read the messages: %s", sqlite3_errstr(rc));
+    return 0;
+}
+
+static int deliveries_load(topic_service *ts, const message_set *ms, bt_err *err);
+
 int topic__deliveries_load(topic_service *ts, bt_err *err)
+{
+    message_set ms = {0};
+    int rc = messages_load(ts, &ms, err);
+    if (rc == 0)
+        rc = deliveries_load(ts, &ms, err);
+    for (size_t i = 0; i < ms.n; i++) /* those no pending delivery holds go now */
+        if (ms.m[i]->refs == 0)
+            message_free(ms.m[i]);
+    free(ms.m);
+    return rc;
+}
+
+static int deliveries_load(topic_service *ts, const message_set *ms, bt_err *err)
 {
     store *s = server_store(ts->srv);
     sqlite3_stmt *st = store_read_stmt(s, sql_max_id);
@@ -601,6 +783,13 @@ int topic__deliveries_load(topic_service *ts, bt_err *err)
         }
         d->attempts = sqlite3_column_int64(st, 8);
         d->next_ms = sqlite3_column_int64(st, 9);
+        if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+            d->msg = message_find(ms, sqlite3_column_int64(st, 10));
+            free(d->body);
+            d->body = NULL;
+            if (d->msg) /* else it cannot be rendered: run() fails it */
+                d->msg->refs++;
+        }
         link_last(ts, d);
     }
     sqlite3_reset(st);

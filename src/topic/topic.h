@@ -3,8 +3,9 @@
  * topics, subscriptions (email, email-json, http, https, sqs, lambda) with their attributes
  * and filter policies, Publish, and the deliveries it promises.
  *
- * Deliveries are durable effects. A Publish writes one row per matching subscription
- * (sns_delivery) into the batch of the publish; nothing is delivered before that batch is
+ * Deliveries are durable effects. A Publish writes its message once (sns_message) and one
+ * row per matching subscription (sns_delivery, referring to it) into the batch of the
+ * publish; nothing is delivered before that batch is
  * durable. Then each delivery runs, is retried with back-off (1 s, 2 s, 4 s … at most 60 s,
  * TOPIC_MAX_ATTEMPTS in all) and its row says pending / delivered / failed, the attempts
  * made and the last error. Deliveries that stay inside Baton are done in the same batch
@@ -34,9 +35,12 @@
 
 typedef struct topic_service topic_service;
 
-/* The service's tables (sns_topic, sns_subscription, sns_delivery, mail_outbox). */
+/* The service's tables (sns_topic, sns_subscription, sns_delivery, mail_outbox); then
+ * sns_message: a published message's text, stored once for all its deliveries. */
 #define TOPIC_SCHEMA_VERSION 12
 extern const char topic_schema_v1[];
+#define TOPIC_MESSAGE_SCHEMA_VERSION 13
+extern const char topic_schema_v2[];
 
 #define TOPIC_MAX_ATTEMPTS  10
 #define TOPIC_MAX_TRANSFERS 64     /* http/https and SMTP deliveries in flight at once */
@@ -61,8 +65,9 @@ typedef struct topic_kv {
 /* Outgoing mail. Strings are copied. */
 typedef struct topic_smtp {
     const char *host;
-    int port; /* 0: 587 */
-    bool starttls;
+    int port;            /* 0: 587 */
+    bool starttls;       /* required: no mail in the clear when the server offers no STARTTLS */
+    const char *ca_file; /* PEM certificates to trust (CURLOPT_CAINFO); NULL: the system's */
     const char *username, *password; /* NULL: no AUTH */
     const char *from;                /* the envelope and header sender */
 } topic_smtp;
@@ -89,7 +94,18 @@ const char *topic_signing_cert(const topic_service *ts);
 /* CreateTopic: idempotent per name; *arn_out heap. */
 int topic_create(topic_service *ts, const char *name, const topic_kv *attrs, size_t n_attrs,
                  topic_origin origin, char **arn_out, topic_err *err);
+/* The same with Tags (CreateTopic's): set on a new topic; an existing topic given other tags
+ * is an error, as SNS has it. */
+int topic_create_tagged(topic_service *ts, const char *name, const topic_kv *attrs, size_t n_attrs,
+                        const topic_kv *tags, size_t n_tags, topic_origin origin, char **arn_out,
+                        topic_err *err);
 int topic_delete(topic_service *ts, const char *arn, topic_err *err);
+/* TagResource / UntagResource / ListTagsForResource on a topic's ARN (tags.c): SNS's limits
+ * and codes. *out: [{Key, Value}] by key (new reference). */
+int topic_tag(topic_service *ts, const char *arn, const topic_kv *tags, size_t n, topic_err *err);
+int topic_untag(topic_service *ts, const char *arn, const char *const *keys, size_t n,
+                topic_err *err);
+int topic_list_tags(topic_service *ts, const char *arn, json_t **out, topic_err *err);
 /* Topic ARNs, by name; an array (new reference). */
 json_t *topic_list(topic_service *ts);
 /* Names of the topics of an origin (project reload): heap array of heap strings. */

@@ -84,6 +84,7 @@ typedef struct topic__sub {
 typedef struct topic__topic {
     char *arn, *name;
     json_t *attrs; /* settable attributes as set */
+    json_t *tags;  /* {key: value} */
     topic_origin origin;
     topic__sub **subs;
     size_t n_subs, cap_subs;
@@ -91,6 +92,17 @@ typedef struct topic__topic {
 } topic__topic;
 
 typedef struct topic__delivery topic__delivery;
+
+/* A published message its deliveries share (a row of sns_message, written once): each
+ * delivery's body is rendered from it when the delivery runs (topic__render). Held by its
+ * deliveries (refs); the store drops the row when its last pending delivery is done. */
+typedef struct topic__message {
+    int64_t id;
+    size_t refs;
+    char *message_id, *topic_arn, *subject, *text, *timestamp;
+    json_t *structure; /* MessageStructure=json: text parsed; else NULL */
+    json_t *attrs;     /* {name: {Type, Value}} */
+} topic__message;
 
 struct topic_service {
     server *srv;
@@ -109,7 +121,7 @@ struct topic_service {
     int64_t armed_ms;       /* when the timer fires (INT64_MAX: stopped) */
     size_t n_transfers;     /* http/https and SMTP deliveries in flight */
     bool transfers_waiting; /* due ones were left for a free transfer slot */
-    int64_t next_delivery_id;
+    int64_t next_delivery_id, next_message_id;
     uint64_t seq; /* creation order, for releasing after commit */
     uv_timer_t timer;
     int open_handles;
@@ -122,6 +134,14 @@ void topic__fail(topic_err *err, int status, const char *code, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 const char *topic__base_url(const topic_service *ts);
 topic__topic *topic__find(topic_service *ts, const char *arn);
+/* tags.c: checks tags against SNS's limits; compares them with a topic's; adds them (in the
+ * current batch); drops a deleted topic's rows; loads a topic's (start). */
+int topic__tags_check(const topic_kv *tags, size_t n, topic_err *err);
+bool topic__tags_equal(const topic__topic *t, const topic_kv *tags, size_t n);
+int topic__tags_set(topic_service *ts, topic__topic *t, const topic_kv *tags, size_t n,
+                    topic_err *err);
+void topic__tags_drop(topic_service *ts, const topic__topic *t);
+int topic__tags_load(topic_service *ts, topic__topic *t, bt_err *err);
 /* Frees what the service holds (deliver.c calls it once its handles have closed). */
 void topic__service_release(topic_service *ts);
 
@@ -131,6 +151,21 @@ void topic__service_release(topic_service *ts);
 void topic__deliver(topic_service *ts, const char *sub_arn, const char *protocol,
                     const char *endpoint, const char *kind, const char *subject, const char *body,
                     json_t *meta);
+/* Records a message for topic__deliver_message in the current batch; its text, structure
+ * and attrs are copied (structure and attrs increfed). Held by no one until a delivery
+ * takes it. */
+topic__message *topic__message_new(topic_service *ts, const char *message_id, const char *topic_arn,
+                                   const char *subject, const char *text, json_t *structure,
+                                   json_t *attrs, const char *timestamp);
+/* topic__deliver for a Notification of msg: the row refers to msg; meta (takes ownership)
+ * carries what topic__render needs besides it. */
+void topic__deliver_message(topic_service *ts, const char *sub_arn, const char *protocol,
+                            const char *endpoint, const char *subject, topic__message *msg,
+                            json_t *meta);
+/* publish.c: the body of a delivery of msg to protocol, from meta's form ("lambda",
+ * "email", "raw", "envelope"), sig, version, cert and unsub. Heap. */
+char *topic__render(const topic__message *msg, const char *protocol, const char *sub_arn,
+                    const json_t *meta);
 /* Loads the pending deliveries (service start). */
 int topic__deliveries_load(topic_service *ts, bt_err *err);
 void topic__deliveries_start(topic_service *ts);

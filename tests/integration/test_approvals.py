@@ -268,6 +268,57 @@ class ApprovalsWithProject(Approvals):
         self.assertEqual(self.decide(links[A], "approve")[0], 200)
         self.wait_status(sfn, arn, "SUCCEEDED")
 
+    def test_reload_applies_public_url_and_signing_key(self):
+        import base64
+        import hashlib
+        import hmac
+        import signal
+
+        def signed_by(path, key):
+            raw = base64.urlsafe_b64decode(path[len("/approve/"):] + "==")
+            mac = hmac.new(key.encode(), b"baton-approval-link:" + raw[:16], hashlib.sha256)
+            return mac.digest()[:8] == raw[16:]
+
+        old_key = "0123456789abcdef0123456789abcdef-project"
+        new_key = "fedcba9876543210fedcba9876543210-rotated"
+        sfn, first = self.start({"Approvers": [A]}, name="before")
+        links, _ = self.links(1, base="https://approve.example.test")
+        old_link = links[A]
+        self.assertTrue(signed_by(old_link, old_key))
+        with open(os.path.join(self.dir, "baton.yaml"), "w") as f:
+            f.write("version: 1\npublic_url: https://moved.example.test\n"
+                    "signing_key: %s\n" % new_key)
+        applied = self.server.read_log().count("project.applied")
+        self.server.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while self.server.read_log().count("project.applied") == applied:
+            self.assertLess(time.time(), deadline, "no reload: " + self.server.read_log())
+            time.sleep(0.05)
+        second = sfn.start_execution(stateMachineArn=first.replace(":execution:", ":stateMachine:")
+                                     .rsplit(":", 1)[0], input="{}")["executionArn"]
+        deadline = time.time() + 10
+        while True:
+            mails = json.loads(self.http("/outbox?format=json")[1])["Mails"]
+            if len(mails) >= 2 or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(mails), 2)
+        found = re.findall(r"(https?://\S+)(/approve/[A-Za-z0-9_-]{32})(?=\s)", mails[0]["Body"])
+        self.assertEqual(found[0][0], "https://moved.example.test")
+        new_link = found[0][1]
+        self.assertTrue(signed_by(new_link, new_key))
+        self.assertFalse(signed_by(new_link, old_key))
+        # the link mailed before the reload still decides, until its request is settled
+        self.assertEqual(self.decide(old_link, "approve")[0], 200)
+        self.wait_status(sfn, first, "SUCCEEDED")
+        self.assertEqual(self.decide(new_link, "approve")[0], 200)
+        self.wait_status(sfn, second, "SUCCEEDED")
+        # an id the old key signs that no pending request holds is refused as any forgery
+        raw = secrets.token_bytes(16)
+        mac = hmac.new(old_key.encode(), b"baton-approval-link:" + raw, hashlib.sha256)
+        forged = base64.urlsafe_b64encode(raw + mac.digest()[:8]).decode().rstrip("=")
+        self.assertEqual(self.http("/approve/" + forged)[0], 404)
+
 
 class ApprovalsOverSmtp(Approvals):
     """With the project file's smtp:, the approval mail reaches a real SMTP server."""

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 import batontest
 import servertest
@@ -81,6 +82,46 @@ class Signed(servertest.ServerTestCase):
                 self.server.url + "/baton/sns/SimpleNotificationService.pem", timeout=10) as r:
             self.assertEqual(r.status, 200)
             self.assertIn(b"BEGIN CERTIFICATE", r.read())
+
+    def test_outbox_and_approvals_verbs_sign_with_the_environment_keys(self):
+        sns = self.client_with("sns", "AKIDGOOD", "s3cr3t")
+        arn = sns.create_topic(Name="Mail")["TopicArn"]
+        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="alice@example.com")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+        def verb(*args, keys=None):
+            e = dict(env, **({"AWS_ACCESS_KEY_ID": keys[0], "AWS_SECRET_ACCESS_KEY": keys[1]}
+                             if keys else {}))
+            return subprocess.run([batontest.BATON] + list(args) + ["--endpoint", self.server.url],
+                                  capture_output=True, text=True, timeout=30, env=e)
+
+        good = ("AKIDGOOD", "s3cr3t")
+        deadline = time.time() + 10
+        while True:
+            out = verb("outbox", "--json", keys=good)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            mails = json.loads(out.stdout)["Mails"]
+            if mails or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual([m["To"] for m in mails], ["alice@example.com"])
+        out = verb("outbox", keys=good)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("to alice@example.com\n", out.stdout)
+        out = verb("outbox", "--deliveries", keys=good)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("alice@example.com", out.stdout)
+        out = verb("approvals", "--json", keys=good)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIsInstance(json.loads(out.stdout), dict)
+        for args in (("outbox",), ("approvals",)):
+            out = verb(*args)
+            self.assertEqual(out.returncode, 254)
+            self.assertIn("The server requires signed requests (it runs with --credentials): "
+                          "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", out.stderr)
+            out = verb(*args, keys=("AKIDGOOD", "wrong"))
+            self.assertEqual(out.returncode, 254)
+            self.assertIn("The server refused the signature", out.stderr)
 
 
 class Listening(batontest.BatonTestCase):

@@ -2,7 +2,10 @@
 through libcurl to an SMTP server this test runs on 127.0.0.1 (Debian's python3-aiosmtpd,
 under /usr/bin/python3; skipped when it is absent): delivery with AUTH, a server that
 refuses (451) and then accepts (the delivery is retried), and a `kill -9` of Baton between
-the publish and the delivery (the mail arrives exactly once after the restart)."""
+the publish and the delivery (the mail arrives exactly once after the restart); STARTTLS to a
+server with a certificate made at test time (`openssl`): delivered over TLS when `ca_file`
+trusts it, refused (and retried, recorded plainly) when it does not, and no mail in the clear
+to a server that offers no STARTTLS."""
 
 import json
 import os
@@ -35,11 +38,13 @@ def free_port():
 
 
 class Sink:
-    def __init__(self, port, out, user=None, password=None, refuse=0):
+    def __init__(self, port, out, user=None, password=None, refuse=0, tls=None):
         args = [SYSTEM_PYTHON, os.path.join(HERE, "smtp_sink.py"), "--port", str(port),
                 "--out", out, "--refuse", str(refuse)]
         if user:
             args += ["--user", user, "--password", password]
+        if tls:
+            args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         self.out = out
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE)
         line = self.proc.stdout.readline().decode()
@@ -67,6 +72,12 @@ class Smtp(servertest.ServerTestCase):
         self.port = free_port()
         self.project = os.path.join(self.setup_dir(), "baton.yaml")
         os.environ["BATON_TEST_SMTP_PASSWORD"] = "s3cret"
+        self.write_project()
+        self.server_args = ("--config", self.project)
+        super().setUp()
+        self.topic = "arn:aws:sns:us-east-1:%s:Notify" % servertest.ACCOUNT
+
+    def write_project(self):
         with open(self.project, "w") as f:
             f.write("version: 1\n"
                     "topics:\n"
@@ -80,9 +91,6 @@ class Smtp(servertest.ServerTestCase):
                     "  username: baton\n"
                     "  password_env: BATON_TEST_SMTP_PASSWORD\n"
                     "  from: workflow@example.com\n" % self.port)
-        self.server_args = ("--config", self.project)
-        super().setUp()
-        self.topic = "arn:aws:sns:us-east-1:%s:Notify" % servertest.ACCOUNT
 
     def setup_dir(self):
         import tempfile
@@ -172,6 +180,76 @@ class Smtp(servertest.ServerTestCase):
         self.restart()  # an orderly restart sends nothing again
         time.sleep(2)
         self.assertEqual(len(sink.mails()), 1)
+
+
+def self_signed(folder, name):
+    """A key and a self-signed certificate for 127.0.0.1 (its own CA), made with openssl."""
+    cert, key = os.path.join(folder, name + ".pem"), os.path.join(folder, name + "-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class SmtpTls(Smtp):
+    """STARTTLS: the project file's smtp section with starttls and ca_file."""
+
+    def setUp(self):
+        self.ca = "ca.pem"
+        super().setUp()
+
+    def write_project(self):
+        if not os.path.exists(os.path.join(self.conf_dir, "ca.pem")):
+            self.cert = self_signed(self.conf_dir, "ca")
+            self.other = self_signed(self.conf_dir, "other")
+        with open(self.project, "w") as f:
+            f.write("version: 1\n"
+                    "topics:\n"
+                    "  Notify:\n"
+                    "    subscriptions:\n"
+                    "      - {protocol: email, endpoint: approver@example.com}\n"
+                    "smtp:\n"
+                    "  host: 127.0.0.1\n"
+                    "  port: %d\n"
+                    "  starttls: true\n"
+                    "  ca_file: %s\n"
+                    "  from: workflow@example.com\n" % (self.port, self.ca))
+
+    def test_starttls_delivers_over_tls(self):
+        sink = self.sink(tls=self.cert)
+        self.client("sns").publish(TopicArn=self.topic, Message="over TLS", Subject="TLS")
+        mails = self.wait_for(sink.mails)
+        self.assertEqual(len(mails), 1)
+        self.assertIn(mails[0]["tls"], ("TLSv1.2", "TLSv1.3"))
+        self.assertIn("\r\n\r\nover TLS\r\n", mails[0]["data"])
+        d = self.wait_for(lambda: [x for x in self.deliveries() if x["Status"] == "delivered"])
+        self.assertEqual(d[0]["Attempts"], 1)
+
+    def test_untrusted_certificate_fails_plainly(self):
+        self.ca = "other.pem"  # trusts another certificate than the one the sink shows
+        self.write_project()
+        self.restart()
+        sink = self.sink(tls=self.cert)
+        self.client("sns").publish(TopicArn=self.topic, Message="never in the clear")
+        d = self.wait_for(lambda: [x for x in self.deliveries() if x["LastError"]])
+        self.assertEqual(d[0]["Status"], "pending")  # retried with back-off
+        self.assertIn("SSL certificate problem", d[0]["LastError"])
+        time.sleep(1.5)
+        self.assertEqual(sink.mails(), [])
+
+    def test_starttls_is_required(self):
+        sink = self.sink()  # offers no STARTTLS
+        self.client("sns").publish(TopicArn=self.topic, Message="not in the clear")
+        d = self.wait_for(lambda: [x for x in self.deliveries() if x["LastError"]])
+        self.assertEqual(d[0]["Status"], "pending")
+        self.assertRegex(d[0]["LastError"], "(?i)starttls|ssl|tls")
+        time.sleep(1.5)
+        self.assertEqual(sink.mails(), [])
+
+
+for name in list(vars(Smtp)):
+    if name.startswith("test_"):
+        setattr(SmtpTls, name, None)  # the helpers only
 
 
 if __name__ == "__main__":

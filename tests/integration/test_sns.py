@@ -8,6 +8,7 @@ import base64
 import http.server
 import json
 import os
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -238,6 +239,108 @@ class Sns(lambdatest.LambdaTestCase):
         with self.assertRaises(Exception) as e:
             self.sns.publish(TopicArn=arn, MessageStructure="json", Message='{"sqs": "x"}')
         self.assertIn("No default entry", e.exception.response["Error"]["Message"])
+
+    def test_tags(self):
+        arn = self.sns.create_topic(Name="Tagged", Tags=[
+            {"Key": "team", "Value": "ops"}, {"Key": "empty", "Value": ""}])["TopicArn"]
+        tags = lambda: self.sns.list_tags_for_resource(ResourceArn=arn)["Tags"]  # noqa: E731
+        self.assertEqual(tags(), [{"Key": "empty", "Value": ""}, {"Key": "team", "Value": "ops"}])
+        # the same tags again: the same topic; others: SNS's error
+        self.assertEqual(self.sns.create_topic(Name="Tagged", Tags=[
+            {"Key": "empty", "Value": ""}, {"Key": "team", "Value": "ops"}])["TopicArn"], arn)
+        self.assertEqual(self.sns.create_topic(Name="Tagged")["TopicArn"], arn)
+        with self.assertRaises(Exception) as e:
+            self.sns.create_topic(Name="Tagged", Tags=[{"Key": "team", "Value": "dev"}])
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameter")
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "Invalid parameter: Tags Reason: Topic already exists with different tags")
+        self.sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "dev"},
+                                                     {"Key": "cost", "Value": "42"}])
+        self.sns.untag_resource(ResourceArn=arn, TagKeys=["empty", "never-set"])
+        self.assertEqual(tags(), [{"Key": "cost", "Value": "42"}, {"Key": "team", "Value": "dev"}])
+        # limits: 50 per topic, keys 1–128 and values 0–256 characters
+        def error(**kw):
+            with self.assertRaises(Exception) as e:
+                self.sns.tag_resource(ResourceArn=kw.pop("arn", arn), **kw)
+            return (e.exception.response["ResponseMetadata"]["HTTPStatusCode"],
+                    e.exception.response["Error"]["Code"])
+        self.sns.tag_resource(ResourceArn=arn, Tags=[
+            {"Key": "k%d" % i, "Value": "v"} for i in range(48)])
+        self.assertEqual(len(tags()), 50)
+        self.assertEqual(error(Tags=[{"Key": "one-more", "Value": "v"}]),
+                         (400, "TagLimitExceeded"))
+        self.sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k0", "Value": "replaced"}])
+        self.assertEqual(error(Tags=[{"Key": "é" * 129, "Value": "v"}]),
+                         (400, "InvalidParameter"))
+        self.assertEqual(error(Tags=[{"Key": "k1", "Value": "é" * 257}]),
+                         (400, "InvalidParameter"))
+        self.sns.untag_resource(ResourceArn=arn, TagKeys=["k%d" % i for i in range(1, 48)])
+        self.sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "é" * 128, "Value": "é" * 256}])
+        self.assertEqual(error(arn=arn + "-missing", Tags=[{"Key": "a", "Value": "b"}]),
+                         (404, "ResourceNotFound"))
+        with self.assertRaises(Exception) as e:
+            self.sns.list_tags_for_resource(ResourceArn=arn + "-missing")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFound")
+        want = [{"Key": "cost", "Value": "42"}, {"Key": "k0", "Value": "replaced"},
+                {"Key": "team", "Value": "dev"}, {"Key": "é" * 128, "Value": "é" * 256}]
+        self.assertEqual(tags(), want)
+        # durable; and gone with the topic
+        self.restart()
+        self.sns = self.client("sns")
+        self.assertEqual(tags(), want)
+        self.sns.delete_topic(TopicArn=arn)
+        arn = self.sns.create_topic(Name="Tagged")["TopicArn"]
+        self.assertEqual(tags(), [])
+
+    def test_large_message_is_stored_once_for_all_deliveries(self):
+        # Queues that do not exist yet: the deliveries stay pending, retried, and the store
+        # holds what the Publish promised; a restart loads them with their message.
+        arn = self.sns.create_topic(Name="Big")["TopicArn"]
+        n = 8
+        qarns = ["arn:aws:sqs:us-east-1:%s:late-%d" % (ACCOUNT, i) for i in range(n)]
+        for q in qarns:
+            self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=q)
+        self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarns[0].replace("late-0", "raw"),
+                           Attributes={"RawMessageDelivery": "true"})
+        message = "big:" + "y" * (256 * 1024 - 4096)  # room for the envelope in a queue
+        self.sns.publish(TopicArn=arn, Message=message, MessageAttributes={
+            "k": {"DataType": "String", "StringValue": "v"}})
+        db_path = os.path.join(self.server.data_dir, "baton.db")
+
+        def rows(sql):
+            db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True)
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
+
+        self.assertEqual(rows("SELECT LENGTH(message) FROM sns_message"), [(len(message),)])
+        held = rows("SELECT COUNT(*), SUM(LENGTH(body)), SUM(LENGTH(meta)) FROM sns_delivery "
+                    "WHERE kind = 'Notification'")[0]
+        self.assertEqual(held[:2], (n + 1, 0))
+        self.assertLess(held[2], (n + 1) * 2048)
+        self.restart()
+        self.sns = self.client("sns")
+        self.sqs = self.client("sqs")
+        urls = [self.queue("late-%d" % i)[0] for i in range(n)]
+        raw_url = self.queue("raw")[0]
+        for url in urls:
+            got = self.receive(url, 1, timeout=15)
+            self.assertEqual(len(got), 1, self.get_json("/baton/deliveries")["Deliveries"])
+            env = json.loads(got[0]["Body"])
+            self.assertEqual(env["Message"], message)
+            self.assertEqual(env["MessageAttributes"], {"k": {"Type": "String", "Value": "v"}})
+            self.assertIn("SubscriptionArn=" + urllib.parse.quote(arn, safe=""),
+                          env["UnsubscribeURL"])
+        raw = self.receive(raw_url, 1, timeout=15)
+        self.assertEqual(raw[0]["Body"], message)
+        self.assertEqual(raw[0]["MessageAttributes"]["k"]["StringValue"], "v")
+        deadline = time.time() + 10
+        while time.time() < deadline and rows("SELECT COUNT(*) FROM sns_message") != [(0,)]:
+            time.sleep(0.1)
+        self.assertEqual(rows("SELECT COUNT(*) FROM sns_message"), [(0,)])
+        self.assertEqual(rows("SELECT status, COUNT(*) FROM sns_delivery GROUP BY status"),
+                         [("delivered", n + 1)])
 
     # ---- to a function ----
 
