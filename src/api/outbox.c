@@ -1,21 +1,28 @@
 /*
  * outbox.c — the pages of Baton's topics: GET /outbox lists the mail that went to the local
  * outbox (the server has no SMTP), newest first, as an HTML page for a person (links in
- * mail bodies clickable) or as JSON ({"Mails": […]}) with Accept: application/json or
- * ?format=json; GET /baton/deliveries lists recent deliveries with their status (JSON);
- * GET /baton/sns/SimpleNotificationService.pem is the certificate that verifies the
+ * mail bodies clickable) or as JSON ({"Mails": […], "NextBefore": ID}) with Accept:
+ * application/json or ?format=json, a page at a time (?before=ID&limit=N, at most 1000 mails
+ * and about OUTBOX_PAGE_BYTES of bodies); GET /baton/deliveries lists recent deliveries with their
+ * status (JSON); GET /baton/sns/SimpleNotificationService.pem is the certificate that verifies the
  * signatures of the messages Baton sends (SigningCertURL).
  */
 #include "api/sns.h"
 
 #include "base/alloc.h"
 #include "base/json.h"
+#include "vtl/vtl.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 static const char path_outbox[] = "/outbox";
+
+/* The body bytes one page of the outbox holds at most (beyond one mail): the page is built
+ * on the engine thread, so a full outbox of 256 KiB mails must not hold every other request
+ * behind a page of a gigabyte. Older mail is a link (?before=ID) away. */
+#define OUTBOX_PAGE_BYTES (4u << 20)
 static const char path_deliveries[] = "/baton/deliveries";
 static const char path_cert[] = "/baton/sns/SimpleNotificationService.pem";
 
@@ -100,7 +107,7 @@ static bool wants_json(api_call *c)
     return (accept && strstr(accept, "application/json")) || (q && strstr(q, "format=json"));
 }
 
-static void outbox_html(api_call *c, json_t *mails)
+static void outbox_html(api_call *c, json_t *mails, int64_t next_before)
 {
     bt_buf b;
     bt_buf_init(&b);
@@ -133,6 +140,9 @@ static void outbox_html(api_call *c, json_t *mails)
         body_html(&b, body ? body : "");
         bt_buf_puts(&b, "</pre></div>\n");
     }
+    if (next_before)
+        bt_buf_printf(&b, "<p><a href=\"?before=%lld\">Older mail</a></p>\n",
+                      (long long)next_before);
     bt_buf_puts(&b, "</body></html>\n");
     api_reply(c, 200, "text/html; charset=utf-8", b.data, b.len, html_headers);
     bt_buf_fini(&b);
@@ -159,11 +169,32 @@ void api_topic_page(api_call *c, topic_service *ts)
         reply_json(c, "Deliveries", topic_deliveries(ts, 1000));
         return;
     }
-    json_t *mails = topic_outbox(ts, 1000);
+    topic_outbox_page pg = {.limit = 1000, .max_bytes = OUTBOX_PAGE_BYTES};
+    vtl_param *qp;
+    size_t nq = vtl_parse_query(http_query(c->req), &qp);
+    for (size_t i = 0; i < nq; i++) {
+        char *end;
+        long long v = strtoll(qp[i].value, &end, 10);
+        if (*end != '\0' || v <= 0)
+            continue;
+        if (strcmp(qp[i].name, "before") == 0)
+            pg.before = v;
+        else if (strcmp(qp[i].name, "limit") == 0 && v < 1000)
+            pg.limit = (size_t)v;
+    }
+    vtl_params_free(qp, nq);
+    int64_t next = 0;
+    json_t *mails = topic_outbox(ts, &pg, &next);
     if (wants_json(c)) {
-        reply_json(c, "Mails", mails);
+        json_t *o = json_pack("{s:o}", "Mails", mails);
+        if (next)
+            json_object_set_new(o, "NextBefore", json_integer(next));
+        char *text = bt_json_dumps(o);
+        api_reply(c, 200, "application/json", text, strlen(text), json_headers);
+        free(text);
+        json_decref(o);
         return;
     }
-    outbox_html(c, mails);
+    outbox_html(c, mails, next);
     json_decref(mails);
 }

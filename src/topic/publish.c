@@ -274,7 +274,7 @@ int topic_publish(topic_service *ts, const topic_publish_req *p, char message_id
 
 static const char sql_outbox[] =
     "SELECT id, created_ms, mail_from, mail_to, subject, body, topic_arn, message_id "
-    "FROM mail_outbox ORDER BY id DESC LIMIT ?";
+    "FROM mail_outbox WHERE id < ?2 ORDER BY id DESC LIMIT ?1";
 static const char sql_deliveries[] =
     "SELECT id, sub_arn, protocol, endpoint, kind, status, attempts, last_error, created_ms, "
     "updated_ms FROM sns_delivery ORDER BY id DESC LIMIT ?";
@@ -292,16 +292,30 @@ static json_t *time_of(sqlite3_stmt *st, int i)
     return json_string(when);
 }
 
-json_t *topic_outbox(topic_service *ts, size_t limit)
+json_t *topic_outbox(topic_service *ts, const topic_outbox_page *pg, int64_t *next_before)
 {
     json_t *out = json_array();
+    *next_before = 0;
     sqlite3_stmt *st = store_read_stmt(server_store(ts->srv), sql_outbox);
     if (st == NULL)
         return out;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)(limit ? limit : 100));
+    size_t limit = pg->limit ? pg->limit : 100;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit + 1);
+    sqlite3_bind_int64(st, 2, pg->before > 0 ? pg->before : INT64_MAX);
+    size_t bytes = 0, n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        size_t size = (size_t)sqlite3_column_bytes(st, 5);
+        /* Another mail beyond the count or the byte budget: the page ends before it (a page
+         * always holds one mail, however large). */
+        if (n == limit || (n > 0 && pg->max_bytes && bytes + size > pg->max_bytes)) {
+            *next_before = json_integer_value(json_object_get(json_array_get(out, n - 1), "Id"));
+            break;
+        }
+        bytes += size;
+        n++;
         json_t *o = json_object();
-        json_object_set_new(o, "Id", json_integer(sqlite3_column_int64(st, 0)));
+        json_object_set_new(o, "Id", json_integer(id));
         json_object_set_new(o, "Time", time_of(st, 1));
         json_object_set_new(o, "From", text_or_null(st, 2));
         json_object_set_new(o, "To", text_or_null(st, 3));

@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct topic_service topic_service;
 
@@ -170,9 +171,18 @@ void topic_send_mail(topic_service *ts, const char *to, const char *subject, con
 
 /* ---- what was sent ---- */
 
-/* The outbox, newest first, at most limit (0: 100): [{Id, Time, From, To, Subject, Body,
- * TopicArn, MessageId}] (new reference; read from the store, so what is committed). */
-json_t *topic_outbox(topic_service *ts, size_t limit);
+/* One page of the outbox: at most limit mails (0: 100) older than before (0: the newest),
+ * and no more body bytes than max_bytes (0: no budget) — but always one mail. */
+typedef struct topic_outbox_page {
+    size_t limit;
+    size_t max_bytes;
+    int64_t before;
+} topic_outbox_page;
+
+/* A page of the outbox, newest first: [{Id, Time, From, To, Subject, Body, TopicArn,
+ * MessageId}] (new reference; read from the store, so what is committed). *next_before is
+ * the `before` of the next page, 0 when this one reaches the oldest mail. */
+json_t *topic_outbox(topic_service *ts, const topic_outbox_page *pg, int64_t *next_before);
 /* Recent deliveries, newest first: [{Id, Subscription, Protocol, Endpoint, Kind, Status,
  * Attempts, LastError, Created, Updated}]. */
 json_t *topic_deliveries(topic_service *ts, size_t limit);
