@@ -237,6 +237,9 @@ typedef struct jn_fn {
 } jn_fn;
 
 extern jn_val jn__hole;
+/* What a lambda body's call in tail position evaluates to: the call itself (node, input,
+ * env) waits in the context, and jn__apply's trampoline makes it. */
+extern jn_val jn__thunk;
 
 struct jn_lib {
     const jn_builtin **fns;
@@ -265,8 +268,12 @@ struct jn_ctx {
     const char *token;
     jn_val *input;
     jn_env *env;
+    const jn_node *tail_node; /* the pending tail call (see jn__thunk) */
+    jn_val *tail_input;
+    jn_env *tail_env;
     pcre2_general_context *pcre_gc;
-    pcre2_match_data *md; /* shared match data */
+    pcre2_match_data *md;     /* regex matches (results are copied out) */
+    pcre2_match_data *sig_md; /* signature checks */
 };
 
 jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env);

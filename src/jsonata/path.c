@@ -13,8 +13,7 @@
 static jn_val *seq1(jn_ctx *cx, jn_val *v)
 {
     jn_val *s = jn_seq(cx->arena);
-    if (v != NULL)
-        jn_push(cx->arena, s, v);
+    jn_push(cx->arena, s, v); /* even undefined: [undefined], as the reference makes it */
     return s;
 }
 
@@ -361,7 +360,7 @@ jn_val *jn__eval_path(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
         if (step->focus == NULL)
             in = result;
         if (!jn_is_arr(in))
-            in = seq1(cx, in);
+            in = jn_seq(cx->arena);
     }
     if (is_tuple) {
         if (n->tuple) {

@@ -46,9 +46,15 @@ void *jn_alloc(jn_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if ((size_t)(a->end - a->cur) < n) {
-        size_t size = n > CHUNK_MIN / 2 ? n : CHUNK_MIN;
-        if (a->chunks != NULL && size == CHUNK_MIN && a->chunks->size < 4 * 1024 * 1024)
-            size = a->chunks->size * 2;
+        /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
+         * request of more than half a chunk gets a block of its own */
+        size_t size = a->total / 4;
+        if (size < CHUNK_MIN)
+            size = CHUNK_MIN;
+        if (size > 4 * 1024 * 1024)
+            size = 4 * 1024 * 1024;
+        if (n > size / 2)
+            size = n;
         if (a->limit != 0 && a->total + size > a->limit) {
             if (a->total + n > a->limit) {
                 if (a->on_limit != NULL)
