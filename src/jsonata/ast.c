@@ -318,10 +318,15 @@ static jn_node *process_binary(jn_compiler *c, jn_node *e)
     }
 }
 
+#define MAX_TREE_DEPTH 2000
+
 static jn_node *process(jn_compiler *c, jn_node *e)
 {
     jn_arena *a = c->arena;
     jn_node *result;
+    if (++c->depth > MAX_TREE_DEPTH)
+        AERR(c, "U1001", e->position, NULL, "The expression nests more than %d levels deep",
+             MAX_TREE_DEPTH);
     switch (e->type) {
     case NT_BINARY:
         result = process_binary(c, e);
@@ -447,6 +452,7 @@ static jn_node *process(jn_compiler *c, jn_node *e)
     }
     if (e->keep_array)
         result->keep_array = true;
+    c->depth--;
     return result;
 }
 

@@ -181,13 +181,8 @@ jn_val *jn__env_lookup(jn_ctx *cx, jn_env *env, const char *name, size_t len, bo
 
 /* ---- limits ---- */
 
-static void enter(jn_ctx *cx)
+void jn__check_stack(jn_ctx *cx)
 {
-    cx->depth++;
-    if (cx->max_depth != 0 && cx->depth > cx->max_depth)
-        jn__throw_at(cx, "U1001", -1, NULL, NULL,
-                     "Stack overflow error: Check for non-terminating recursive function.  "
-                     "Consider rewriting as tail-recursive.");
     char here;
     const char *sp = &here;
     size_t used =
@@ -196,6 +191,16 @@ static void enter(jn_ctx *cx)
         jn__throw_at(cx, "U1001", -1, NULL, NULL,
                      "Stack overflow error: Check for non-terminating recursive function.  "
                      "Consider rewriting as tail-recursive.");
+}
+
+static void enter(jn_ctx *cx)
+{
+    cx->depth++;
+    if (cx->max_depth != 0 && cx->depth > cx->max_depth)
+        jn__throw_at(cx, "U1001", -1, NULL, NULL,
+                     "Stack overflow error: Check for non-terminating recursive function.  "
+                     "Consider rewriting as tail-recursive.");
+    jn__check_stack(cx);
     if (cx->deadline_ms != 0 && (++cx->ticks & 255) == 0 && mono_ms() > cx->deadline_ms)
         jn__throw_at(cx, "U1001", -1, NULL, NULL,
                      "Expression evaluation timeout: Check for infinite loop");
@@ -289,6 +294,8 @@ static void indent(bt_buf *b, int level)
  * "", undefined members left out. */
 static void stringify(jn_ctx *cx, bt_buf *b, const jn_val *v, bool pretty, int level)
 {
+    if ((level & 63) == 63)
+        jn__check_stack(cx);
     switch (jn_typeof(v)) {
     case JN_UNDEFINED:
     case JN_NULL:
@@ -847,6 +854,8 @@ static jn_val *transform(jn_ctx *cx, jn_fn *f, jn_val *obj)
     if (obj == NULL)
         return NULL;
     jn_val *result = jn_clone(cx->arena, obj);
+    if (result == NULL)
+        jn_throw(cx, "U1001", obj, "The value nests too deeply to copy");
     jn_val *matches = jn__eval(cx, n->lhs, result, f->env);
     if (matches == NULL)
         return result;

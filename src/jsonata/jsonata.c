@@ -311,7 +311,11 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
     if (jn_is_fn(r)) {
         *result = json_string("");
     } else {
-        *result = jn_to_json(r);
+        bool too_deep;
+        *result = jn_to_json_checked(r, &too_deep);
+        if (too_deep)
+            jn__throw_at(cx, "U1001", -1, NULL, NULL,
+                         "The result nests too deeply to be returned as JSON");
     }
 out:
     if (cx->pcre_gc)

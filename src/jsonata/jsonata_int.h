@@ -161,6 +161,7 @@ typedef struct jn_compiler {
     jmp_buf *jmp;
     jn_error *err;
     int ancestor_label, ancestor_index;
+    int depth;          /* of the tree walk in ast.c */
     jn_slot **ancestry; /* by slot index */
     size_t n_ancestry, cap_ancestry;
     pcre2_code **regexes; /* to free with the expression */
@@ -277,6 +278,9 @@ struct jn_ctx {
 };
 
 jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env);
+/* Raises U1001 when the evaluation has used more C stack than its limit allows: every
+ * recursive walk over values calls it, so a deeply nested value cannot crash. */
+void jn__check_stack(jn_ctx *cx);
 jn_val *jn__apply(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, jn_val *input, jn_env *env);
 jn_env *jn__env_new(jn_ctx *cx, jn_env *parent);
 void jn__env_bind(jn_ctx *cx, jn_env *env, const char *name, size_t len, jn_val *v);

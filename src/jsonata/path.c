@@ -44,6 +44,7 @@ jn_val *jn__lookup(jn_ctx *cx, jn_val *input, const char *key, size_t klen)
 
 jn_val *jn__flatten(jn_ctx *cx, jn_val *v, jn_val *into)
 {
+    jn__check_stack(cx);
     if (into == NULL)
         into = jn_array(cx->arena, 0);
     if (jn_is_arr(v)) {
@@ -105,6 +106,7 @@ jn_val *jn__wildcard(jn_ctx *cx, jn_val *input)
 
 static void descend(jn_ctx *cx, jn_val *v, jn_val *out)
 {
+    jn__check_stack(cx);
     if (!jn_is_arr(v))
         jn_push(cx->arena, out, v);
     if (jn_is_arr(v)) {
