@@ -437,6 +437,8 @@ static jn_node *process(jn_compiler *c, jn_node *e)
         e->type = NT_NAME;
         result = process(c, e);
         break;
+    case NT_END:
+        AERR(c, "S0207", e->position, "(end)", "Unexpected end of expression");
     case NT_HOLE:
     case NT_STRING:
     case NT_NUMBER:

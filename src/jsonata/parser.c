@@ -161,7 +161,9 @@ static jn_node *nud(parser *p, jn_token *t)
     jn_node *n;
     switch (t->type) {
     case TK_END:
-        PERR(p, "S0207", t->position, "(end)", "Unexpected end of expression");
+        /* an operand missing at the end: reported when the tree is rewritten (S0207), so
+         * that an unclosed bracket reports S0203 first, as the reference does */
+        return jn__new_node(a, NT_END, t->position);
     case TK_NAME:
         n = jn__new_node(a, NT_NAME, t->position);
         n->str = t->text;
