@@ -146,6 +146,24 @@ static jn_node *tail_call_optimize(jn_compiler *c, jn_node *e)
     return e;
 }
 
+/* Whether evaluating n may bind a variable in the frame it is evaluated in (a ':=' not
+ * inside a block or a function of its own). */
+static bool binds_here(const jn_node *n)
+{
+    if (n == NULL || n->type == NT_BLOCK || n->type == NT_LAMBDA)
+        return false;
+    if (n->type == NT_BIND)
+        return true;
+    if (binds_here(n->lhs) || binds_here(n->rhs) || binds_here(n->els) || binds_here(n->group))
+        return true;
+    const jn_nodes *lists[] = {&n->items, &n->pairs, &n->stages, &n->predicates};
+    for (size_t l = 0; l < 4; l++)
+        for (size_t i = 0; i < lists[l]->len; i++)
+            if (binds_here(lists[l]->v[i]))
+                return true;
+    return false;
+}
+
 static jn_node *path_of(jn_compiler *c, jn_node *step)
 {
     jn_node *p = jn__new_node(c->arena, NT_PATH, step->position);
@@ -378,6 +396,7 @@ static jn_node *process(jn_compiler *c, jn_node *e)
         result->items = e->items;
         result->sig = e->sig;
         result->rhs = tail_call_optimize(c, process(c, e->rhs));
+        result->binds = binds_here(result->rhs->thunk ? result->rhs->rhs : result->rhs);
         break;
     }
     case NT_CONDITION:

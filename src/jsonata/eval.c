@@ -684,8 +684,12 @@ static jn_val *apply_inner(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, 
         args = jn__validate(cx, f->sig, args, nargs, input, &nargs);
     switch (f->kind) {
     case FN_LAMBDA: {
-        jn_env *e = jn__env_new(cx, f->env);
         const jn_nodes *params = &f->node->items;
+        if (params->len == 0 && !f->node->binds) /* nothing to bind: no frame of its own */
+            return jn__eval(cx, f->node->rhs, f->input, f->env);
+        jn_env *e = jn__env_new(cx, f->env);
+        e->b = jn_alloc(cx->arena, params->len * sizeof *e->b);
+        e->cap = params->len;
         for (size_t i = 0; i < params->len; i++)
             jn__env_bind(cx, e, params->v[i]->str, params->v[i]->len, i < nargs ? args[i] : NULL);
         return jn__eval(cx, f->node->rhs, f->input, e);

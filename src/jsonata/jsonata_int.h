@@ -154,6 +154,7 @@ struct jn_node {
     jn_sig *sig;    /* lambda's signature */
     pcre2_code *re; /* NT_REGEX */
     bool keep_array, cons_array, tuple, keep_singleton, thunk, descending;
+    bool binds; /* lambda: its body binds a variable in the call's own frame */
 };
 
 typedef struct jn_compiler {
