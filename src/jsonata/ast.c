@@ -146,6 +146,24 @@ static jn_node *tail_call_optimize(jn_compiler *c, jn_node *e)
     return e;
 }
 
+/* Whether evaluating n may bind a variable in the frame it is evaluated in (a ':=' not
+ * inside a block or a function of its own). */
+static bool binds_here(const jn_node *n)
+{
+    if (n == NULL || n->type == NT_BLOCK || n->type == NT_LAMBDA)
+        return false;
+    if (n->type == NT_BIND)
+        return true;
+    if (binds_here(n->lhs) || binds_here(n->rhs) || binds_here(n->els) || binds_here(n->group))
+        return true;
+    const jn_nodes *lists[] = {&n->items, &n->pairs, &n->stages, &n->predicates};
+    for (size_t l = 0; l < 4; l++)
+        for (size_t i = 0; i < lists[l]->len; i++)
+            if (binds_here(lists[l]->v[i]))
+                return true;
+    return false;
+}
+
 static jn_node *path_of(jn_compiler *c, jn_node *step)
 {
     jn_node *p = jn__new_node(c->arena, NT_PATH, step->position);
@@ -318,10 +336,15 @@ static jn_node *process_binary(jn_compiler *c, jn_node *e)
     }
 }
 
+#define MAX_TREE_DEPTH 2000
+
 static jn_node *process(jn_compiler *c, jn_node *e)
 {
     jn_arena *a = c->arena;
     jn_node *result;
+    if (++c->depth > MAX_TREE_DEPTH)
+        AERR(c, "U1001", e->position, NULL, "The expression nests more than %d levels deep",
+             MAX_TREE_DEPTH);
     switch (e->type) {
     case NT_BINARY:
         result = process_binary(c, e);
@@ -373,6 +396,7 @@ static jn_node *process(jn_compiler *c, jn_node *e)
         result->items = e->items;
         result->sig = e->sig;
         result->rhs = tail_call_optimize(c, process(c, e->rhs));
+        result->binds = binds_here(result->rhs->thunk ? result->rhs->rhs : result->rhs);
         break;
     }
     case NT_CONDITION:
@@ -432,6 +456,8 @@ static jn_node *process(jn_compiler *c, jn_node *e)
         e->type = NT_NAME;
         result = process(c, e);
         break;
+    case NT_END:
+        AERR(c, "S0207", e->position, "(end)", "Unexpected end of expression");
     case NT_HOLE:
     case NT_STRING:
     case NT_NUMBER:
@@ -447,6 +473,7 @@ static jn_node *process(jn_compiler *c, jn_node *e)
     }
     if (e->keep_array)
         result->keep_array = true;
+    c->depth--;
     return result;
 }
 

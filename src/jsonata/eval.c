@@ -16,6 +16,8 @@
 #include <time.h>
 
 jn_val jn__hole = {.type = JN_NULL};
+static jn_fn thunk_fn = {.kind = FN_LAMBDA, .thunk = true};
+jn_val jn__thunk = {.type = JN_FUNCTION, .u.fn = &thunk_fn};
 
 double jn__now_ms(void)
 {
@@ -179,13 +181,8 @@ jn_val *jn__env_lookup(jn_ctx *cx, jn_env *env, const char *name, size_t len, bo
 
 /* ---- limits ---- */
 
-static void enter(jn_ctx *cx)
+void jn__check_stack(jn_ctx *cx)
 {
-    cx->depth++;
-    if (cx->max_depth != 0 && cx->depth > cx->max_depth)
-        jn__throw_at(cx, "U1001", -1, NULL, NULL,
-                     "Stack overflow error: Check for non-terminating recursive function.  "
-                     "Consider rewriting as tail-recursive.");
     char here;
     const char *sp = &here;
     size_t used =
@@ -194,6 +191,16 @@ static void enter(jn_ctx *cx)
         jn__throw_at(cx, "U1001", -1, NULL, NULL,
                      "Stack overflow error: Check for non-terminating recursive function.  "
                      "Consider rewriting as tail-recursive.");
+}
+
+static void enter(jn_ctx *cx)
+{
+    cx->depth++;
+    if (cx->max_depth != 0 && cx->depth > cx->max_depth)
+        jn__throw_at(cx, "U1001", -1, NULL, NULL,
+                     "Stack overflow error: Check for non-terminating recursive function.  "
+                     "Consider rewriting as tail-recursive.");
+    jn__check_stack(cx);
     if (cx->deadline_ms != 0 && (++cx->ticks & 255) == 0 && mono_ms() > cx->deadline_ms)
         jn__throw_at(cx, "U1001", -1, NULL, NULL,
                      "Expression evaluation timeout: Check for infinite loop");
@@ -287,6 +294,8 @@ static void indent(bt_buf *b, int level)
  * "", undefined members left out. */
 static void stringify(jn_ctx *cx, bt_buf *b, const jn_val *v, bool pretty, int level)
 {
+    if ((level & 63) == 63)
+        jn__check_stack(cx);
     switch (jn_typeof(v)) {
     case JN_UNDEFINED:
     case JN_NULL:
@@ -298,9 +307,8 @@ static void stringify(jn_ctx *cx, bt_buf *b, const jn_val *v, bool pretty, int l
     case JN_NUMBER: {
         double d = jn_num(v);
         if (!isfinite(d))
-            bt_buf_puts(b, "null");
-        else
-            write_num15(b, d);
+            jn_throw(cx, "D1001", v, "Number out of range");
+        write_num15(b, d);
         return;
     }
     case JN_STRING:
@@ -676,8 +684,12 @@ static jn_val *apply_inner(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, 
         args = jn__validate(cx, f->sig, args, nargs, input, &nargs);
     switch (f->kind) {
     case FN_LAMBDA: {
-        jn_env *e = jn__env_new(cx, f->env);
         const jn_nodes *params = &f->node->items;
+        if (params->len == 0 && !f->node->binds) /* nothing to bind: no frame of its own */
+            return jn__eval(cx, f->node->rhs, f->input, f->env);
+        jn_env *e = jn__env_new(cx, f->env);
+        e->b = jn_alloc(cx->arena, params->len * sizeof *e->b);
+        e->cap = params->len;
         for (size_t i = 0; i < params->len; i++)
             jn__env_bind(cx, e, params->v[i]->str, params->v[i]->len, i < nargs ? args[i] : NULL);
         return jn__eval(cx, f->node->rhs, f->input, e);
@@ -710,14 +722,16 @@ static jn_val *apply_inner(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, 
 jn_val *jn__apply(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, jn_val *input, jn_env *env)
 {
     jn_val *r = apply_inner(cx, fn, args, nargs, input, env);
-    while (jn_is_fn(r) && r->u.fn->kind == FN_LAMBDA && r->u.fn->thunk) {
-        jn_fn *t = r->u.fn;
-        const jn_node *call = t->node->rhs;
-        jn_val *next = jn__eval(cx, call->lhs, t->input, t->env);
+    while (r == &jn__thunk) {
+        const jn_node *call = cx->tail_node->rhs;
+        jn_val *t_input = cx->tail_input;
+        jn_env *t_env = cx->tail_env;
+        jn_val *next = jn__eval(cx, call->lhs, t_input, t_env);
         size_t n = call->items.len;
-        jn_val **a = jn_alloc(cx->arena, (n + 1) * sizeof *a);
+        jn_val *one[1];
+        jn_val **a = n <= 1 ? one : jn_alloc(cx->arena, n * sizeof *a);
         for (size_t i = 0; i < n; i++)
-            a[i] = jn__eval(cx, call->items.v[i], t->input, t->env);
+            a[i] = jn__eval(cx, call->items.v[i], t_input, t_env);
         cx->position = call->position;
         cx->token = call->lhs->type == NT_VARIABLE ? call->lhs->str : cx->token;
         r = apply_inner(cx, next, a, n, input, env);
@@ -844,6 +858,8 @@ static jn_val *transform(jn_ctx *cx, jn_fn *f, jn_val *obj)
     if (obj == NULL)
         return NULL;
     jn_val *result = jn_clone(cx->arena, obj);
+    if (result == NULL)
+        jn_throw(cx, "U1001", obj, "The value nests too deeply to copy");
     jn_val *matches = jn__eval(cx, n->lhs, result, f->env);
     if (matches == NULL)
         return result;
@@ -886,6 +902,19 @@ static jn_val *transform(jn_ctx *cx, jn_fn *f, jn_val *obj)
     }
     return result;
 }
+
+/* A builtin that returns its argument: resolving a pending tail call where its value is
+ * needed at once. */
+static jn_val *identity(jn_ctx *cx, jn_val **args, size_t nargs)
+{
+    (void)cx;
+    if (nargs > 0 && args[0] == &jn__thunk)
+        return &jn__thunk;
+    return nargs > 0 ? args[0] : NULL;
+}
+static const jn_builtin identity_builtin = {"(identity)", NULL, identity};
+static jn_fn identity_fn = {.kind = FN_BUILTIN, .builtin = &identity_builtin};
+static jn_val jn__identity = {.type = JN_FUNCTION, .u.fn = &identity_fn};
 
 /* ---- the dispatcher ---- */
 
@@ -969,6 +998,13 @@ jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
         r = partial(cx, n, input, env);
         break;
     case NT_LAMBDA:
+        if (n->thunk) {
+            cx->tail_node = n;
+            cx->tail_input = input;
+            cx->tail_env = env;
+            r = &jn__thunk;
+            break;
+        }
         r = make_fn(cx, FN_LAMBDA);
         r->u.fn->node = n;
         r->u.fn->input = input;
@@ -988,6 +1024,8 @@ jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
     default:
         jn__throw_at(cx, "S0206", n->position, NULL, NULL, "Unknown expression type");
     }
+    if (r == &jn__thunk && (n->predicates.len > 0 || n->group != NULL))
+        r = jn__apply(cx, &jn__identity, &r, 1, input, env);
     for (size_t i = 0; i < n->predicates.len; i++)
         r = jn__eval_filter(cx, n->predicates.v[i]->lhs, r, env);
     if (n->type != NT_PATH && n->group != NULL)

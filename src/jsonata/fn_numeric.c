@@ -80,7 +80,7 @@ static jn_val *f_number(jn_ctx *cx, jn_val **a, size_t n)
     case JN_STRING: {
         double d;
         if (full_match_decimal(v->u.str.s, v->u.str.len)) {
-            d = strtod(v->u.str.s, NULL);
+            d = strtod(jn_strndup(cx->arena, v->u.str.s, v->u.str.len), NULL);
             if (isfinite(d))
                 return jn_number(cx->arena, d);
         } else if (radix_literal(v->u.str.s, v->u.str.len, &d)) {

@@ -9,6 +9,7 @@
 
 static void collect_keys(jn_ctx *cx, jn_val *v, jn_val *seen, jn_val *out)
 {
+    jn__check_stack(cx);
     if (jn_is_arr(v)) {
         for (size_t i = 0; i < v->u.arr.len; i++)
             collect_keys(cx, v->u.arr.items[i], seen, out);
@@ -39,6 +40,7 @@ static jn_val *f_lookup(jn_ctx *cx, jn_val **a, size_t n)
 
 static jn_val *spread(jn_ctx *cx, jn_val *v)
 {
+    jn__check_stack(cx);
     if (jn_is_arr(v)) {
         jn_val *r = jn_seq(cx->arena);
         for (size_t i = 0; i < v->u.arr.len; i++)
@@ -131,7 +133,10 @@ static jn_val *f_exists(jn_ctx *cx, jn_val **a, size_t n)
 static jn_val *f_clone(jn_ctx *cx, jn_val **a, size_t n)
 {
     (void)n;
-    return jn_clone(cx->arena, a[0]);
+    jn_val *r = jn_clone(cx->arena, a[0]);
+    if (r == NULL && a[0] != NULL)
+        jn_throw(cx, "U1001", a[0], "The value nests too deeply to copy");
+    return r;
 }
 
 const jn_builtin jn__fn_object[] = {

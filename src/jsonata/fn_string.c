@@ -334,6 +334,31 @@ static jn_val *match_object(jn_ctx *cx, const char *s, size_t *ov, size_t ng)
     return o;
 }
 
+/* $match with a matcher function: it returns {match, start, end, groups, next}, next()
+ * the following match. */
+static jn_val *custom_match(jn_ctx *cx, jn_val *s, jn_val *fn, double limit)
+{
+    jn_val *r = jn_seq(cx->arena);
+    jn_val *m = jn_call(cx, fn, &s, 1);
+    while (m != NULL && (double)r->u.arr.len < limit) {
+        if (!jn_is_obj(m) || !jn_is_str(jn_obj_get(m, "match", 5)))
+            jn_throw(cx, "T1010", fn,
+                     "The matcher function argument passed to function match does not return "
+                     "the correct object structure");
+        jn_val *o = jn_object(cx->arena);
+        jn_obj_set(cx->arena, o, "match", 5, jn_obj_get(m, "match", 5));
+        jn_obj_set(cx->arena, o, "index", 5, jn_obj_get(m, "start", 5));
+        jn_val *groups = jn_obj_get(m, "groups", 6);
+        jn_obj_set(cx->arena, o, "groups", 6, groups ? groups : jn_array(cx->arena, 0));
+        jn_push(cx->arena, r, o);
+        jn_val *next = jn_obj_get(m, "next", 4);
+        if (!jn_is_fn(next))
+            break;
+        m = jn_call(cx, next, NULL, 0);
+    }
+    return r;
+}
+
 static jn_val *f_match(jn_ctx *cx, jn_val **a, size_t n)
 {
     jn_val *s = a[0];
@@ -347,9 +372,7 @@ static jn_val *f_match(jn_ctx *cx, jn_val **a, size_t n)
                      "Third argument of match function must evaluate to a positive number");
     }
     if (!is_regex(a[1]))
-        jn_throw(cx, "T1010", a[1],
-                 "The matcher function argument passed to function match "
-                 "does not return the correct object structure");
+        return custom_match(cx, s, a[1], limit);
     jn_val *r = jn_seq(cx->arena);
     size_t pos = 0, *ov, ng;
     const char *str = s->u.str.s;

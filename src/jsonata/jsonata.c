@@ -310,10 +310,12 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
     jn_val *r = jn__eval(cx, e->root, in, env);
     if (jn_is_fn(r)) {
         *result = json_string("");
-    } else if (jn_is_num(r) && !isfinite(jn_num(r))) {
-        jn__throw_at(cx, "D1001", -1, NULL, r, "Number out of range");
     } else {
-        *result = jn_to_json(r);
+        bool too_deep;
+        *result = jn_to_json_checked(r, &too_deep);
+        if (too_deep)
+            jn__throw_at(cx, "U1001", -1, NULL, NULL,
+                         "The result nests too deeply to be returned as JSON");
     }
 out:
     if (cx->pcre_gc)

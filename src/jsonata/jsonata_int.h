@@ -154,6 +154,7 @@ struct jn_node {
     jn_sig *sig;    /* lambda's signature */
     pcre2_code *re; /* NT_REGEX */
     bool keep_array, cons_array, tuple, keep_singleton, thunk, descending;
+    bool binds; /* lambda: its body binds a variable in the call's own frame */
 };
 
 typedef struct jn_compiler {
@@ -161,6 +162,7 @@ typedef struct jn_compiler {
     jmp_buf *jmp;
     jn_error *err;
     int ancestor_label, ancestor_index;
+    int depth;          /* of the tree walk in ast.c */
     jn_slot **ancestry; /* by slot index */
     size_t n_ancestry, cap_ancestry;
     pcre2_code **regexes; /* to free with the expression */
@@ -237,6 +239,9 @@ typedef struct jn_fn {
 } jn_fn;
 
 extern jn_val jn__hole;
+/* What a lambda body's call in tail position evaluates to: the call itself (node, input,
+ * env) waits in the context, and jn__apply's trampoline makes it. */
+extern jn_val jn__thunk;
 
 struct jn_lib {
     const jn_builtin **fns;
@@ -265,11 +270,18 @@ struct jn_ctx {
     const char *token;
     jn_val *input;
     jn_env *env;
+    const jn_node *tail_node; /* the pending tail call (see jn__thunk) */
+    jn_val *tail_input;
+    jn_env *tail_env;
     pcre2_general_context *pcre_gc;
-    pcre2_match_data *md; /* shared match data */
+    pcre2_match_data *md;     /* regex matches (results are copied out) */
+    pcre2_match_data *sig_md; /* signature checks */
 };
 
 jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env);
+/* Raises U1001 when the evaluation has used more C stack than its limit allows: every
+ * recursive walk over values calls it, so a deeply nested value cannot crash. */
+void jn__check_stack(jn_ctx *cx);
 jn_val *jn__apply(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, jn_val *input, jn_env *env);
 jn_env *jn__env_new(jn_ctx *cx, jn_env *parent);
 void jn__env_bind(jn_ctx *cx, jn_env *env, const char *name, size_t len, jn_val *v);

@@ -14,7 +14,10 @@ typedef struct parser {
     jn_compiler *c;
     jn_lexer lx;
     jn_token tok; /* the current token ("node" in the reference) */
+    int depth;    /* nesting of expression(), bounded so that no text can exhaust the stack */
 } parser;
+
+#define MAX_PARSE_DEPTH 500
 
 #define PERR(p, code, pos, tok, ...)                                                               \
     jn__syntax_error((p)->c->arena, (p)->c->jmp, (p)->c->err, code, (long)(pos), tok, __VA_ARGS__)
@@ -158,7 +161,9 @@ static jn_node *nud(parser *p, jn_token *t)
     jn_node *n;
     switch (t->type) {
     case TK_END:
-        PERR(p, "S0207", t->position, "(end)", "Unexpected end of expression");
+        /* an operand missing at the end: reported when the tree is rewritten (S0207), so
+         * that an unclosed bracket reports S0203 first, as the reference does */
+        return jn__new_node(a, NT_END, t->position);
     case TK_NAME:
         n = jn__new_node(a, NT_NAME, t->position);
         n->str = t->text;
@@ -424,6 +429,9 @@ static jn_node *led(parser *p, jn_token *t, jn_node *left)
 
 static jn_node *expression(parser *p, int rbp)
 {
+    if (++p->depth > MAX_PARSE_DEPTH)
+        PERR(p, "U1001", p->tok.position, NULL, "The expression nests more than %d levels deep",
+             MAX_PARSE_DEPTH);
     jn_token t = p->tok;
     advance(p, NULL, true);
     jn_node *left = nud(p, &t);
@@ -432,6 +440,7 @@ static jn_node *expression(parser *p, int rbp)
         advance(p, NULL, false);
         left = led(p, &t, left);
     }
+    p->depth--;
     return left;
 }
 

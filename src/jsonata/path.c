@@ -13,8 +13,7 @@
 static jn_val *seq1(jn_ctx *cx, jn_val *v)
 {
     jn_val *s = jn_seq(cx->arena);
-    if (v != NULL)
-        jn_push(cx->arena, s, v);
+    jn_push(cx->arena, s, v); /* even undefined: [undefined], as the reference makes it */
     return s;
 }
 
@@ -45,6 +44,7 @@ jn_val *jn__lookup(jn_ctx *cx, jn_val *input, const char *key, size_t klen)
 
 jn_val *jn__flatten(jn_ctx *cx, jn_val *v, jn_val *into)
 {
+    jn__check_stack(cx);
     if (into == NULL)
         into = jn_array(cx->arena, 0);
     if (jn_is_arr(v)) {
@@ -106,6 +106,7 @@ jn_val *jn__wildcard(jn_ctx *cx, jn_val *input)
 
 static void descend(jn_ctx *cx, jn_val *v, jn_val *out)
 {
+    jn__check_stack(cx);
     if (!jn_is_arr(v))
         jn_push(cx->arena, out, v);
     if (jn_is_arr(v)) {
@@ -361,7 +362,7 @@ jn_val *jn__eval_path(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
         if (step->focus == NULL)
             in = result;
         if (!jn_is_arr(in))
-            in = seq1(cx, in);
+            in = jn_seq(cx->arena);
     }
     if (is_tuple) {
         if (n->tuple) {

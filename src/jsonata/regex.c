@@ -28,14 +28,22 @@ pcre2_code *jn__regex_compile(const char *pattern, size_t len, const char *flags
 bool jn__regex_match(jn_ctx *cx, pcre2_code *re, const char *s, size_t len, size_t start,
                      size_t **ovector, size_t *ngroups)
 {
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, cx->pcre_gc);
+    uint32_t groups = 0;
+    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if (cx->md == NULL || pcre2_get_ovector_count(cx->md) < groups + 1)
+        cx->md = pcre2_match_data_create(groups + 16, cx->pcre_gc);
+    pcre2_match_data *md = cx->md;
     int rc = pcre2_match(re, (PCRE2_SPTR)s, len, start, 0, md, NULL);
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
         jn_throw(cx, "D1004", NULL, "The regular expression is too expensive to evaluate");
     if (rc < 0)
         return false;
-    *ovector = pcre2_get_ovector_pointer(md);
-    *ngroups = pcre2_get_ovector_count(md);
+    /* a copy: the match data is shared by every match of the evaluation */
+    size_t n = groups + 1;
+    size_t *ov = jn_alloc(cx->arena, 2 * n * sizeof *ov);
+    memcpy(ov, pcre2_get_ovector_pointer(md), 2 * n * sizeof *ov);
+    *ovector = ov;
+    *ngroups = n;
     return true;
 }
 

@@ -215,7 +215,9 @@ jn_val **jn__validate(jn_ctx *cx, const jn_sig *sig, jn_val **args, size_t nargs
     for (size_t i = 0; i < nargs; i++)
         supplied[i] = symbol(args[i]);
     supplied[nargs] = '\0';
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(sig->re, cx->pcre_gc);
+    if (cx->sig_md == NULL || pcre2_get_ovector_count(cx->sig_md) < sig->n_params + 1)
+        cx->sig_md = pcre2_match_data_create((uint32_t)sig->n_params + 8, cx->pcre_gc);
+    pcre2_match_data *md = cx->sig_md;
     int rc = pcre2_match(sig->re, (PCRE2_SPTR)supplied, nargs, 0, 0, md, NULL);
     if (rc < 0)
         validation_error(cx, sig, args, supplied);
@@ -286,7 +288,6 @@ jn_val **jn__validate(jn_ctx *cx, const jn_sig *sig, jn_val **args, size_t nargs
             ai++;
         }
     }
-    pcre2_match_data_free(md);
     *out_n = n;
     return out;
 }

@@ -46,9 +46,15 @@ void *jn_alloc(jn_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if ((size_t)(a->end - a->cur) < n) {
-        size_t size = n > CHUNK_MIN / 2 ? n : CHUNK_MIN;
-        if (a->chunks != NULL && size == CHUNK_MIN && a->chunks->size < 4 * 1024 * 1024)
-            size = a->chunks->size * 2;
+        /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
+         * request of more than half a chunk gets a block of its own */
+        size_t size = a->total / 4;
+        if (size < CHUNK_MIN)
+            size = CHUNK_MIN;
+        if (size > 4 * 1024 * 1024)
+            size = 4 * 1024 * 1024;
+        if (n > size / 2)
+            size = n;
         if (a->limit != 0 && a->total + size > a->limit) {
             if (a->total + n > a->limit) {
                 if (a->on_limit != NULL)
@@ -280,14 +286,18 @@ size_t jn_obj_len(const jn_val *o)
     return o->u.obj.live;
 }
 
-jn_val *jn_clone(jn_arena *a, jn_val *v)
+static jn_val *clone(jn_arena *a, jn_val *v, int depth, bool *bad)
 {
+    if (depth > JN_MAX_NESTING) {
+        *bad = true;
+        return NULL;
+    }
     switch (jn_typeof(v)) {
     case JN_ARRAY: {
         jn_val *r = jn_array(a, v->u.arr.len);
         r->flags = v->flags;
         for (size_t i = 0; i < v->u.arr.len; i++)
-            r->u.arr.items[i] = jn_clone(a, v->u.arr.items[i]);
+            r->u.arr.items[i] = clone(a, v->u.arr.items[i], depth + 1, bad);
         r->u.arr.len = v->u.arr.len;
         return r;
     }
@@ -295,7 +305,7 @@ jn_val *jn_clone(jn_arena *a, jn_val *v)
         jn_val *r = jn_object(a);
         jn_entry *e;
         for (size_t i = 0; jn_obj_next(v, &i, &e);)
-            jn_obj_set(a, r, e->key, e->klen, jn_clone(a, e->val));
+            jn_obj_set(a, r, e->key, e->klen, clone(a, e->val, depth + 1, bad));
         return r;
     }
     default:
@@ -303,8 +313,24 @@ jn_val *jn_clone(jn_arena *a, jn_val *v)
     }
 }
 
+jn_val *jn_clone(jn_arena *a, jn_val *v)
+{
+    bool bad = false;
+    jn_val *r = clone(a, v, 0, &bad);
+    return bad ? NULL : r;
+}
+
+static bool deep_equal(const jn_val *x, const jn_val *y, int depth);
+
 bool jn_deep_equal(const jn_val *x, const jn_val *y)
 {
+    return deep_equal(x, y, 0);
+}
+
+static bool deep_equal(const jn_val *x, const jn_val *y, int depth)
+{
+    if (depth > JN_MAX_NESTING)
+        return false;
     jn_type tx = jn_typeof(x), ty = jn_typeof(y);
     if (tx != ty)
         return false;
@@ -322,7 +348,7 @@ bool jn_deep_equal(const jn_val *x, const jn_val *y)
         if (x->u.arr.len != y->u.arr.len)
             return false;
         for (size_t i = 0; i < x->u.arr.len; i++)
-            if (!jn_deep_equal(x->u.arr.items[i], y->u.arr.items[i]))
+            if (!deep_equal(x->u.arr.items[i], y->u.arr.items[i], depth + 1))
                 return false;
         return true;
     case JN_OBJECT: {
@@ -331,7 +357,7 @@ bool jn_deep_equal(const jn_val *x, const jn_val *y)
         jn_entry *e;
         for (size_t i = 0; jn_obj_next(x, &i, &e);) {
             jn_val *o = jn_obj_get(y, e->key, e->klen);
-            if (o == NULL || !jn_deep_equal(e->val, o))
+            if (o == NULL || !deep_equal(e->val, o, depth + 1))
                 return false;
         }
         return true;
@@ -408,8 +434,12 @@ jn_val *jn_from_json(jn_arena *a, const json_t *j)
     return NULL;
 }
 
-json_t *jn_to_json(const jn_val *v)
+static json_t *to_json(const jn_val *v, int depth, bool *bad)
 {
+    if (depth > JN_MAX_NESTING) {
+        *bad = true;
+        return NULL;
+    }
     switch (jn_typeof(v)) {
     case JN_UNDEFINED:
         return NULL;
@@ -430,7 +460,7 @@ json_t *jn_to_json(const jn_val *v)
     case JN_ARRAY: {
         json_t *r = json_array();
         for (size_t i = 0; i < v->u.arr.len; i++) {
-            json_t *x = jn_to_json(v->u.arr.items[i]);
+            json_t *x = to_json(v->u.arr.items[i], depth + 1, bad);
             if (x != NULL)
                 json_array_append_new(r, x);
         }
@@ -440,7 +470,7 @@ json_t *jn_to_json(const jn_val *v)
         json_t *r = json_object();
         jn_entry *e;
         for (size_t i = 0; jn_obj_next(v, &i, &e);) {
-            json_t *x = jn_to_json(e->val);
+            json_t *x = to_json(e->val, depth + 1, bad);
             if (x != NULL)
                 json_object_setn_new(r, e->key, e->klen, x);
         }
@@ -450,6 +480,24 @@ json_t *jn_to_json(const jn_val *v)
         return json_string("");
     }
     return NULL;
+}
+
+json_t *jn_to_json_checked(const jn_val *v, bool *too_deep)
+{
+    bool bad = false;
+    json_t *r = to_json(v, 0, &bad);
+    *too_deep = bad;
+    if (bad) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+json_t *jn_to_json(const jn_val *v)
+{
+    bool bad;
+    return jn_to_json_checked(v, &bad);
 }
 
 void jn_num_to_js(double d, char *out, size_t outlen)

@@ -12,7 +12,8 @@
  * flattened into a path's result), *outer* the wrapper round an input that is an array, and
  * *tuples* a stream of tuple objects (the @ and # bindings).
  *
- * Strings are UTF-8 with their byte length; lengths and positions that JSONata exposes are
+ * Strings are UTF-8 with their byte length, not NUL-terminated (a substring shares its
+ * parent's bytes); lengths and positions that JSONata exposes are
  * counted in UTF-16 code units, as JavaScript counts them (jn_u16_len and friends).
  *
  * Objects keep insertion order; a hash index is built once an object grows beyond a few
@@ -161,9 +162,13 @@ void jn_obj_del(jn_val *o, const char *key, size_t klen);
 bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e);
 size_t jn_obj_len(const jn_val *o);
 
-/* Deep copy of plain data (functions are shared). */
+/* How deep the value walks below (copy, equality, conversion) go; a value nested deeper
+ * (only an evaluation can build one: JSON input stops at 2048) is refused. */
+#define JN_MAX_NESTING 2000
+
+/* Deep copy of plain data (functions are shared); NULL when v nests too deeply. */
 jn_val *jn_clone(jn_arena *a, jn_val *v);
-/* JSONata's deep equality (= and !=). */
+/* JSONata's deep equality (= and !=); false beyond JN_MAX_NESTING. */
 bool jn_deep_equal(const jn_val *x, const jn_val *y);
 
 /* UTF-16 length of UTF-8 text; the byte offset of UTF-16 unit u (clamped to len). */
@@ -176,6 +181,8 @@ size_t jn_byte_to_u16(const char *s, size_t byte);
  * nested undefined items are skipped). */
 jn_val *jn_from_json(jn_arena *a, const json_t *j);
 json_t *jn_to_json(const jn_val *v);
+/* As jn_to_json, but says when v nests beyond JN_MAX_NESTING (then NULL). */
+json_t *jn_to_json_checked(const jn_val *v, bool *too_deep);
 
 /* Number text as JavaScript's Number.prototype.toString writes it (shortest round trip,
  * exponent from 1e21 up and from 1e-7 down). out needs 32 bytes. */
