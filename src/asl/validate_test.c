@@ -689,7 +689,7 @@ static void query_language(void **state)
             "'Output':{'k':[1,'{% a[1,2) %}']},'End':true}}}",
             "INVALID_JSONATA_EXPRESSION: Expected \"]\", got \",\" at /States/A/Output/k[1]");
     INVALID("{'StartAt':'C','QueryLanguage':'JSONata','States':{'C':{'Type':'Choice',"
-            "'Choices':[{'Condition':'{% ( %}','Next':'D'}],'Default':'D'},"
+            "'Choices':[{'Condition':'{% 1 + %}','Next':'D'}],'Default':'D'},"
             "'D':{'Type':'Succeed'}}}",
             "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at "
             "/States/C/Choices[0]/Condition");
