@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 rank() {
     case "$1" in
-    base) echo 0 ;; store) echo 1 ;; http) echo 1 ;; jsonata) echo 1 ;; path) echo 2 ;;
+    base) echo 0 ;; jsonata) echo 1 ;; store) echo 1 ;; http) echo 1 ;; path) echo 2 ;;
     asl) echo 3 ;; integ) echo 3 ;; vtl) echo 3 ;; engine) echo 4 ;; server) echo 5 ;;
     queue) echo 6 ;; fn) echo 6 ;; sched) echo 6 ;; trigger) echo 7 ;; topic) echo 7 ;; route) echo 7 ;;
     project) echo 8 ;; approval) echo 8 ;; api) echo 9 ;; cli) echo 10 ;; *) echo 11 ;;

@@ -11,6 +11,7 @@
 #define BT_ASL_ASL_H
 
 #include "asl/choice.h"
+#include "asl/jtemplate.h"
 #include "base/diag.h"
 #include "path/jsonpath.h"
 #include "path/payload.h"
@@ -58,13 +59,27 @@ typedef struct asl_catcher {
     size_t next;
     asl_pathopt result_path;
     payload *assign; /* NULL when absent */
+    asl_jt *output;  /* JSONata: Output, Assign (NULL when absent) */
+    asl_jt *jassign;
 } asl_catcher;
 
 typedef struct asl_choice {
     choice_rule *rule;
     size_t next;
     payload *assign;
+    asl_jt *condition; /* JSONata: Condition, Output, Assign (NULL when absent) */
+    asl_jt *output;
+    asl_jt *jassign;
 } asl_choice;
+
+/* The fields of a JSONata-mode state, each NULL when absent (asl_state.jn). */
+typedef struct asl_jfields {
+    asl_jt *arguments, *output, *assign;
+    asl_jt *items, *item_selector, *max_concurrency, *tolerated_count, *tolerated_percent;
+    asl_jt *seconds, *timestamp;
+    asl_jt *timeout, *heartbeat;
+    asl_jt *error, *cause;
+} asl_jfields;
 
 /* An integer field given literally or through a reference path (TimeoutSeconds(Path), …). */
 typedef struct asl_intopt {
@@ -90,8 +105,9 @@ struct asl_state {
     size_t index; /* position within its graph */
     size_t next;  /* ASL_NO_STATE when End or terminal */
     bool is_end;
-    bool uses_context; /* some expression of the state reads "$$" */
+    bool uses_context; /* some expression of the state reads "$$" or $states.context */
     json_t *source;    /* the state's definition (borrowed from the machine's JSON) */
+    asl_jfields *jn;   /* JSONata mode: its fields; NULL in JSONPath mode */
 
     asl_pathopt input_path, output_path, result_path;
     payload *parameters; /* Parameters (Map: legacy ItemSelector) */

@@ -14,6 +14,7 @@
 #include "base/strmap.h"
 #include "base/timefmt.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ typedef struct cctx {
     bt_diag *diag;
     bt_buf ptr;           /* JSON Pointer of the field being compiled */
     size_t n_task_states; /* Task states numbered so far (the next task_slot) */
+    bool top_jsonata;     /* the machine's QueryLanguage is JSONata */
 } cctx;
 
 static void graph_free(asl_graph *g);
@@ -117,6 +119,76 @@ static int compile_intopt(cctx *c, json_t *st, const char *field, const char *pa
     return 0;
 }
 
+static int compile_jt(cctx *c, json_t *obj, const char *field, asl_jt **out)
+{
+    json_t *v = json_object_get(obj, field);
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    asl_jt_problem p;
+    if (asl_jt_compile(v, out, &p) != 0) {
+        fail(c, field, p.err.message ? p.err.message : "Invalid JSONata expression");
+        asl_jt_problem_fini(&p);
+        return BT_EINVAL;
+    }
+    return 0;
+}
+
+static bool state_is_jsonata(const cctx *c, json_t *st)
+{
+    const char *ql = json_string_value(json_object_get(st, "QueryLanguage"));
+    if (ql && strcmp(ql, "JSONata") == 0)
+        return true;
+    if (ql && strcmp(ql, "JSONPath") == 0)
+        return false;
+    return c->top_jsonata;
+}
+
+static int compile_jfields(cctx *c, asl_state *s, json_t *st)
+{
+    asl_jfields *j = s->jn = bt_xcalloc(1, sizeof(*j));
+    static const struct {
+        const char *field;
+        size_t offset;
+    } fields[] = {
+        {"Arguments", offsetof(asl_jfields, arguments)},
+        {"Output", offsetof(asl_jfields, output)},
+        {"Assign", offsetof(asl_jfields, assign)},
+        {"Items", offsetof(asl_jfields, items)},
+        {"ItemSelector", offsetof(asl_jfields, item_selector)},
+        {"MaxConcurrency", offsetof(asl_jfields, max_concurrency)},
+        {"ToleratedFailureCount", offsetof(asl_jfields, tolerated_count)},
+        {"ToleratedFailurePercentage", offsetof(asl_jfields, tolerated_percent)},
+        {"Seconds", offsetof(asl_jfields, seconds)},
+        {"Timestamp", offsetof(asl_jfields, timestamp)},
+        {"TimeoutSeconds", offsetof(asl_jfields, timeout)},
+        {"HeartbeatSeconds", offsetof(asl_jfields, heartbeat)},
+        {"Error", offsetof(asl_jfields, error)},
+        {"Cause", offsetof(asl_jfields, cause)},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (compile_jt(c, st, fields[i].field, (asl_jt **)((char *)j + fields[i].offset)) != 0)
+            rc = BT_EINVAL;
+    return rc;
+}
+
+static void jfields_free(asl_jfields *j)
+{
+    if (j == NULL)
+        return;
+    asl_jt *const all[] = {j->arguments,       j->output,
+                           j->assign,          j->items,
+                           j->item_selector,   j->max_concurrency,
+                           j->tolerated_count, j->tolerated_percent,
+                           j->seconds,         j->timestamp,
+                           j->timeout,         j->heartbeat,
+                           j->error,           j->cause};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        asl_jt_free(all[i]);
+    free(j);
+}
+
 /* names maps each state name of the graph being compiled to its asl_state. */
 static size_t resolve(const bt_strmap *names, const char *name)
 {
@@ -165,6 +237,7 @@ static int link_next(cctx *c, const bt_strmap *names, asl_state *s, json_t *st)
 
 static int compile_retry_catch(cctx *c, const bt_strmap *names, asl_state *s, json_t *st)
 {
+    bool jsonata = s->jn != NULL;
     json_t *retry = json_object_get(st, "Retry");
     json_t *catch = json_object_get(st, "Catch");
     int rc = 0;
@@ -198,8 +271,13 @@ static int compile_retry_catch(cctx *c, const bt_strmap *names, asl_state *s, js
             }
             if (compile_pathopt(c, k, "ResultPath", JPATH_REFERENCE, &ac->result_path) != 0)
                 rc = BT_EINVAL;
-            if (compile_payload(c, k, "Assign", &ac->assign) != 0)
+            if (jsonata) {
+                if (compile_jt(c, k, "Output", &ac->output) != 0 ||
+                    compile_jt(c, k, "Assign", &ac->jassign) != 0)
+                    rc = BT_EINVAL;
+            } else if (compile_payload(c, k, "Assign", &ac->assign) != 0) {
                 rc = BT_EINVAL;
+            }
         }
     }
     return rc;
@@ -306,8 +384,11 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
     } while (0)
 
     char *text = json_dumps(st, JSON_COMPACT);
-    s->uses_context = text && strstr(text, "$$") != NULL;
+    s->uses_context = text && (strstr(text, "$$") != NULL || strstr(text, "$states") != NULL);
     free(text);
+    bool jsonata = state_is_jsonata(c, st);
+    if (jsonata)
+        CHECK(compile_jfields(c, s, st));
 
     CHECK(link_next(c, names, s, st));
     CHECK(compile_pathopt(c, st, "InputPath", 0, &s->input_path));
@@ -315,7 +396,8 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
     CHECK(compile_pathopt(c, st, "ResultPath", ref | JPATH_NO_CONTEXT | JPATH_NO_VARS,
                           &s->result_path));
     CHECK(compile_payload(c, st, "ResultSelector", &s->result_selector));
-    CHECK(compile_payload(c, st, "Assign", &s->assign));
+    if (!jsonata)
+        CHECK(compile_payload(c, st, "Assign", &s->assign));
     json_t *result = json_object_get(st, "Result");
     s->result = result ? json_incref(result) : NULL;
 
@@ -339,7 +421,11 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
         for (size_t i = 0; i < s->n_choices; i++) {
             json_t *r = json_array_get(choices, i);
             char *err = NULL;
-            if (choice_rule_compile(r, &s->choices[i].rule, &err) != 0) {
+            if (jsonata) {
+                CHECK(compile_jt(c, r, "Condition", &s->choices[i].condition));
+                CHECK(compile_jt(c, r, "Output", &s->choices[i].output));
+                CHECK(compile_jt(c, r, "Assign", &s->choices[i].jassign));
+            } else if (choice_rule_compile(r, &s->choices[i].rule, &err) != 0) {
                 fail(c, "Choices", err ? err : "invalid Choice rule");
                 free(err);
                 rc = BT_EINVAL;
@@ -350,7 +436,8 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
                 fail(c, "Choices", "Missing 'Next' target");
                 rc = BT_EINVAL;
             }
-            CHECK(compile_payload(c, r, "Assign", &s->choices[i].assign));
+            if (!jsonata)
+                CHECK(compile_payload(c, r, "Assign", &s->choices[i].assign));
         }
         const char *dflt = json_string_value(json_object_get(st, "Default"));
         s->default_next = dflt ? resolve(names, dflt) : ASL_NO_STATE;
@@ -363,7 +450,7 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
     case ASL_WAIT: {
         CHECK(compile_intopt(c, st, "Seconds", "SecondsPath", &s->wait_seconds));
         const char *ts = json_string_value(json_object_get(st, "Timestamp"));
-        if (ts) {
+        if (ts && !jsonata) {
             s->has_timestamp = true;
             if (!bt_time_parse_rfc3339(ts, &s->timestamp_ms)) {
                 fail(c, "Timestamp", "String does not match RFC3339 timestamp");
@@ -376,8 +463,10 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
     case ASL_SUCCEED:
         break;
     case ASL_FAIL:
-        CHECK(compile_fail_field(c, st, "Error", "ErrorPath", &s->error, &s->error_path));
-        CHECK(compile_fail_field(c, st, "Cause", "CausePath", &s->cause, &s->cause_path));
+        if (!jsonata) {
+            CHECK(compile_fail_field(c, st, "Error", "ErrorPath", &s->error, &s->error_path));
+            CHECK(compile_fail_field(c, st, "Cause", "CausePath", &s->cause, &s->cause_path));
+        }
         break;
     case ASL_PARALLEL: {
         CHECK(compile_payload(c, st, "Parameters", &s->parameters));
@@ -404,7 +493,9 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
         if (s->processor == NULL)
             rc = BT_EINVAL;
         CHECK(compile_path(c, st, "ItemsPath", ref, &s->items_path));
-        if (json_object_get(st, "ItemSelector"))
+        if (jsonata)
+            ; /* Items and ItemSelector are in s->jn */
+        else if (json_object_get(st, "ItemSelector"))
             CHECK(compile_payload(c, st, "ItemSelector", &s->item_selector));
         else
             CHECK(compile_payload(c, st, "Parameters", &s->item_selector));
@@ -465,11 +556,16 @@ static void state_free(asl_state *s)
         errors_fini(&s->catchers[i].errors);
         jpath_free(s->catchers[i].result_path.path);
         payload_free(s->catchers[i].assign);
+        asl_jt_free(s->catchers[i].output);
+        asl_jt_free(s->catchers[i].jassign);
     }
     free(s->catchers);
     for (size_t i = 0; i < s->n_choices; i++) {
         choice_rule_free(s->choices[i].rule);
         payload_free(s->choices[i].assign);
+        asl_jt_free(s->choices[i].condition);
+        asl_jt_free(s->choices[i].output);
+        asl_jt_free(s->choices[i].jassign);
     }
     free(s->choices);
     jpath_free(s->wait_seconds.path);
@@ -488,6 +584,7 @@ static void state_free(asl_state *s)
     jpath_free(s->tolerated_count.path);
     jpath_free(s->tolerated_percent_path);
     free(s->label);
+    jfields_free(s->jn);
     free(s);
 }
 
@@ -564,7 +661,8 @@ static asl_graph *compile_graph(cctx *c, json_t *gj, int depth)
 
 int asl_compile(json_t *definition, asl_machine **out, bt_diag *diag)
 {
-    cctx c = {.diag = diag, .n_task_states = 0};
+    const char *ql = json_string_value(json_object_get(definition, "QueryLanguage"));
+    cctx c = {.diag = diag, .n_task_states = 0, .top_jsonata = ql && strcmp(ql, "JSONata") == 0};
     bt_buf_init(&c.ptr);
     bt_buf_puts(&c.ptr, "");
     asl_graph *top = compile_graph(&c, definition, 0);

@@ -67,15 +67,6 @@ static bool state_is_jsonata(vctx *v, json_t *state)
     return v->top_jsonata;
 }
 
-static void note_jsonata(vctx *v, const char *key)
-{
-    if (v->jsonata_at)
-        return;
-    size_t mark = validate__ptr_key(v, key);
-    v->jsonata_at = bt_xstrdup(validate__ptr_now(v));
-    validate__ptr_pop(v, mark);
-}
-
 static void check_query_language(vctx *v, json_t *owner, bool is_state)
 {
     static const char *const langs[] = {"JSONPath", "JSONata"};
@@ -86,9 +77,7 @@ static void check_query_language(vctx *v, json_t *owner, bool is_state)
     if (!json_is_string(ql))
         return;
     const char *s = json_string_value(ql);
-    if (strcmp(s, "JSONata") == 0)
-        note_jsonata(v, "QueryLanguage");
-    else if (is_state && v->top_jsonata && strcmp(s, "JSONPath") == 0)
+    if (is_state && v->top_jsonata && strcmp(s, "JSONPath") == 0)
         validate__report(
             v, SCHEMA,
             "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
@@ -139,6 +128,8 @@ static void check_state(vctx *v, const char *name, json_t *state, json_t *scope,
     check_query_language(v, state, true);
     bool jsonata = state_is_jsonata(v, state);
     validate__check_fields(v, state, bit, jsonata);
+    if (jsonata)
+        validate__check_jsonata(v, state);
     validate__get_string(v, state, "Comment");
 
     if (bit & (T_PASS | T_TASK | T_WAIT | T_PARALLEL | T_MAP))
@@ -330,13 +321,6 @@ int asl_validate(json_t *definition, bt_diag *diag)
 
     validate__check_machine(&v, definition, false, 0);
 
-    /* Baton runs JSONPath only. AWS accepts JSONata, so this is reported only once the
-     * definition is otherwise valid: then AWS's own diagnostics come first. */
-    if (v.jsonata_at && diag->len == before)
-        bt_diag_add(diag, SCHEMA, v.jsonata_at,
-                    "JSONata query language is not supported by Baton yet");
-
-    free(v.jsonata_at);
     json_decref(v.names);
     bt_buf_fini(&v.ptr);
     return diag->len == before ? 0 : BT_EINVAL;

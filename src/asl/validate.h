@@ -10,8 +10,9 @@
  * and last), Choice rules (exactly one operator, nested And/Or/Not, no Next inside),
  * payload templates (".$" values are valid JSONPath or intrinsic calls), reference paths
  * where AWS wants them, Wait's single time field and RFC 3339 Timestamp, Map/Parallel
- * sub-machines (recursively), Assign. JSONata (QueryLanguage "JSONata") is rejected with
- * a message naming the unsupported feature.
+ * sub-machines (recursively), Assign. In JSONata mode (QueryLanguage "JSONata", at the top or
+ * per state) the fields of the other language are refused and every "{% … %}" expression is
+ * compiled (INVALID_JSONATA_EXPRESSION when it does not parse).
  *
  * Pure: no I/O, no allocation that outlives the call except what diag holds.
  */

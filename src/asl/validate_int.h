@@ -8,7 +8,8 @@
  * (the field catalogue, required/unknown fields, scalar checks), validate_paths.c (paths,
  * ".$" expressions, payload templates, Assign), validate_choice.c (Choice rules),
  * validate_retry.c (Retry and Catch), validate_states.c (the rules of each state type),
- * validate_resources.c (which Task resources AWS recognises; catalogue in integrations.def).
+ * validate_resources.c (which Task resources AWS recognises; catalogue in integrations.def),
+ * validate_jsonata.c (JSONata expressions compiled at definition time).
  */
 #ifndef BT_ASL_VALIDATE_INT_H
 #define BT_ASL_VALIDATE_INT_H
@@ -44,7 +45,6 @@ typedef struct vctx {
     bt_buf ptr;    /* location of the value being checked, AWS style: /States/A/Catch[0] */
     json_t *names; /* every state name seen so far (machine-wide uniqueness) */
     bool top_jsonata;
-    char *jsonata_at; /* first place JSONata was asked for (reported last) */
 } vctx;
 
 /* ---- locations and reporting (validate_diag.c) ---- */
@@ -125,6 +125,11 @@ void validate__check_wait(vctx *v, json_t *state, bool jsonata);
 void validate__check_fail(vctx *v, json_t *state, bool jsonata);
 void validate__check_map(vctx *v, json_t *state, bool jsonata, int depth);
 void validate__check_parallel(vctx *v, json_t *state, int depth);
+
+/* ---- JSONata expressions (validate_jsonata.c) ---- */
+
+/* Compiles every "{% … %}" of a JSONata state's fields, reporting those that do not parse. */
+void validate__check_jsonata(vctx *v, json_t *state);
 
 /* ---- Task resources (validate_resources.c) ---- */
 

@@ -675,13 +675,27 @@ static void parallel_and_map(void **state)
 static void query_language(void **state)
 {
     (void)state;
+    VALID("{'StartAt':'A','QueryLanguage':'JSONata','States':{'A':{'Type':'Pass',"
+          "'Output':'{% $states.input %}','End':true}}}");
+    VALID(ONE("{'Type':'Pass','QueryLanguage':'JSONata','End':true}"));
+    /* a JSONata state inside a JSONPath machine */
+    VALID("{'StartAt':'A','States':{'A':{'Type':'Pass','QueryLanguage':'JSONata',"
+          "'Output':{'x':['{% $states.input %}']},'Assign':{'v':'{% 1 %}'},'End':true}}}");
+    /* every expression is compiled at definition time, at its own location */
     INVALID("{'StartAt':'A','QueryLanguage':'JSONata','States':{'A':{'Type':'Pass',"
-            "'Output':'{% $states.input %}','End':true}}}",
-            "SCHEMA_VALIDATION_FAILED: JSONata query language is not supported by Baton yet at "
-            "/QueryLanguage");
-    INVALID(ONE("{'Type':'Pass','QueryLanguage':'JSONata','End':true}"),
-            "SCHEMA_VALIDATION_FAILED: JSONata query language is not supported by Baton yet at "
-            "/States/A/QueryLanguage");
+            "'Output':'{% 1 + %}','End':true}}}",
+            "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/A/Output");
+    INVALID("{'StartAt':'A','QueryLanguage':'JSONata','States':{'A':{'Type':'Pass',"
+            "'Output':{'k':[1,'{% a[1,2) %}']},'End':true}}}",
+            "INVALID_JSONATA_EXPRESSION: Expected \"]\", got \",\" at /States/A/Output/k[1]");
+    INVALID("{'StartAt':'C','QueryLanguage':'JSONata','States':{'C':{'Type':'Choice',"
+            "'Choices':[{'Condition':'{% 1 + %}','Next':'D'}],'Default':'D'},"
+            "'D':{'Type':'Succeed'}}}",
+            "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at "
+            "/States/C/Choices[0]/Condition");
+    /* text not wrapped in {% %} is a literal, never parsed */
+    VALID("{'StartAt':'A','QueryLanguage':'JSONata','States':{'A':{'Type':'Pass',"
+          "'Output':'1 + ','End':true}}}");
     INVALID(
         ONE("{'Type':'Task','Resource':'arn:aws:states:::sns:publish','Arguments':{},'End':true}"),
         "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONPath', but field "

@@ -15,6 +15,9 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+/* `baton eval` (cmd_eval.c): one JSONata expression. */
+int cmd_eval(int argc, char **argv);
+void cmd_eval_usage(FILE *f);
 
 /* The client verbs (cmd_client.c): create-state-machine, start, describe, executions,
  * history, send-success, send-failure, heartbeat, stop. argv[0] is the verb. */

@@ -28,6 +28,7 @@ static void usage(FILE *f)
           "                      one port, executions kept in DIR, the system FILE declares\n"
           "                      (see baton serve --help)\n",
           f);
+    cmd_eval_usage(f);
     cmd_client_usage(f);
     cmd_fn_usage(f);
     cmd_outbox_usage(f);
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(verb, "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(verb, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
     if (cmd_client_is_verb(verb))
         return cmd_client(argc - 1, argv + 1);
     if (strcmp(verb, "outbox") == 0)

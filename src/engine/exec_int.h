@@ -130,7 +130,9 @@ struct run {
     size_t next;                /* state chosen by Choice / Catch */
     bool is_catch;              /* EXIT comes from a catcher: result is already the output */
     const payload *exit_assign; /* Assign to apply on EXIT (state, choice rule or catcher) */
-    json_t *assign_input;       /* "$" for exit_assign */
+    bool j_exit_set;            /* JSONata: a choice rule or catcher chose these two */
+    const asl_jt *j_exit_assign, *j_exit_output;
+    json_t *assign_input; /* "$" for exit_assign */
 
     uint32_t entered_id; /* id of the state's Entered event */
     uint32_t last_id;    /* last event of this run (previousEventId of the next) */
@@ -311,12 +313,36 @@ typedef struct exec__pipeline {
 } exec__pipeline;
 
 extern const exec__pipeline exec__jsonpath;
+extern const exec__pipeline exec__jsonata;
 
 static inline const exec__pipeline *exec__pipeline_of(const asl_state *st)
 {
-    (void)st; /* one query language today */
-    return &exec__jsonpath;
+    return st->jn ? &exec__jsonata : &exec__jsonpath;
 }
+
+/* ---- pipeline_jsonata.c, jsonata_fns.c: JSONata evaluation for the state code ---- */
+/* What $states holds for one evaluation (NULL: absent); context comes from the run. */
+typedef struct exec__jvals {
+    json_t *input, *result, *error_output;
+} exec__jvals;
+/* Evaluates t for field ("Output", "Items" …) of r's state; a failure is
+ * States.QueryEvaluationError with AWS's cause. */
+int exec__jt_eval(run *r, const asl_jt *t, const char *field, const exec__jvals *jv, json_t **out,
+                  bt_fault *f);
+/* An integer field (TimeoutSeconds, Seconds, MaxConcurrency …) over $states.input. */
+int exec__jt_int(run *r, const asl_jt *t, const char *field, int64_t lo, int64_t hi, int64_t *out,
+                 bt_fault *f);
+/* "returned an unexpected result type. Expected 'array', but was …" */
+void exec__jt_type_fault(run *r, const asl_jt *t, const char *field, const char *expected,
+                         const json_t *v, bt_fault *f);
+/* A States.QueryEvaluationError located at r's state. */
+void exec__query_fault(run *r, bt_fault *f, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *exec__json_type(const json_t *v);
+/* Step Functions' JSONata library (built once; shared). */
+const jn_lib *exec__jn_lib(void);
+/* Sets the generator $uuid and $random draw from on this thread; returns the previous. */
+bt_rand *exec__jn_swap_rng(bt_rand *rng);
 
 /* ---- probe.c: one state on its own (exec_probe); each hook is called for the root run
  * of a probe only (exec__probing) ---- */

@@ -54,6 +54,7 @@ void exec__run_redrive(run *r)
         r->retry_count = 0;
         r->is_catch = false;
         r->exit_assign = NULL;
+        r->j_exit_set = false;
         record_reentry(r);
         exec__children_resume(r);
         return;

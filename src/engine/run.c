@@ -243,6 +243,7 @@ static void run_clear_state(run *r)
     r->task_mem.token[0] = '\0';
     r->is_catch = false;
     r->exit_assign = NULL;
+    r->j_exit_set = false;
     exec__free_kids(r);
     exec__set_json(&r->items, NULL);
     exec__set_json(&r->results, NULL);
@@ -445,10 +446,10 @@ static void state_exit(run *r)
     const payload *assign = r->exit_assign;
     if (assign == NULL && !r->is_catch && st->type != ASL_CHOICE)
         assign = st->assign;
-    if (assign) {
+    if (assign || st->jn) {
         json_t *ain = r->assign_input ? r->assign_input : r->effective;
         if (pl->assign(r, assign, ain, &assigned, &f) != 0 ||
-            exec__check_limits(r, assigned, "assigned variables", NULL, &f) != 0)
+            (assigned && exec__check_limits(r, assigned, "assigned variables", NULL, &f) != 0))
             goto error;
     }
     if (!r->is_catch) {
@@ -582,6 +583,9 @@ static void handle_error(run *r, bt_fault *f, bool task_result)
     r->is_catch = true;
     r->next = c->next;
     r->exit_assign = c->assign;
+    r->j_exit_set = true;
+    r->j_exit_assign = c->jassign;
+    r->j_exit_output = NULL;
     exec__go_exit(r);
 }
 

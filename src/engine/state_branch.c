@@ -9,6 +9,7 @@
  * redrive (redrive.c) runs again only the branches and iterations that did not succeed.
  */
 #include "base/alloc.h"
+#include "base/err.h"
 #include "engine/exec_int.h"
 
 #include <math.h>
@@ -37,7 +38,19 @@ static bool start_kid(run *r, size_t i)
     json_t *in = NULL;
     bt_fault f;
     bt_fault_init(&f);
-    if (st->item_selector) {
+    if (st->jn && st->jn->item_selector) {
+        exec__build_context(r, item, i);
+        exec__jvals jv = {.input = r->effective};
+        if (exec__jt_eval(r, st->jn->item_selector, "ItemSelector", &jv, &in, &f) != 0 ||
+            exec__check_limits(r, in, "item's input", NULL, &f) != 0) {
+            json_decref(in);
+            r->n_started = r->n_kids;
+            exec__abort_kids(r, true);
+            exec__handle_error(r, &f);
+            bt_fault_fini(&f);
+            return false;
+        }
+    } else if (st->item_selector) {
         exec__build_context(r, item, i);
         if (exec__pipeline_of(st)->arguments(r, st->item_selector, r->effective, &in, &f) != 0 ||
             exec__check_limits(r, in, "item's input", NULL, &f) != 0) {
@@ -192,6 +205,61 @@ void exec__child_done(run *r, run *k)
     spawn_kids(r);
 }
 
+/* JSONata: Items (default: the input), MaxConcurrency and the tolerated failures, each a
+ * literal or an expression over $states.input. */
+static int map_setup_jsonata(run *r, bt_fault *f)
+{
+    const asl_jfields *j = r->st->jn;
+    json_t *items = NULL;
+    if (j->items) {
+        exec__jvals jv = {.input = r->effective};
+        if (exec__jt_eval(r, j->items, "Items", &jv, &items, f) != 0)
+            return BT_EFAULT;
+        if (!json_is_array(items)) {
+            exec__jt_type_fault(r, j->items, "Items", "array", items, f);
+            json_decref(items);
+            return BT_EFAULT;
+        }
+    } else if (!json_is_array(r->effective)) {
+        char *s = exec__json_text(r->effective);
+        exec__query_fault(r, f, "Map state input must be an array but was: %s", s);
+        free(s);
+        return BT_EFAULT;
+    } else {
+        items = json_incref(r->effective);
+    }
+    exec__set_json(&r->items, items);
+    r->max_concurrency = 0;
+    if (j->max_concurrency && exec__jt_int(r, j->max_concurrency, "MaxConcurrency", 0, INT64_MAX,
+                                           &r->max_concurrency, f) != 0)
+        return BT_EFAULT;
+    r->tolerated_count = -1;
+    if (j->tolerated_count && exec__jt_int(r, j->tolerated_count, "ToleratedFailureCount", 0,
+                                           INT64_MAX, &r->tolerated_count, f) != 0)
+        return BT_EFAULT;
+    r->tolerated_percent = -1;
+    if (j->tolerated_percent) {
+        exec__jvals jv = {.input = r->effective};
+        json_t *v = NULL;
+        if (exec__jt_eval(r, j->tolerated_percent, "ToleratedFailurePercentage", &jv, &v, f) != 0)
+            return BT_EFAULT;
+        if (!json_is_number(v)) {
+            exec__jt_type_fault(r, j->tolerated_percent, "ToleratedFailurePercentage", "number", v,
+                                f);
+            json_decref(v);
+            return BT_EFAULT;
+        }
+        double pct = json_number_value(v);
+        json_decref(v);
+        if (!(pct >= 0 && pct <= 100)) {
+            exec__query_fault(r, f, "ToleratedFailurePercentage must be between 0 and 100.");
+            return BT_EFAULT;
+        }
+        r->tolerated_percent = pct;
+    }
+    return 0;
+}
+
 /* Parallel / Map: (re)start the children; runs again for every retry attempt. */
 void exec__children_start(run *r)
 {
@@ -207,6 +275,11 @@ void exec__children_start(run *r)
         exec__emit(r, HIST_ParallelStateStarted);
         r->n_kids = st->n_branches;
         r->max_concurrency = 0;
+    } else if (st->jn) {
+        if (st->uses_context)
+            exec__build_context(r, NULL, 0);
+        if (map_setup_jsonata(r, &f) != 0)
+            goto error;
     } else {
         if (st->uses_context)
             exec__build_context(r, NULL, 0);
@@ -285,7 +358,9 @@ void exec__children_start(run *r)
             }
             r->tolerated_percent = pct;
         }
-        r->n_kids = json_array_size(items);
+    }
+    if (st->type == ASL_MAP) {
+        r->n_kids = json_array_size(r->items);
         hist_event *ev = exec__emit(r, HIST_MapStateStarted);
         if (ev)
             ev->number = (int64_t)r->n_kids;

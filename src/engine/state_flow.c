@@ -32,9 +32,54 @@ void exec__enter_Pass(run *r)
     exec__go_exit(r);
 }
 
+/* JSONata: the first rule whose Condition is true; its Output and Assign, or the state's. */
+static void choice_jsonata(run *r)
+{
+    const asl_state *st = r->st;
+    bt_fault f;
+    bt_fault_init(&f);
+    exec__jvals jv = {.input = r->effective};
+    for (size_t i = 0; i < st->n_choices; i++) {
+        const asl_choice *c = &st->choices[i];
+        json_t *v = NULL;
+        if (c->condition == NULL || exec__jt_eval(r, c->condition, "Condition", &jv, &v, &f) != 0)
+            goto error;
+        if (!json_is_boolean(v)) {
+            exec__jt_type_fault(r, c->condition, "Condition", "boolean", v, &f);
+            json_decref(v);
+            goto error;
+        }
+        bool matched = json_is_true(v);
+        json_decref(v);
+        if (matched) {
+            r->next = c->next;
+            r->j_exit_set = true;
+            r->j_exit_assign = c->jassign ? c->jassign : st->jn->assign;
+            r->j_exit_output = c->output ? c->output : st->jn->output;
+            exec__go_exit(r);
+            return;
+        }
+    }
+    if (st->default_next == ASL_NO_STATE) {
+        bt_fault_set(&f, "States.NoChoiceMatched", "No Matches!");
+        goto error;
+    }
+    r->next = st->default_next;
+    exec__go_exit(r);
+    return;
+
+error:
+    exec__handle_error(r, &f);
+    bt_fault_fini(&f);
+}
+
 void exec__enter_Choice(run *r)
 {
     const asl_state *st = r->st;
+    if (st->jn) {
+        choice_jsonata(r);
+        return;
+    }
     bt_fault f;
     bt_fault_init(&f);
     exec__envs v;
@@ -66,11 +111,45 @@ error:
     bt_fault_fini(&f);
 }
 
+/* JSONata: Seconds or Timestamp, each a literal or an expression over $states.input. */
+static int wait_until_jsonata(run *r, int64_t *when, bt_fault *f)
+{
+    const asl_jfields *j = r->st->jn;
+    if (j->seconds) {
+        int64_t secs = 0;
+        if (exec__jt_int(r, j->seconds, "Seconds", 0, EXEC_MAX_SECONDS, &secs, f) != 0)
+            return BT_EFAULT;
+        *when = exec__add_ms(r->e->now_ms, exec__seconds_ms(secs));
+        return 0;
+    }
+    *when = r->e->now_ms;
+    if (j->timestamp == NULL)
+        return 0;
+    exec__jvals jv = {.input = r->effective};
+    json_t *v = NULL;
+    if (exec__jt_eval(r, j->timestamp, "Timestamp", &jv, &v, f) != 0)
+        return BT_EFAULT;
+    int rc = 0;
+    if (!json_is_string(v) || !bt_time_parse_rfc3339(json_string_value(v), when)) {
+        char *s = json_is_string(v) ? bt_xstrdup(json_string_value(v)) : exec__json_text(v);
+        exec__query_fault(r, f,
+                          "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                          "date-time format string: %s",
+                          s);
+        free(s);
+        rc = BT_EFAULT;
+    }
+    json_decref(v);
+    return rc;
+}
+
 /* When the Wait ends: Timestamp(Path) as given, Seconds(Path) from now, both bounded. */
 static int wait_until(run *r, int64_t *when, bt_fault *f)
 {
     const asl_state *st = r->st;
     exec *e = r->e;
+    if (st->jn)
+        return wait_until_jsonata(r, when, f);
     if (st->has_timestamp) {
         *when = st->timestamp_ms;
         return 0;
@@ -187,14 +266,36 @@ static int fail_field(run *r, const char *lit, const pexpr *path, const char *fi
     return 0;
 }
 
+static int fail_field_jsonata(run *r, const asl_jt *t, const char *field, char **out, bt_fault *f)
+{
+    *out = NULL;
+    if (t == NULL)
+        return 0;
+    exec__jvals jv = {.input = r->effective};
+    json_t *v = NULL;
+    if (exec__jt_eval(r, t, field, &jv, &v, f) != 0)
+        return BT_EFAULT;
+    *out = json_is_string(v) ? bt_xstrdup(json_string_value(v)) : exec__json_text(v);
+    json_decref(v);
+    return 0;
+}
+
 void exec__enter_Fail(run *r)
 {
     const asl_state *st = r->st;
     bt_fault f;
     bt_fault_init(&f);
     char *error = NULL, *cause = NULL;
-    if (fail_field(r, st->error, st->error_path, "ErrorPath", &error, &f) != 0 ||
-        fail_field(r, st->cause, st->cause_path, "CausePath", &cause, &f) != 0) {
+    if (st->jn) {
+        if (fail_field_jsonata(r, st->jn->error, "Error", &error, &f) != 0 ||
+            fail_field_jsonata(r, st->jn->cause, "Cause", &cause, &f) != 0) {
+            free(error);
+            exec__handle_error(r, &f);
+            bt_fault_fini(&f);
+            return;
+        }
+    } else if (fail_field(r, st->error, st->error_path, "ErrorPath", &error, &f) != 0 ||
+               fail_field(r, st->cause, st->cause_path, "CausePath", &cause, &f) != 0) {
         free(error);
         exec__handle_error(r, &f);
         bt_fault_fini(&f);

@@ -281,9 +281,16 @@ void exec__task_start(run *r)
     bt_fault f;
     bt_fault_init(&f);
     int64_t timeout = 0, heartbeat = 0;
-    if (st->timeout_s.is_set &&
-        exec__resolve_int(r, &st->timeout_s, "TimeoutSecondsPath", r->effective, 1,
-                          EXEC_MAX_SECONDS, &timeout, &f) != 0)
+    if (st->jn) {
+        if (st->jn->timeout && exec__jt_int(r, st->jn->timeout, "TimeoutSeconds", 1,
+                                            EXEC_MAX_SECONDS, &timeout, &f) != 0)
+            goto error;
+        if (st->jn->heartbeat && exec__jt_int(r, st->jn->heartbeat, "HeartbeatSeconds", 1,
+                                              EXEC_MAX_SECONDS, &heartbeat, &f) != 0)
+            goto error;
+    } else if (st->timeout_s.is_set &&
+               exec__resolve_int(r, &st->timeout_s, "TimeoutSecondsPath", r->effective, 1,
+                                 EXEC_MAX_SECONDS, &timeout, &f) != 0)
         goto error;
     if (st->heartbeat_s.is_set &&
         exec__resolve_int(r, &st->heartbeat_s, "HeartbeatSecondsPath", r->effective, 1,

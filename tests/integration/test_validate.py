@@ -176,10 +176,12 @@ class Validate(BatonTestCase):
                                                                          "Next": "zz"}}},
                               "MISSING_TRANSITION_TARGET", "/States/a~1b~0c/Next")
 
-    def test_jsonata_is_rejected(self):
+    def test_jsonata_expression_that_does_not_parse(self):
         self.assertDiagnostic({"QueryLanguage": "JSONata", "StartAt": "P",
-                               "States": {"P": {"Type": "Pass", "End": True}}},
-                              "SCHEMA_VALIDATION_FAILED", "/QueryLanguage", "JSONata")
+                               "States": {"P": {"Type": "Pass", "End": True,
+                                                "Output": "{% 1 + %}"}}},
+                              "INVALID_JSONATA_EXPRESSION", "/States/P/Output",
+                              "Unexpected end of expression")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,277 @@
+/*
+ * jtemplate.c — JSONata-mode field values (jtemplate.h): a tree of literal parts and
+ * compiled expressions. A subtree without expressions is kept as one constant, so the
+ * common case (a literal, or one expression) costs one node and evaluation copies nothing
+ * it does not have to.
+ */
+#include "asl/jtemplate.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { JT_CONST, JT_EXPR, JT_OBJECT, JT_ARRAY } jt_node;
+
+struct asl_jt {
+    jt_node node;
+    json_t *value; /* JT_CONST */
+    jn_expr *expr; /* JT_EXPR */
+    char *text;    /* JT_EXPR: the expression, trimmed */
+    size_t n;      /* JT_OBJECT, JT_ARRAY */
+    char **keys;   /* JT_OBJECT */
+    asl_jt **kids;
+};
+
+void asl_jt_problem_fini(asl_jt_problem *p)
+{
+    free(p->field);
+    p->field = NULL;
+    jn_error_fini(&p->err);
+}
+
+bool asl_jt_is_expr(const json_t *v)
+{
+    if (!json_is_string(v))
+        return false;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    return n >= 4 && memcmp(s, "{%", 2) == 0 && memcmp(s + n - 2, "%}", 2) == 0;
+}
+
+static bool has_expr(json_t *v, int depth)
+{
+    if (depth > 2048)
+        return false;
+    if (asl_jt_is_expr(v))
+        return true;
+    const char *k;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, x)
+        {
+            if (has_expr(x, depth + 1))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+        {
+            if (has_expr(x, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void field_push(bt_buf *b, const char *key, size_t index)
+{
+    if (key) {
+        bt_buf_putc(b, '/');
+        bt_buf_puts(b, key);
+    } else {
+        bt_buf_printf(b, "[%zu]", index);
+    }
+}
+
+static int compile_node(json_t *v, asl_jt **out, bt_buf *where, asl_jt_problem *p)
+{
+    asl_jt *t = bt_xcalloc(1, sizeof(*t));
+    *out = t;
+    if (!has_expr(v, 0)) {
+        t->node = JT_CONST;
+        t->value = json_deep_copy(v);
+        if (t->value == NULL) /* deeper than jansson copies: keep the caller's own */
+            t->value = json_incref(v);
+        return 0;
+    }
+    if (asl_jt_is_expr(v)) {
+        const char *s = json_string_value(v) + 2;
+        size_t n = json_string_length(v) - 4;
+        while (n && is_space(*s))
+            s++, n--;
+        while (n && is_space(s[n - 1]))
+            n--;
+        t->node = JT_EXPR;
+        t->text = bt_xstrndup(s, n);
+        if (jn_compile(t->text, n, &t->expr, &p->err) != 0) {
+            p->kind = ASL_JT_SYNTAX;
+            p->field = bt_xstrdup(where->data ? where->data : "");
+            p->expr = NULL;
+            return -1;
+        }
+        return 0;
+    }
+    int rc = 0;
+    if (json_is_object(v)) {
+        t->node = JT_OBJECT;
+        t->n = json_object_size(v);
+        t->keys = bt_xcalloc(t->n ? t->n : 1, sizeof(char *));
+        t->kids = bt_xcalloc(t->n ? t->n : 1, sizeof(asl_jt *));
+        size_t i = 0;
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            size_t mark = where->len;
+            field_push(where, k, 0);
+            t->keys[i] = bt_xstrdup(k);
+            rc = compile_node(x, &t->kids[i], where, p);
+            where->len = mark;
+            where->data[mark] = '\0';
+            i++;
+            if (rc != 0)
+                break;
+        }
+        t->n = i;
+    } else {
+        t->node = JT_ARRAY;
+        t->n = json_array_size(v);
+        t->kids = bt_xcalloc(t->n ? t->n : 1, sizeof(asl_jt *));
+        for (size_t i = 0; i < t->n; i++) {
+            size_t mark = where->len;
+            field_push(where, NULL, i);
+            rc = compile_node(json_array_get(v, i), &t->kids[i], where, p);
+            where->len = mark;
+            where->data[mark] = '\0';
+            if (rc != 0) {
+                t->n = i + 1;
+                break;
+            }
+        }
+    }
+    return rc;
+}
+
+int asl_jt_compile(json_t *v, asl_jt **out, asl_jt_problem *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->err.position = -1;
+    bt_buf where;
+    bt_buf_init(&where);
+    bt_buf_puts(&where, "");
+    int rc = compile_node(v, out, &where, p);
+    bt_buf_fini(&where);
+    if (rc != 0) {
+        asl_jt_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void asl_jt_free(asl_jt *t)
+{
+    if (t == NULL)
+        return;
+    json_decref(t->value);
+    jn_expr_free(t->expr);
+    free(t->text);
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->keys)
+            free(t->keys[i]);
+        asl_jt_free(t->kids[i]);
+    }
+    free(t->keys);
+    free(t->kids);
+    free(t);
+}
+
+json_t *asl_jt_constant(const asl_jt *t)
+{
+    return t->node == JT_CONST ? t->value : NULL;
+}
+
+const char *asl_jt_expr_text(const asl_jt *t)
+{
+    return t->node == JT_EXPR ? t->text : NULL;
+}
+
+static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindings,
+                     const jn_lib *lib, const jn_limits *limits, json_t **out, bt_buf *where,
+                     asl_jt_problem *p)
+{
+    switch (t->node) {
+    case JT_CONST:
+        *out = json_incref(t->value);
+        return 0;
+    case JT_EXPR: {
+        json_t *res = NULL;
+        if (jn_eval(t->expr, context, bindings, lib, limits, &res, &p->err) != 0) {
+            p->kind = ASL_JT_ERROR;
+        } else if (res == NULL) {
+            p->kind = ASL_JT_UNDEFINED;
+        } else {
+            *out = res;
+            return 0;
+        }
+        p->expr = t->text;
+        p->field = bt_xstrdup(where->data ? where->data : "");
+        return -1;
+    }
+    case JT_OBJECT: {
+        json_t *o = json_object();
+        for (size_t i = 0; i < t->n; i++) {
+            size_t mark = where->len;
+            field_push(where, t->keys[i], 0);
+            json_t *x = NULL;
+            int rc = eval_node(t->kids[i], context, bindings, lib, limits, &x, where, p);
+            where->len = mark;
+            where->data[mark] = '\0';
+            if (rc != 0) {
+                json_decref(o);
+                return rc;
+            }
+            json_object_set_new(o, t->keys[i], x);
+        }
+        *out = o;
+        return 0;
+    }
+    case JT_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < t->n; i++) {
+            size_t mark = where->len;
+            field_push(where, NULL, i);
+            json_t *x = NULL;
+            int rc = eval_node(t->kids[i], context, bindings, lib, limits, &x, where, p);
+            where->len = mark;
+            where->data[mark] = '\0';
+            if (rc != 0) {
+                json_decref(a);
+                return rc;
+            }
+            json_array_append_new(a, x);
+        }
+        *out = a;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
+                json_t **out, asl_jt_problem *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->err.position = -1;
+    *out = NULL;
+    if (t->node == JT_CONST) {
+        *out = json_incref(t->value);
+        return 0;
+    }
+    bt_buf where;
+    bt_buf_init(&where);
+    bt_buf_puts(&where, "");
+    /* The context item is an empty object rather than undefined: AWS gives expressions no
+     * input of their own, and paths that start from a variable ($states.input.x) must
+     * still navigate. */
+    json_t *context = json_object();
+    int rc = eval_node(t, context, bindings, lib, limits, out, &where, p);
+    json_decref(context);
+    bt_buf_fini(&where);
+    return rc;
+}

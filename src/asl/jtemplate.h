@@ -1,0 +1,60 @@
+/*
+ * jtemplate.h — a field value of a JSONata-mode state, compiled once: literal JSON in which
+ * every string written as "{% expression %}" is a JSONata expression (jsonata/jsonata.h).
+ * Strings not wrapped in {% %} are literal; objects and arrays may nest expressions at any
+ * depth (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+ *
+ *     asl_jt *t; asl_jt_problem p;
+ *     if (asl_jt_compile(value, &t, &p) != 0) { ... p.field, p.message ...;
+ * asl_jt_problem_fini(&p); } json_t *out; if (asl_jt_eval(t, bindings, lib, &limits, &out, &p) !=
+ * 0) { ... p.kind ... }
+ *
+ * Evaluation has no context item (AWS evaluates with none: the state's data comes through
+ * $states), only the bindings. An expression whose value is undefined is a failure
+ * (AWS: "returned nothing (undefined)"). Immutable once compiled; any thread may evaluate.
+ */
+#ifndef BT_ASL_JTEMPLATE_H
+#define BT_ASL_JTEMPLATE_H
+
+#include "jsonata/jsonata.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct asl_jt asl_jt;
+
+typedef enum asl_jt_kind {
+    ASL_JT_OK,
+    ASL_JT_SYNTAX,    /* compile: the expression does not parse */
+    ASL_JT_ERROR,     /* eval: the expression raised an error (err holds it) */
+    ASL_JT_UNDEFINED, /* eval: the expression's value is undefined */
+} asl_jt_kind;
+
+/* What went wrong and where: field is the location below the template's own field
+ * ("" for the whole value, "/key" or "[i]" below it), expr the expression's text. */
+typedef struct asl_jt_problem {
+    asl_jt_kind kind;
+    char *field;      /* heap */
+    const char *expr; /* borrowed from the template (or the compiled value) */
+    jn_error err;
+} asl_jt_problem;
+
+void asl_jt_problem_fini(asl_jt_problem *p);
+
+/* Whether v is a string of the form "{% … %}". */
+bool asl_jt_is_expr(const json_t *v);
+
+/* Compiles v (not kept: the template copies what it needs). 0, or -1 and *p. */
+int asl_jt_compile(json_t *v, asl_jt **out, asl_jt_problem *p);
+void asl_jt_free(asl_jt *t);
+
+/* The value when t holds no expression (borrowed), else NULL. */
+json_t *asl_jt_constant(const asl_jt *t);
+/* The text of t's expression when t is one expression (trimmed), else NULL. */
+const char *asl_jt_expr_text(const asl_jt *t);
+
+/* Evaluates t. 0 and *out (new reference), or -1 and *p (ASL_JT_ERROR / ASL_JT_UNDEFINED). */
+int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
+                json_t **out, asl_jt_problem *p);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * jtemplate_test.c — JSONata-mode field values: literals stay literal, {% %} strings
+ * compile once and evaluate over the bindings, nested failures name their location.
+ */
+#include "asl/jtemplate.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static asl_jt *compile_ok(const char *json)
+{
+    json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+    assert_non_null(v);
+    asl_jt *t = NULL;
+    asl_jt_problem p;
+    assert_int_equal(asl_jt_compile(v, &t, &p), 0);
+    json_decref(v);
+    return t;
+}
+
+static char *eval_text(asl_jt *t, const char *bindings, asl_jt_problem *p)
+{
+    json_t *b = json_loads(bindings, 0, NULL);
+    json_t *out = NULL;
+    int rc = asl_jt_eval(t, b, NULL, NULL, &out, p);
+    json_decref(b);
+    if (rc != 0)
+        return NULL;
+    char *s = json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(out);
+    return s;
+}
+
+static void literals_stay_literal(void **state)
+{
+    (void)state;
+    asl_jt *t = compile_ok("{\"a\":\"1 + 1\",\"b\":[\"{%\",\"%}\"],\"c\":\" {% 1 %}\"}");
+    assert_non_null(asl_jt_constant(t));
+    assert_null(asl_jt_expr_text(t));
+    asl_jt_problem p;
+    char *s = eval_text(t, "{}", &p);
+    assert_string_equal(s, "{\"a\":\"1 + 1\",\"b\":[\"{%\",\"%}\"],\"c\":\" {% 1 %}\"}");
+    free(s);
+    asl_jt_free(t);
+}
+
+static void expressions_nest_in_templates(void **state)
+{
+    (void)state;
+    asl_jt *t = compile_ok(
+        "{\"sum\":\"{% $sum($states.input.n) %}\",\"l\":[1,\"{% $x & 'y' %}\"],\"k\":\"k\"}");
+    assert_null(asl_jt_constant(t));
+    asl_jt_problem p;
+    char *s = eval_text(t, "{\"states\":{\"input\":{\"n\":[1,2,3.5]}},\"x\":\"x\"}", &p);
+    assert_string_equal(s, "{\"sum\":6.5,\"l\":[1,\"xy\"],\"k\":\"k\"}");
+    free(s);
+    asl_jt_free(t);
+}
+
+static void one_expression_is_trimmed(void **state)
+{
+    (void)state;
+    asl_jt *t = compile_ok("\"{%   $states.input   %}\"");
+    assert_string_equal(asl_jt_expr_text(t), "$states.input");
+    asl_jt_free(t);
+}
+
+static void syntax_error_names_its_place(void **state)
+{
+    (void)state;
+    json_t *v = json_loads("{\"a\":{\"b\":[0,\"{% 1 + %}\"]}}", 0, NULL);
+    asl_jt *t = NULL;
+    asl_jt_problem p;
+    assert_int_equal(asl_jt_compile(v, &t, &p), -1);
+    assert_null(t);
+    assert_int_equal(p.kind, ASL_JT_SYNTAX);
+    assert_string_equal(p.field, "/a/b[1]");
+    assert_string_equal(p.err.code, "S0207");
+    asl_jt_problem_fini(&p);
+    json_decref(v);
+}
+
+static void undefined_and_errors_are_failures(void **state)
+{
+    (void)state;
+    asl_jt *t = compile_ok("{\"v\":\"{% $states.input.missing %}\"}");
+    asl_jt_problem p;
+    assert_null(eval_text(t, "{\"states\":{\"input\":{}}}", &p));
+    assert_int_equal(p.kind, ASL_JT_UNDEFINED);
+    assert_string_equal(p.field, "/v");
+    assert_string_equal(p.expr, "$states.input.missing");
+    asl_jt_problem_fini(&p);
+    asl_jt_free(t);
+
+    t = compile_ok("\"{% $nofunction(1) %}\"");
+    assert_null(eval_text(t, "{}", &p));
+    assert_int_equal(p.kind, ASL_JT_ERROR);
+    assert_string_equal(p.field, "");
+    assert_string_equal(p.err.code, "T1006");
+    asl_jt_problem_fini(&p);
+    asl_jt_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(literals_stay_literal),
+        cmocka_unit_test(expressions_nest_in_templates),
+        cmocka_unit_test(one_expression_is_trimmed),
+        cmocka_unit_test(syntax_error_names_its_place),
+        cmocka_unit_test(undefined_and_errors_are_failures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,575 @@
+/*
+ * value.c — the arena, JSONata values, deep equality and copying, and the conversion
+ * to and from jansson.
+ */
+#include "jsonata/value.h"
+
+#include "base/alloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+jn_val jn_null_val = {.type = JN_NULL};
+jn_val jn_true_val = {.type = JN_BOOL, .u.b = true};
+jn_val jn_false_val = {.type = JN_BOOL, .u.b = false};
+
+struct jn_chunk {
+    struct jn_chunk *next;
+    size_t size;
+    max_align_t data[];
+};
+
+#define CHUNK_MIN (64 * 1024)
+
+void jn_arena_init(jn_arena *a, size_t limit)
+{
+    memset(a, 0, sizeof *a);
+    a->limit = limit;
+}
+
+void jn_arena_fini(jn_arena *a)
+{
+    struct jn_chunk *c = a->chunks;
+    while (c != NULL) {
+        struct jn_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->chunks = NULL;
+    a->cur = a->end = NULL;
+    a->total = 0;
+}
+
+void *jn_alloc(jn_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if ((size_t)(a->end - a->cur) < n) {
+        /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
+         * request of more than half a chunk gets a block of its own */
+        size_t size = a->total / 4;
+        if (size < CHUNK_MIN)
+            size = CHUNK_MIN;
+        if (size > 4 * 1024 * 1024)
+            size = 4 * 1024 * 1024;
+        if (n > size / 2)
+            size = n;
+        if (a->limit != 0 && a->total + size > a->limit) {
+            if (a->total + n > a->limit) {
+                if (a->on_limit != NULL)
+                    a->on_limit(a->ud);
+                abort();
+            }
+            size = n;
+        }
+        struct jn_chunk *c = bt_xmalloc(sizeof *c + size);
+        c->size = size;
+        c->next = a->chunks;
+        a->chunks = c;
+        a->total += size;
+        if (size == n)
+            return c->data; /* a big block of its own: keep the current chunk's free tail */
+        a->cur = (char *)c->data;
+        a->end = a->cur + size;
+    }
+    void *p = a->cur;
+    a->cur += n;
+    return p;
+}
+
+void *jn_alloc0(jn_arena *a, size_t n)
+{
+    void *p = jn_alloc(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+char *jn_strndup(jn_arena *a, const char *s, size_t n)
+{
+    char *p = jn_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+jn_val *jn_number(jn_arena *a, double d)
+{
+    if (d == floor(d) && fabs(d) < 9007199254740992.0 && !(d == 0 && signbit(d)))
+        return (jn_val *)(uintptr_t)(((intptr_t)d << 1) | 1);
+    jn_val *v = jn_alloc(a, sizeof *v);
+    v->type = JN_NUMBER;
+    v->flags = 0;
+    v->u.n = d;
+    return v;
+}
+
+jn_val *jn_bool(bool b)
+{
+    return b ? JN_TRUE : JN_FALSE;
+}
+
+jn_val *jn_string_ref(jn_arena *a, const char *s, size_t len)
+{
+    jn_val *v = jn_alloc(a, sizeof *v);
+    v->type = JN_STRING;
+    v->flags = 0;
+    v->u.str.s = s;
+    v->u.str.len = len;
+    return v;
+}
+
+jn_val *jn_string(jn_arena *a, const char *s, size_t len)
+{
+    return jn_string_ref(a, jn_strndup(a, s, len), len);
+}
+
+jn_val *jn_cstring(jn_arena *a, const char *s)
+{
+    return jn_string(a, s, strlen(s));
+}
+
+jn_val *jn_array(jn_arena *a, size_t cap)
+{
+    jn_val *v = jn_alloc(a, sizeof *v);
+    v->type = JN_ARRAY;
+    v->flags = 0;
+    v->u.arr.len = 0;
+    v->u.arr.cap = cap;
+    v->u.arr.items = cap ? jn_alloc(a, cap * sizeof(jn_val *)) : NULL;
+    return v;
+}
+
+jn_val *jn_seq(jn_arena *a)
+{
+    jn_val *v = jn_array(a, 0);
+    v->flags = JN_ARR_SEQ;
+    return v;
+}
+
+void jn_push(jn_arena *a, jn_val *arr, jn_val *v)
+{
+    if (arr->u.arr.len == arr->u.arr.cap) {
+        size_t cap = arr->u.arr.cap ? arr->u.arr.cap * 2 : 4;
+        jn_val **items = jn_alloc(a, cap * sizeof(jn_val *));
+        if (arr->u.arr.len)
+            memcpy(items, arr->u.arr.items, arr->u.arr.len * sizeof(jn_val *));
+        arr->u.arr.items = items;
+        arr->u.arr.cap = cap;
+    }
+    arr->u.arr.items[arr->u.arr.len++] = v;
+}
+
+jn_val *jn_object(jn_arena *a)
+{
+    jn_val *v = jn_alloc0(a, sizeof *v);
+    v->type = JN_OBJECT;
+    return v;
+}
+
+static uint32_t hash_key(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+#define INDEX_FROM 8
+
+static void index_build(jn_arena *a, jn_val *o)
+{
+    size_t icap = 16;
+    while (icap < o->u.obj.len * 2 + 2)
+        icap *= 2;
+    uint32_t *index = jn_alloc0(a, icap * sizeof(uint32_t));
+    for (size_t i = 0; i < o->u.obj.len; i++) {
+        jn_entry *e = &o->u.obj.entries[i];
+        size_t h = hash_key(e->key, e->klen) & (icap - 1);
+        while (index[h] != 0)
+            h = (h + 1) & (icap - 1);
+        index[h] = (uint32_t)(i + 1);
+    }
+    o->u.obj.index = index;
+    o->u.obj.icap = icap;
+}
+
+static jn_entry *find(const jn_val *o, const char *key, size_t klen)
+{
+    if (o->u.obj.index != NULL) {
+        size_t mask = o->u.obj.icap - 1;
+        size_t h = hash_key(key, klen) & mask;
+        for (;;) {
+            uint32_t i = o->u.obj.index[h];
+            if (i == 0)
+                return NULL;
+            jn_entry *e = &o->u.obj.entries[i - 1];
+            if (e->klen == klen && memcmp(e->key, key, klen) == 0)
+                return e;
+            h = (h + 1) & mask;
+        }
+    }
+    for (size_t i = 0; i < o->u.obj.len; i++) {
+        jn_entry *e = &o->u.obj.entries[i];
+        if (e->klen == klen && memcmp(e->key, key, klen) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+jn_val *jn_obj_get(const jn_val *o, const char *key, size_t klen)
+{
+    jn_entry *e = find(o, key, klen);
+    return e ? e->val : NULL;
+}
+
+void jn_obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
+{
+    jn_entry *e = find(o, key, klen);
+    if (e != NULL) {
+        if (e->val == NULL)
+            o->u.obj.live++;
+        e->val = v;
+        if (v == NULL)
+            o->u.obj.live--;
+        return;
+    }
+    if (v == NULL)
+        return;
+    if (o->u.obj.len == o->u.obj.cap) {
+        size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
+        jn_entry *n = jn_alloc(a, cap * sizeof *n);
+        if (o->u.obj.len)
+            memcpy(n, o->u.obj.entries, o->u.obj.len * sizeof *n);
+        o->u.obj.entries = n;
+        o->u.obj.cap = cap;
+    }
+    jn_entry *ne = &o->u.obj.entries[o->u.obj.len++];
+    ne->key = key;
+    ne->klen = klen;
+    ne->val = v;
+    o->u.obj.live++;
+    if (o->u.obj.index != NULL && o->u.obj.len * 2 + 2 <= o->u.obj.icap) {
+        size_t mask = o->u.obj.icap - 1;
+        size_t h = hash_key(key, klen) & mask;
+        while (o->u.obj.index[h] != 0)
+            h = (h + 1) & mask;
+        o->u.obj.index[h] = (uint32_t)o->u.obj.len;
+    } else if (o->u.obj.len > INDEX_FROM) {
+        index_build(a, o);
+    }
+}
+
+void jn_obj_del(jn_val *o, const char *key, size_t klen)
+{
+    jn_entry *e = find(o, key, klen);
+    if (e != NULL && e->val != NULL) {
+        e->val = NULL;
+        o->u.obj.live--;
+    }
+}
+
+bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e)
+{
+    while (*i < o->u.obj.len) {
+        jn_entry *c = &o->u.obj.entries[(*i)++];
+        if (c->val != NULL) {
+            *e = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t jn_obj_len(const jn_val *o)
+{
+    return o->u.obj.live;
+}
+
+static jn_val *clone(jn_arena *a, jn_val *v, int depth, bool *bad)
+{
+    if (depth > JN_MAX_NESTING) {
+        *bad = true;
+        return NULL;
+    }
+    switch (jn_typeof(v)) {
+    case JN_ARRAY: {
+        jn_val *r = jn_array(a, v->u.arr.len);
+        r->flags = v->flags;
+        for (size_t i = 0; i < v->u.arr.len; i++)
+            r->u.arr.items[i] = clone(a, v->u.arr.items[i], depth + 1, bad);
+        r->u.arr.len = v->u.arr.len;
+        return r;
+    }
+    case JN_OBJECT: {
+        jn_val *r = jn_object(a);
+        jn_entry *e;
+        for (size_t i = 0; jn_obj_next(v, &i, &e);)
+            jn_obj_set(a, r, e->key, e->klen, clone(a, e->val, depth + 1, bad));
+        return r;
+    }
+    default:
+        return v;
+    }
+}
+
+jn_val *jn_clone(jn_arena *a, jn_val *v)
+{
+    bool bad = false;
+    jn_val *r = clone(a, v, 0, &bad);
+    return bad ? NULL : r;
+}
+
+static bool deep_equal(const jn_val *x, const jn_val *y, int depth);
+
+bool jn_deep_equal(const jn_val *x, const jn_val *y)
+{
+    return deep_equal(x, y, 0);
+}
+
+static bool deep_equal(const jn_val *x, const jn_val *y, int depth)
+{
+    if (depth > JN_MAX_NESTING)
+        return false;
+    jn_type tx = jn_typeof(x), ty = jn_typeof(y);
+    if (tx != ty)
+        return false;
+    switch (tx) {
+    case JN_UNDEFINED:
+    case JN_NULL:
+        return true;
+    case JN_BOOL:
+        return x->u.b == y->u.b;
+    case JN_NUMBER:
+        return jn_num(x) == jn_num(y);
+    case JN_STRING:
+        return x->u.str.len == y->u.str.len && memcmp(x->u.str.s, y->u.str.s, x->u.str.len) == 0;
+    case JN_ARRAY:
+        if (x->u.arr.len != y->u.arr.len)
+            return false;
+        for (size_t i = 0; i < x->u.arr.len; i++)
+            if (!deep_equal(x->u.arr.items[i], y->u.arr.items[i], depth + 1))
+                return false;
+        return true;
+    case JN_OBJECT: {
+        if (jn_obj_len(x) != jn_obj_len(y))
+            return false;
+        jn_entry *e;
+        for (size_t i = 0; jn_obj_next(x, &i, &e);) {
+            jn_val *o = jn_obj_get(y, e->key, e->klen);
+            if (o == NULL || !deep_equal(e->val, o, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    case JN_FUNCTION:
+        return x == y;
+    }
+    return false;
+}
+
+size_t jn_u16_len(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xC0) != 0x80)
+            n += c >= 0xF0 ? 2 : 1;
+    }
+    return n;
+}
+
+size_t jn_u16_to_byte(const char *s, size_t len, size_t u)
+{
+    size_t n = 0, i = 0;
+    while (i < len && n < u) {
+        unsigned char c = (unsigned char)s[i];
+        size_t w = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        n += w == 4 ? 2 : 1;
+        i += w;
+    }
+    return i > len ? len : i;
+}
+
+size_t jn_byte_to_u16(const char *s, size_t byte)
+{
+    return jn_u16_len(s, byte);
+}
+
+jn_val *jn_from_json(jn_arena *a, const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_NULL:
+        return JN_NULLV;
+    case JSON_TRUE:
+        return JN_TRUE;
+    case JSON_FALSE:
+        return JN_FALSE;
+    case JSON_INTEGER:
+        return jn_number(a, (double)json_integer_value(j));
+    case JSON_REAL:
+        return jn_number(a, json_real_value(j));
+    case JSON_STRING:
+        return jn_string(a, json_string_value(j), json_string_length(j));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        jn_val *r = jn_array(a, n);
+        for (size_t i = 0; i < n; i++)
+            r->u.arr.items[i] = jn_from_json(a, json_array_get(j, i));
+        r->u.arr.len = n;
+        return r;
+    }
+    case JSON_OBJECT: {
+        jn_val *r = jn_object(a);
+        json_t *o = (json_t *)(uintptr_t)j;
+        for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
+            const char *k = json_object_iter_key(it);
+            size_t klen = json_object_iter_key_len(it);
+            jn_obj_set(a, r, jn_strndup(a, k, klen), klen,
+                       jn_from_json(a, json_object_iter_value(it)));
+        }
+        return r;
+    }
+    }
+    return NULL;
+}
+
+static json_t *to_json(const jn_val *v, int depth, bool *bad)
+{
+    if (depth > JN_MAX_NESTING) {
+        *bad = true;
+        return NULL;
+    }
+    switch (jn_typeof(v)) {
+    case JN_UNDEFINED:
+        return NULL;
+    case JN_NULL:
+        return json_null();
+    case JN_BOOL:
+        return json_boolean(v->u.b);
+    case JN_NUMBER: {
+        double d = jn_num(v);
+        if (!isfinite(d))
+            return json_null();
+        if (d == floor(d) && fabs(d) < 9007199254740992.0)
+            return json_integer((json_int_t)d);
+        return json_real(d);
+    }
+    case JN_STRING:
+        return json_stringn(v->u.str.s, v->u.str.len);
+    case JN_ARRAY: {
+        json_t *r = json_array();
+        for (size_t i = 0; i < v->u.arr.len; i++) {
+            json_t *x = to_json(v->u.arr.items[i], depth + 1, bad);
+            if (x != NULL)
+                json_array_append_new(r, x);
+        }
+        return r;
+    }
+    case JN_OBJECT: {
+        json_t *r = json_object();
+        jn_entry *e;
+        for (size_t i = 0; jn_obj_next(v, &i, &e);) {
+            json_t *x = to_json(e->val, depth + 1, bad);
+            if (x != NULL)
+                json_object_setn_new(r, e->key, e->klen, x);
+        }
+        return r;
+    }
+    case JN_FUNCTION:
+        return json_string("");
+    }
+    return NULL;
+}
+
+json_t *jn_to_json_checked(const jn_val *v, bool *too_deep)
+{
+    bool bad = false;
+    json_t *r = to_json(v, 0, &bad);
+    *too_deep = bad;
+    if (bad) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+json_t *jn_to_json(const jn_val *v)
+{
+    bool bad;
+    return jn_to_json_checked(v, &bad);
+}
+
+void jn_num_to_js(double d, char *out, size_t outlen)
+{
+    if (isnan(d)) {
+        snprintf(out, outlen, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        snprintf(out, outlen, d < 0 ? "-Infinity" : "Infinity");
+        return;
+    }
+    if (d == 0) {
+        snprintf(out, outlen, "0");
+        return;
+    }
+    char buf[40];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    /* buf: [-]d[.ddd]e[+-]xx */
+    char digits[24];
+    size_t k = 0;
+    const char *p = buf;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[k++] = *p;
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    digits[k] = '\0';
+    int e = atoi(p + 1);
+    int n = e + 1; /* the decimal point sits after n digits */
+    char res[64];
+    size_t r = 0;
+    if (neg)
+        res[r++] = '-';
+    if ((int)k <= n && n <= 21) {
+        memcpy(res + r, digits, k);
+        r += k;
+        for (int i = 0; i < n - (int)k; i++)
+            res[r++] = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(res + r, digits, (size_t)n);
+        r += (size_t)n;
+        res[r++] = '.';
+        memcpy(res + r, digits + n, k - (size_t)n);
+        r += k - (size_t)n;
+    } else if (-6 < n && n <= 0) {
+        res[r++] = '0';
+        res[r++] = '.';
+        for (int i = 0; i < -n; i++)
+            res[r++] = '0';
+        memcpy(res + r, digits, k);
+        r += k;
+    } else {
+        res[r++] = digits[0];
+        if (k > 1) {
+            res[r++] = '.';
+            memcpy(res + r, digits + 1, k - 1);
+            r += k - 1;
+        }
+        r += (size_t)snprintf(res + r, sizeof res - r, "e%c%d", n - 1 < 0 ? '-' : '+',
+                              n - 1 < 0 ? -(n - 1) : n - 1);
+    }
+    res[r] = '\0';
+    snprintf(out, outlen, "%s", res);
+}
