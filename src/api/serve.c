@@ -124,6 +124,7 @@ int api_serve(const api_serve_config *cfg)
                                {TOPIC_SCHEMA_VERSION, topic_schema_v1},
                                {TOPIC_MESSAGE_SCHEMA_VERSION, topic_schema_v2},
                                {APPROVAL_SCHEMA_VERSION, approval_schema_v1},
+                               {APPROVAL_SCHEMA_V2_VERSION, approval_schema_v2},
                                {ROUTE_SCHEMA_VERSION, route_schema_v1}};
     /* Everything opened below is closed at `out`, in the order a normal stop takes. */
     int rc = 1;

@@ -44,6 +44,9 @@
 #define APPROVAL_RESOURCE       "arn:baton:states:::approval"
 #define APPROVAL_SCHEMA_VERSION 20
 extern const char approval_schema_v1[];
+/* v2 (22): whether a request's expiry is its state's TimeoutSeconds (see approval__req). */
+#define APPROVAL_SCHEMA_V2_VERSION 22
+extern const char approval_schema_v2[];
 
 #define APPROVAL_MAX_APPROVERS   100
 #define APPROVAL_DEFAULT_EXPIRES 86400

@@ -37,7 +37,8 @@ typedef struct approval__req {
     size_t n_links;
     int n_decided;
     /* The expiry is the state's TimeoutSeconds: the engine's timer ends the task
-     * (States.Timeout), not the expiry's (in memory only: after a restart either may). */
+     * (States.Timeout), not the expiry's; kept with the request (schema v2), so also after
+     * a restart. */
     bool state_timeout;
 } approval__req;
 

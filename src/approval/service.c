@@ -48,10 +48,13 @@ const char approval_schema_v1[] =
     "  approver TEXT NOT NULL, decision TEXT NOT NULL, comment TEXT, ip TEXT,\n"
     "  user_agent TEXT, outcome TEXT NOT NULL);\n";
 
+const char approval_schema_v2[] =
+    "ALTER TABLE approval_request ADD COLUMN state_timeout INTEGER NOT NULL DEFAULT 0;\n";
+
 static const char sql_req_add[] =
     "INSERT OR REPLACE INTO approval_request (execution_arn, task_id, state_name, subject, "
-    "message, data, required, created_ms, expires_ms, status) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')";
+    "message, data, required, created_ms, expires_ms, status, state_timeout) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)";
 static const char sql_link_add[] =
     "INSERT INTO approval_link (id, execution_arn, task_id, seq, approver, nonce) "
     "VALUES (?, ?, ?, ?, ?, ?)";
@@ -62,7 +65,7 @@ const char approval__sql_link_vote[] =
     "UPDATE approval_link SET decision = ?, comment = ?, decided_ms = ?, ord = ? WHERE id = ?";
 static const char sql_pending[] =
     "SELECT execution_arn, task_id, state_name, subject, message, data, required, created_ms, "
-    "expires_ms FROM approval_request WHERE status = 'pending'";
+    "expires_ms, state_timeout FROM approval_request WHERE status = 'pending'";
 static const char sql_links_of[] =
     "SELECT id, approver, nonce, decision, comment, decided_ms, ord FROM approval_link "
     "WHERE execution_arn = ? AND task_id = ? ORDER BY seq";
@@ -301,9 +304,9 @@ static int start(void *self, const integ_task *t, const integ_sink *sink)
     r->links = bt_xcalloc(r->n_links, sizeof *r->links);
     store_batch *b = server_batch(as->srv);
     char *data_text = r->data ? bt_json_dumps(r->data) : NULL;
-    store_batch_add(b, sql_req_add, "tittttiii", r->execution_arn, (int64_t)r->task_id,
+    store_batch_add(b, sql_req_add, "tittttiiii", r->execution_arn, (int64_t)r->task_id,
                     r->state_name, r->subject, r->message, data_text, r->required, now,
-                    r->expires_ms);
+                    r->expires_ms, (int64_t)r->state_timeout);
     free(data_text);
     for (size_t i = 0; i < r->n_links; i++) {
         approval__link *l = &r->links[i];
@@ -464,6 +467,7 @@ static int load(approval_service *as, bt_err *err)
         r->required = sqlite3_column_int64(st, 6);
         r->created_ms = sqlite3_column_int64(st, 7);
         r->expires_ms = sqlite3_column_int64(st, 8);
+        r->state_timeout = sqlite3_column_int(st, 9) != 0;
         r->next = loaded;
         loaded = r;
     }

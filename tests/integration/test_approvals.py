@@ -224,6 +224,17 @@ class Approvals(servertest.ServerTestCase):
         self.assertEqual(status, 410, text)
         self.assertIn("no longer waiting for a decision", text)
 
+    def test_state_timeout_caps_expiry_across_a_restart(self):
+        # Which timer ends the task is kept with the request: after a kill -9 while the
+        # approval waits, the state's timer still wins (the expiry's would say
+        # Approval.Expired).
+        sfn, arn = self.start({"Approvers": [A]}, timeout=3)
+        self.links(1)
+        self.restart(kill=True)
+        sfn = self.client("stepfunctions")
+        d = self.wait_status(sfn, arn, "FAILED")
+        self.assertEqual(d["error"], "States.Timeout")
+
     def test_bad_parameters(self):
         sfn, arn = self.start({"Approvers": [A], "Required": 2})
         d = self.wait_status(sfn, arn, "FAILED")
