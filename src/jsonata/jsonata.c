@@ -135,8 +135,8 @@ static pthread_once_t standard_once = PTHREAD_ONCE_INIT;
 
 static void standard_init(void)
 {
-    const jn_builtin *tables[] = {jn__fn_string, jn__fn_numeric, jn__fn_array,
-                                  jn__fn_object, jn__fn_hof,     jn__fn_misc};
+    const jn_builtin *tables[] = {jn__fn_string, jn__fn_numeric, jn__fn_array, jn__fn_object,
+                                  jn__fn_hof,    jn__fn_misc,    jn__fn_format};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const jn_builtin *b = tables[t]; b->name != NULL; b++)
             lib_put(&standard, b, parse_sig(b));

@@ -323,11 +323,15 @@ extern const jn_builtin jn__fn_array[];
 extern const jn_builtin jn__fn_object[];
 extern const jn_builtin jn__fn_hof[];
 extern const jn_builtin jn__fn_misc[];
+extern const jn_builtin jn__fn_format[];
 
 /* helpers shared by the library */
 double jn__now_ms(void);
 jn_val *jn__sort(jn_ctx *cx, jn_val *arr, jn_val *fn, const jn_node *terms_node, jn_env *env,
                  bool tuples);
 bool jn__is_array_of(const jn_val *v, jn_type t);
+/* $fromMillis(ms, picture, timezone) (fn_format.c; picture, timezone: strings or NULL), for
+ * $now's picture forms. */
+jn_val *jn__from_millis(jn_ctx *cx, double ms, jn_val *picture, jn_val *timezone);
 
 #endif
