@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,9 +130,10 @@ static const jn_builtin *lib_find(const jn_lib *lib, const char *name, size_t le
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const char *m = lib->fns[mid]->name;
-        int c = strncmp(m, name, len);
-        if (c == 0 && m[len] != '\0')
-            c = 1;
+        size_t ml = strlen(m);
+        int c = memcmp(m, name, ml < len ? ml : len);
+        if (c == 0)
+            c = ml < len ? -1 : ml > len ? 1 : 0;
         if (c == 0) {
             *at = mid;
             return lib->fns[mid];
@@ -649,15 +651,21 @@ static jn_val *make_fn(jn_ctx *cx, jn_fn_kind kind)
     return v;
 }
 
+static jn_sig *transform_signature;
+static pthread_once_t transform_once = PTHREAD_ONCE_INIT;
+
+static void transform_sig_init(void)
+{
+    const char *code;
+    size_t off;
+    transform_signature = jn__sig_parse(NULL, "<(oa):o>", 8, &code, &off);
+}
+
+/* A transform |…|…| is a function of one object or array. */
 static const jn_sig *transform_sig(void)
 {
-    static jn_sig *sig;
-    if (sig == NULL) {
-        const char *code;
-        size_t off;
-        sig = jn__sig_parse(NULL, "<(oa):o>", 8, &code, &off);
-    }
-    return sig;
+    pthread_once(&transform_once, transform_sig_init);
+    return transform_signature;
 }
 
 /* ---- function application ---- */

@@ -483,7 +483,8 @@ jn_val *jn__eval_group(jn_ctx *cx, const jn_node *obj, jn_val *input, jn_env *en
         if (reduce) {
             jn_val *t = reduce_tuples(cx, gr->data);
             context = tuple_at(t);
-            jn_obj_del(t, "@", 1);
+            if (jn_is_obj(t))
+                jn_obj_del(t, "@", 1);
             e = tuple_env(cx, env, t);
         }
         jn_val *v = jn__eval(cx, obj->pairs.v[2 * gr->expr_index + 1], context, e);
