@@ -7,9 +7,9 @@
 #include "jsonata/jsonata_int.h"
 
 #include "base/alloc.h"
-#include "base/buf.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,9 +130,10 @@ static const jn_builtin *lib_find(const jn_lib *lib, const char *name, size_t le
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const char *m = lib->fns[mid]->name;
-        int c = strncmp(m, name, len);
-        if (c == 0 && m[len] != '\0')
-            c = 1;
+        size_t ml = strlen(m);
+        int c = memcmp(m, name, ml < len ? ml : len);
+        if (c == 0)
+            c = ml < len ? -1 : ml > len ? 1 : 0;
         if (c == 0) {
             *at = mid;
             return lib->fns[mid];
@@ -193,6 +194,27 @@ void jn__check_stack(jn_ctx *cx)
                      "Consider rewriting as tail-recursive.");
 }
 
+void jn__budget(jn_ctx *cx, size_t bytes)
+{
+    jn_arena *a = cx->arena;
+    if (a->limit != 0 && (bytes > a->limit || a->total > a->limit - bytes))
+        jn__throw_at(cx, "U1002", -1, NULL, NULL,
+                     "Memory limit exceeded: the evaluation needs more than its allowance");
+}
+
+static void tick(void *ud)
+{
+    jn_ctx *cx = ud;
+    if (cx->deadline_ms != 0 && mono_ms() > cx->deadline_ms)
+        jn__throw_at(cx, "U1001", -1, NULL, NULL,
+                     "Expression evaluation timeout: Check for infinite loop");
+}
+
+bool jn__equal(jn_ctx *cx, const jn_val *x, const jn_val *y)
+{
+    return jn_deep_equal_ex(x, y, tick, cx);
+}
+
 static void enter(jn_ctx *cx)
 {
     cx->depth++;
@@ -238,71 +260,71 @@ static bool boolize(const jn_val *v)
     return jn_truthy(v) == 1;
 }
 
-static void write_num15(bt_buf *b, double d)
+static void write_num15(jn_sbuf *b, double d)
 {
     char tmp[40], out[40];
     snprintf(tmp, sizeof tmp, "%.15g", d);
     jn_num_to_js(strtod(tmp, NULL), out, sizeof out);
-    bt_buf_puts(b, out);
+    jn_sb_puts(b, out);
 }
 
-static void write_str(bt_buf *b, const char *s, size_t len)
+static void write_str(jn_sbuf *b, const char *s, size_t len)
 {
-    bt_buf_putc(b, '"');
+    jn_sb_putc(b, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
         case '"':
-            bt_buf_puts(b, "\\\"");
+            jn_sb_puts(b, "\\\"");
             break;
         case '\\':
-            bt_buf_puts(b, "\\\\");
+            jn_sb_puts(b, "\\\\");
             break;
         case '\n':
-            bt_buf_puts(b, "\\n");
+            jn_sb_puts(b, "\\n");
             break;
         case '\r':
-            bt_buf_puts(b, "\\r");
+            jn_sb_puts(b, "\\r");
             break;
         case '\t':
-            bt_buf_puts(b, "\\t");
+            jn_sb_puts(b, "\\t");
             break;
         case '\b':
-            bt_buf_puts(b, "\\b");
+            jn_sb_puts(b, "\\b");
             break;
         case '\f':
-            bt_buf_puts(b, "\\f");
+            jn_sb_puts(b, "\\f");
             break;
         default:
             if (c < 0x20)
-                bt_buf_printf(b, "\\u%04x", c);
+                jn_sb_printf(b, "\\u%04x", c);
             else
-                bt_buf_putc(b, (char)c);
+                jn_sb_putc(b, (char)c);
         }
     }
-    bt_buf_putc(b, '"');
+    jn_sb_putc(b, '"');
 }
 
-static void indent(bt_buf *b, int level)
+static void indent(jn_sbuf *b, int level)
 {
-    bt_buf_putc(b, '\n');
+    jn_sb_putc(b, '\n');
     for (int i = 0; i < level; i++)
-        bt_buf_puts(b, "  ");
+        jn_sb_puts(b, "  ");
 }
 
 /* JSON.stringify with JSONata's replacer: numbers to 15 significant digits, functions as
  * "", undefined members left out. */
-static void stringify(jn_ctx *cx, bt_buf *b, const jn_val *v, bool pretty, int level)
+static void stringify(jn_ctx *cx, jn_sbuf *b, const jn_val *v, bool pretty, int level)
 {
     if ((level & 63) == 63)
         jn__check_stack(cx);
     switch (jn_typeof(v)) {
     case JN_UNDEFINED:
     case JN_NULL:
-        bt_buf_puts(b, "null");
+        jn_sb_puts(b, "null");
         return;
     case JN_BOOL:
-        bt_buf_puts(b, v->u.b ? "true" : "false");
+        jn_sb_puts(b, v->u.b ? "true" : "false");
         return;
     case JN_NUMBER: {
         double d = jn_num(v);
@@ -315,45 +337,45 @@ static void stringify(jn_ctx *cx, bt_buf *b, const jn_val *v, bool pretty, int l
         write_str(b, v->u.str.s, v->u.str.len);
         return;
     case JN_FUNCTION:
-        bt_buf_puts(b, "\"\"");
+        jn_sb_puts(b, "\"\"");
         return;
     case JN_ARRAY: {
         if (v->u.arr.len == 0) {
-            bt_buf_puts(b, "[]");
+            jn_sb_puts(b, "[]");
             return;
         }
-        bt_buf_putc(b, '[');
+        jn_sb_putc(b, '[');
         for (size_t i = 0; i < v->u.arr.len; i++) {
             if (i)
-                bt_buf_putc(b, ',');
+                jn_sb_putc(b, ',');
             if (pretty)
                 indent(b, level + 1);
             stringify(cx, b, v->u.arr.items[i], pretty, level + 1);
         }
         if (pretty)
             indent(b, level);
-        bt_buf_putc(b, ']');
+        jn_sb_putc(b, ']');
         return;
     }
     case JN_OBJECT: {
         jn_entry *e;
         bool first = true;
-        bt_buf_putc(b, '{');
+        jn_sb_putc(b, '{');
         for (size_t i = 0; jn_obj_next(v, &i, &e);) {
             if (!first)
-                bt_buf_putc(b, ',');
+                jn_sb_putc(b, ',');
             first = false;
             if (pretty)
                 indent(b, level + 1);
             write_str(b, e->key, e->klen);
-            bt_buf_putc(b, ':');
+            jn_sb_putc(b, ':');
             if (pretty)
-                bt_buf_putc(b, ' ');
+                jn_sb_putc(b, ' ');
             stringify(cx, b, e->val, pretty, level + 1);
         }
         if (pretty && !first)
             indent(b, level);
-        bt_buf_putc(b, '}');
+        jn_sb_putc(b, '}');
         return;
     }
     }
@@ -377,11 +399,10 @@ jn_val *jn_to_string(jn_ctx *cx, jn_val *v, bool pretty)
     }
     if (jn_is_arr(v) && (v->flags & JN_ARR_OUTER) && v->u.arr.len > 0)
         v = v->u.arr.items[0];
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     stringify(cx, &b, v, pretty, 0);
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -568,11 +589,11 @@ static jn_val *binary(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
     case OP_EQ:
         if (l == NULL || r == NULL)
             return JN_FALSE;
-        return jn_bool(jn_deep_equal(l, r));
+        return jn_bool(jn__equal(cx, l, r));
     case OP_NE:
         if (l == NULL || r == NULL)
             return JN_FALSE;
-        return jn_bool(!jn_deep_equal(l, r));
+        return jn_bool(!jn__equal(cx, l, r));
     case OP_LT:
     case OP_LE:
     case OP_GT:
@@ -630,21 +651,29 @@ static jn_val *make_fn(jn_ctx *cx, jn_fn_kind kind)
     return v;
 }
 
+static jn_sig *transform_signature;
+static pthread_once_t transform_once = PTHREAD_ONCE_INIT;
+
+static void transform_sig_init(void)
+{
+    const char *code;
+    size_t off;
+    transform_signature = jn__sig_parse(NULL, "<(oa):o>", 8, &code, &off);
+}
+
+/* A transform |…|…| is a function of one object or array. */
 static const jn_sig *transform_sig(void)
 {
-    static jn_sig *sig;
-    if (sig == NULL) {
-        const char *code;
-        size_t off;
-        sig = jn__sig_parse(NULL, "<(oa):o>", 8, &code, &off);
-    }
-    return sig;
+    pthread_once(&transform_once, transform_sig_init);
+    return transform_signature;
 }
 
 /* ---- function application ---- */
 
 size_t jn_fn_arity(const jn_val *fn)
 {
+    if (!jn_is_fn(fn))
+        return 0;
     const jn_fn *f = fn->u.fn;
     switch (f->kind) {
     case FN_LAMBDA:

@@ -275,7 +275,11 @@ static void limits(void **state)
     check_with("($f := function($n){ 1 + $f($n + 1) }; $f(0))", NULL, NULL, NULL, NULL, "!U1001");
     /* a value nested deeper than JSON can carry */
     check_with("($f := function($x, $n){ $n = 0 ? $x : $f({'a': $x}, $n - 1) }; $f(1, 5000))", NULL,
-               NULL, NULL, NULL, "!U1001");
+               NULL, NULL, NULL, "!U1002");
+    /* a result that shares one array 2^20 times is too big to hand back */
+    check_with("($a := [1..100]; $f := function($x, $n){ $n = 0 ? $x : $f([[$x], [$x]], $n - "
+               "1) }; $f($a, 20))",
+               NULL, NULL, NULL, NULL, "!U1002");
 }
 
 int main(void)

@@ -59,7 +59,8 @@ static jn_val *f_shuffle(jn_ctx *cx, jn_val **a, size_t n)
         return NULL;
     size_t len = arr->u.arr.len;
     jn_val *r = jn_array(cx->arena, len);
-    memcpy(r->u.arr.items, arr->u.arr.items, len * sizeof(jn_val *));
+    if (len > 0)
+        memcpy(r->u.arr.items, arr->u.arr.items, len * sizeof(jn_val *));
     r->u.arr.len = len;
     for (size_t i = len; i > 1; i--) {
         size_t j = (size_t)rand() % i;
@@ -83,7 +84,7 @@ static jn_val *f_distinct(jn_ctx *cx, jn_val **a, size_t n)
         jn_val *v = arr->u.arr.items[i];
         bool seen = false;
         for (size_t k = 0; k < r->u.arr.len && !seen; k++)
-            seen = jn_deep_equal(v, r->u.arr.items[k]);
+            seen = jn__equal(cx, v, r->u.arr.items[k]);
         if (!seen)
             jn_push(cx->arena, r, v);
     }

@@ -137,7 +137,8 @@ static jn_val *f_round(jn_ctx *cx, jn_val **a, size_t n)
     if (a[0] == NULL)
         return NULL;
     double x = jn_num(a[0]);
-    int prec = n > 1 && a[1] != NULL ? (int)jn_num(a[1]) : 0;
+    double p = n > 1 && a[1] != NULL ? jn_num(a[1]) : 0;
+    int prec = p > 400 ? 400 : p < -400 ? -400 : (int)p;
     if (prec)
         x = shift(x, prec);
     double r = floor(x + 0.5);
@@ -156,7 +157,7 @@ static jn_val *f_power(jn_ctx *cx, jn_val **a, size_t n)
     (void)n;
     if (a[0] == NULL)
         return NULL;
-    double r = pow(jn_num(a[0]), jn_num(a[1]));
+    double r = a[1] != NULL ? pow(jn_num(a[0]), jn_num(a[1])) : NAN;
     if (!isfinite(r))
         jn_throw(cx, "D3061", a[0],
                  "The power function has resulted in a value that cannot "

@@ -35,6 +35,8 @@ static jn_val *f_keys(jn_ctx *cx, jn_val **a, size_t n)
 static jn_val *f_lookup(jn_ctx *cx, jn_val **a, size_t n)
 {
     (void)n;
+    if (a[1] == NULL)
+        return NULL;
     return jn__lookup(cx, a[0], a[1]->u.str.s, a[1]->u.str.len);
 }
 

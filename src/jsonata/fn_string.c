@@ -5,8 +5,6 @@
  */
 #include "jsonata/jsonata_int.h"
 
-#include "base/buf.h"
-
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
@@ -60,7 +58,7 @@ static jn_val *f_substring(jn_ctx *cx, jn_val **a, size_t n)
     if (s == NULL)
         return NULL;
     double len = (double)cp_len(s->u.str.s, s->u.str.len);
-    double start = trunc(jn_num(a[1]));
+    double start = a[1] != NULL ? trunc(jn_num(a[1])) : 0;
     if (len + start < 0)
         start = 0;
     double end = len;
@@ -101,8 +99,8 @@ static jn_val *f_substring_before(jn_ctx *cx, jn_val **a, size_t n)
 {
     (void)n;
     jn_val *s = a[0];
-    if (s == NULL)
-        return NULL;
+    if (s == NULL || a[1] == NULL)
+        return s;
     const char *p = find(s->u.str.s, s->u.str.len, a[1]->u.str.s, a[1]->u.str.len);
     if (p == NULL)
         return s;
@@ -113,8 +111,8 @@ static jn_val *f_substring_after(jn_ctx *cx, jn_val **a, size_t n)
 {
     (void)n;
     jn_val *s = a[0];
-    if (s == NULL)
-        return NULL;
+    if (s == NULL || a[1] == NULL)
+        return s;
     const char *p = find(s->u.str.s, s->u.str.len, a[1]->u.str.s, a[1]->u.str.len);
     if (p == NULL)
         return s;
@@ -152,8 +150,8 @@ static jn_val *f_trim(jn_ctx *cx, jn_val **a, size_t n)
     jn_val *s = a[0];
     if (s == NULL)
         return NULL;
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     bool space = false, any = false;
     for (size_t i = 0; i < s->u.str.len; i++) {
         char c = s->u.str.s[i];
@@ -162,21 +160,20 @@ static jn_val *f_trim(jn_ctx *cx, jn_val **a, size_t n)
             continue;
         }
         if (space && any)
-            bt_buf_putc(&b, ' ');
+            jn_sb_putc(&b, ' ');
         space = false;
         any = true;
-        bt_buf_putc(&b, c);
+        jn_sb_putc(&b, c);
     }
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
 static jn_val *f_pad(jn_ctx *cx, jn_val **a, size_t n)
 {
     jn_val *s = a[0];
-    if (s == NULL)
-        return NULL;
+    if (s == NULL || a[1] == NULL)
+        return s;
     double width = trunc(jn_num(a[1]));
     const char *pc = " ";
     size_t pl = 1;
@@ -188,21 +185,21 @@ static jn_val *f_pad(jn_ctx *cx, jn_val **a, size_t n)
     double want = fabs(width);
     if (want <= (double)have)
         return s;
+    jn__budget(cx, (size_t)(want * 4));
     size_t extra = (size_t)want - have;
     size_t pcl = cp_len(pc, pl);
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     if (width > 0)
-        bt_buf_append(&b, s->u.str.s, s->u.str.len);
+        jn_sb_append(&b, s->u.str.s, s->u.str.len);
     for (size_t i = 0; i < extra; i++) {
         size_t k = i % pcl;
         size_t o0 = cp_offset(pc, pl, k), o1 = cp_offset(pc, pl, k + 1);
-        bt_buf_append(&b, pc + o0, o1 - o0);
+        jn_sb_append(&b, pc + o0, o1 - o0);
     }
     if (width < 0)
-        bt_buf_append(&b, s->u.str.s, s->u.str.len);
+        jn_sb_append(&b, s->u.str.s, s->u.str.len);
     jn_val *r = jn_string(cx->arena, b.data, b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -217,6 +214,8 @@ static jn_val *f_contains(jn_ctx *cx, jn_val **a, size_t n)
     jn_val *s = a[0];
     if (s == NULL)
         return NULL;
+    if (a[1] == NULL)
+        return JN_FALSE;
     if (jn_is_str(a[1]))
         return jn_bool(find(s->u.str.s, s->u.str.len, a[1]->u.str.s, a[1]->u.str.len) != NULL);
     if (is_regex(a[1])) {
@@ -230,7 +229,7 @@ static jn_val *f_contains(jn_ctx *cx, jn_val **a, size_t n)
 static jn_val *f_split(jn_ctx *cx, jn_val **a, size_t n)
 {
     jn_val *s = a[0];
-    if (s == NULL)
+    if (s == NULL || a[1] == NULL)
         return NULL;
     double limit = INFINITY;
     if (n > 2 && a[2] != NULL) {
@@ -304,16 +303,15 @@ static jn_val *f_join(jn_ctx *cx, jn_val **a, size_t n)
         sep = a[1]->u.str.s;
         sl = a[1]->u.str.len;
     }
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     for (size_t i = 0; i < arr->u.arr.len; i++) {
         if (i)
-            bt_buf_append(&b, sep, sl);
+            jn_sb_append(&b, sep, sl);
         jn_val *s = arr->u.arr.items[i];
-        bt_buf_append(&b, s->u.str.s, s->u.str.len);
+        jn_sb_append(&b, s->u.str.s, s->u.str.len);
     }
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -389,16 +387,16 @@ static jn_val *f_match(jn_ctx *cx, jn_val **a, size_t n)
     return r;
 }
 
-static void expand(bt_buf *b, const char *s, size_t *ov, size_t ng, const char *rep, size_t rl)
+static void expand(jn_sbuf *b, const char *s, size_t *ov, size_t ng, const char *rep, size_t rl)
 {
     for (size_t i = 0; i < rl; i++) {
         if (rep[i] != '$' || i + 1 >= rl) {
-            bt_buf_putc(b, rep[i]);
+            jn_sb_putc(b, rep[i]);
             continue;
         }
         char c = rep[i + 1];
         if (c == '$') {
-            bt_buf_putc(b, '$');
+            jn_sb_putc(b, '$');
             i++;
         } else if (c >= '0' && c <= '9') {
             /* the longest group number that exists */
@@ -411,13 +409,13 @@ static void expand(bt_buf *b, const char *s, size_t *ov, size_t ng, const char *
             }
             if (g < ng && g > 0) {
                 if (ov[2 * g] != PCRE2_UNSET)
-                    bt_buf_append(b, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+                    jn_sb_append(b, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
             } else if (g == 0) {
-                bt_buf_append(b, s + ov[0], ov[1] - ov[0]);
+                jn_sb_append(b, s + ov[0], ov[1] - ov[0]);
             }
             i = j - 1;
         } else {
-            bt_buf_putc(b, '$');
+            jn_sb_putc(b, '$');
         }
     }
 }
@@ -439,8 +437,8 @@ static jn_val *f_replace(jn_ctx *cx, jn_val **a, size_t n)
     }
     const char *str = s->u.str.s;
     size_t len = s->u.str.len;
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     size_t pos = 0;
     double count = 0;
     if (jn_is_str(a[1])) {
@@ -450,9 +448,9 @@ static jn_val *f_replace(jn_ctx *cx, jn_val **a, size_t n)
             const char *p = find(str + pos, len - pos, pat, pl);
             if (p == NULL)
                 break;
-            bt_buf_append(&b, str + pos, (size_t)(p - str) - pos);
+            jn_sb_append(&b, str + pos, (size_t)(p - str) - pos);
             if (jn_is_str(a[2])) {
-                bt_buf_append(&b, a[2]->u.str.s, a[2]->u.str.len);
+                jn_sb_append(&b, a[2]->u.str.s, a[2]->u.str.len);
             } else {
                 jn_val *m = jn_object(cx->arena);
                 jn_obj_set(cx->arena, m, "match", 5, a[1]);
@@ -460,7 +458,7 @@ static jn_val *f_replace(jn_ctx *cx, jn_val **a, size_t n)
                 if (!jn_is_str(rv))
                     jn_throw(cx, "D3012", rv,
                              "Attempted to replace a matched string with a non-string value");
-                bt_buf_append(&b, rv->u.str.s, rv->u.str.len);
+                jn_sb_append(&b, rv->u.str.s, rv->u.str.len);
             }
             pos = (size_t)(p - str) + pl;
             count++;
@@ -471,7 +469,7 @@ static jn_val *f_replace(jn_ctx *cx, jn_val **a, size_t n)
                jn__regex_match(cx, a[1]->u.fn->re, str, len, pos, &ov, &ng)) {
             if (ov[1] == ov[0])
                 jn_throw(cx, "D1004", NULL, "Regular expression matches zero length string");
-            bt_buf_append(&b, str + pos, ov[0] - pos);
+            jn_sb_append(&b, str + pos, ov[0] - pos);
             if (jn_is_str(a[2])) {
                 expand(&b, str, ov, ng, a[2]->u.str.s, a[2]->u.str.len);
             } else {
@@ -480,16 +478,15 @@ static jn_val *f_replace(jn_ctx *cx, jn_val **a, size_t n)
                 if (!jn_is_str(rv))
                     jn_throw(cx, "D3012", rv,
                              "Attempted to replace a matched string with a non-string value");
-                bt_buf_append(&b, rv->u.str.s, rv->u.str.len);
+                jn_sb_append(&b, rv->u.str.s, rv->u.str.len);
             }
             pos = ov[1];
             count++;
         }
     }
     if (pos < len)
-        bt_buf_append(&b, str + pos, len - pos);
+        jn_sb_append(&b, str + pos, len - pos);
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -503,21 +500,20 @@ static jn_val *f_base64encode(jn_ctx *cx, jn_val **a, size_t n)
         return NULL;
     const unsigned char *p = (const unsigned char *)s->u.str.s;
     size_t len = s->u.str.len;
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     for (size_t i = 0; i < len; i += 3) {
         unsigned v = (unsigned)p[i] << 16;
         if (i + 1 < len)
             v |= (unsigned)p[i + 1] << 8;
         if (i + 2 < len)
             v |= p[i + 2];
-        bt_buf_putc(&b, B64[(v >> 18) & 63]);
-        bt_buf_putc(&b, B64[(v >> 12) & 63]);
-        bt_buf_putc(&b, i + 1 < len ? B64[(v >> 6) & 63] : '=');
-        bt_buf_putc(&b, i + 2 < len ? B64[v & 63] : '=');
+        jn_sb_putc(&b, B64[(v >> 18) & 63]);
+        jn_sb_putc(&b, B64[(v >> 12) & 63]);
+        jn_sb_putc(&b, i + 1 < len ? B64[(v >> 6) & 63] : '=');
+        jn_sb_putc(&b, i + 2 < len ? B64[v & 63] : '=');
     }
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -527,8 +523,8 @@ static jn_val *f_base64decode(jn_ctx *cx, jn_val **a, size_t n)
     jn_val *s = a[0];
     if (s == NULL)
         return NULL;
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     unsigned v = 0;
     int bits = 0;
     for (size_t i = 0; i < s->u.str.len; i++) {
@@ -539,11 +535,10 @@ static jn_val *f_base64decode(jn_ctx *cx, jn_val **a, size_t n)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            bt_buf_putc(&b, (char)((v >> bits) & 0xFF));
+            jn_sb_putc(&b, (char)((v >> bits) & 0xFF));
         }
     }
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -551,22 +546,20 @@ static jn_val *url_encode(jn_ctx *cx, jn_val *s, const char *keep)
 {
     if (s == NULL)
         return NULL;
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     for (size_t i = 0; i < s->u.str.len; i++) {
         unsigned char c = (unsigned char)s->u.str.s[i];
         if (isalnum(c) || strchr(keep, c) != NULL) {
-            bt_buf_putc(&b, (char)c);
+            jn_sb_putc(&b, (char)c);
         } else {
             if ((c & 0xF8) == 0xD8) { /* not reachable for valid UTF-8 */
-                bt_buf_fini(&b);
                 jn_throw(cx, "D3140", s, "Malformed URL passed to encode");
             }
-            bt_buf_printf(&b, "%%%02X", c);
+            jn_sb_printf(&b, "%%%02X", c);
         }
     }
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 
@@ -594,29 +587,27 @@ static jn_val *url_decode(jn_ctx *cx, jn_val *s, const char *reserved)
 {
     if (s == NULL)
         return NULL;
-    bt_buf b;
-    bt_buf_init(&b);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
     const char *p = s->u.str.s;
     size_t len = s->u.str.len;
     for (size_t i = 0; i < len; i++) {
         if (p[i] != '%') {
-            bt_buf_putc(&b, p[i]);
+            jn_sb_putc(&b, p[i]);
             continue;
         }
         int h = i + 2 < len ? hexval(p[i + 1]) : -1, l = i + 2 < len ? hexval(p[i + 2]) : -1;
         if (h < 0 || l < 0) {
-            bt_buf_fini(&b);
             jn_throw(cx, "D3140", s, "Malformed URL passed to decode");
         }
         char c = (char)(h * 16 + l);
         if (reserved != NULL && c != '\0' && strchr(reserved, c) != NULL)
-            bt_buf_append(&b, p + i, 3);
+            jn_sb_append(&b, p + i, 3);
         else
-            bt_buf_putc(&b, c);
+            jn_sb_putc(&b, c);
         i += 2;
     }
     jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    bt_buf_fini(&b);
     return r;
 }
 

@@ -312,10 +312,11 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
         *result = json_string("");
     } else {
         bool too_deep;
-        *result = jn_to_json_checked(r, &too_deep);
+        /* jansson spends about 64 bytes a value: the result must fit the memory limit too */
+        *result = jn_to_json_checked(r, lim.max_memory / 64, &too_deep);
         if (too_deep)
-            jn__throw_at(cx, "U1001", -1, NULL, NULL,
-                         "The result nests too deeply to be returned as JSON");
+            jn__throw_at(cx, "U1002", -1, NULL, NULL,
+                         "The result nests too deeply or is too big to be returned as JSON");
     }
 out:
     if (cx->pcre_gc)

@@ -282,6 +282,11 @@ jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env);
 /* Raises U1001 when the evaluation has used more C stack than its limit allows: every
  * recursive walk over values calls it, so a deeply nested value cannot crash. */
 void jn__check_stack(jn_ctx *cx);
+/* Raises U1002 when bytes more (outside the arena: text being built) would take the
+ * evaluation beyond its memory limit. */
+void jn__budget(jn_ctx *cx, size_t bytes);
+/* Deep equality that also meets the time limit (a value may share parts many times). */
+bool jn__equal(jn_ctx *cx, const jn_val *x, const jn_val *y);
 jn_val *jn__apply(jn_ctx *cx, jn_val *fn, jn_val **args, size_t nargs, jn_val *input, jn_env *env);
 jn_env *jn__env_new(jn_ctx *cx, jn_env *parent);
 void jn__env_bind(jn_ctx *cx, jn_env *env, const char *name, size_t len, jn_val *v);

@@ -269,11 +269,11 @@ void jn__lex_next(jn_lexer *lx, bool infix, jn_token *t)
     }
     if (is_op_char(c)) {
         static const char ops[] = ".[]{}(),@#;:?+-*/%|=<>^&!~";
+        static const char *const single[] = {".", "[", "]", "{", "}", "(", ")", ",", "@",
+                                             "#", ";", ":", "?", "+", "-", "*", "/", "%",
+                                             "|", "=", "<", ">", "^", "&", "!", "~"};
         const char *p = strchr(ops, c);
-        static char single[sizeof ops][2];
         size_t k = (size_t)(p - ops);
-        single[k][0] = c;
-        single[k][1] = '\0';
         t->type = TK_OPERATOR;
         t->text = single[k];
         t->len = 1;

@@ -65,11 +65,11 @@ jn_val *jn__append(jn_ctx *cx, jn_val *a, jn_val *b)
         return a;
     size_t na = jn_is_arr(a) ? a->u.arr.len : 1, nb = jn_is_arr(b) ? b->u.arr.len : 1;
     jn_val *r = jn_array(cx->arena, na + nb);
-    if (jn_is_arr(a))
+    if (jn_is_arr(a) && na > 0)
         memcpy(r->u.arr.items, a->u.arr.items, na * sizeof(jn_val *));
     else
         r->u.arr.items[0] = a;
-    if (jn_is_arr(b))
+    if (jn_is_arr(b) && nb > 0)
         memcpy(r->u.arr.items + na, b->u.arr.items, nb * sizeof(jn_val *));
     else
         r->u.arr.items[na] = b;
@@ -135,21 +135,21 @@ static jn_env *tuple_env(jn_ctx *cx, jn_env *env, jn_val *tuple)
 {
     jn_env *e = jn__env_new(cx, env);
     jn_entry *en;
-    for (size_t i = 0; jn_obj_next(tuple, &i, &en);)
+    for (size_t i = 0; jn_is_obj(tuple) && jn_obj_next(tuple, &i, &en);)
         jn__env_bind(cx, e, en->key, en->klen, en->val);
     return e;
 }
 
 static jn_val *tuple_at(jn_val *tuple)
 {
-    return jn_obj_get(tuple, "@", 1);
+    return jn_is_obj(tuple) ? jn_obj_get(tuple, "@", 1) : NULL;
 }
 
 static jn_val *tuple_copy(jn_ctx *cx, jn_val *t)
 {
     jn_val *r = jn_object(cx->arena);
     jn_entry *e;
-    for (size_t i = 0; jn_obj_next(t, &i, &e);)
+    for (size_t i = 0; jn_is_obj(t) && jn_obj_next(t, &i, &e);)
         jn_obj_set(cx->arena, r, e->key, e->klen, e->val);
     return r;
 }
@@ -483,7 +483,8 @@ jn_val *jn__eval_group(jn_ctx *cx, const jn_node *obj, jn_val *input, jn_env *en
         if (reduce) {
             jn_val *t = reduce_tuples(cx, gr->data);
             context = tuple_at(t);
-            jn_obj_del(t, "@", 1);
+            if (jn_is_obj(t))
+                jn_obj_del(t, "@", 1);
             e = tuple_env(cx, env, t);
         }
         jn_val *v = jn__eval(cx, obj->pairs.v[2 * gr->expr_index + 1], context, e);

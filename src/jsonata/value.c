@@ -7,6 +7,7 @@
 #include "base/alloc.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,15 +89,62 @@ void *jn_alloc0(jn_arena *a, size_t n)
 char *jn_strndup(jn_arena *a, const char *s, size_t n)
 {
     char *p = jn_alloc(a, n + 1);
-    memcpy(p, s, n);
+    if (n > 0)
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+void jn_sb_init(jn_sbuf *b, jn_arena *a)
+{
+    b->arena = a;
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void jn_sb_append(jn_sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = jn_alloc(b->arena, cap);
+        if (b->len)
+            memcpy(d, b->data, b->len);
+        b->data = d;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void jn_sb_putc(jn_sbuf *b, char c)
+{
+    jn_sb_append(b, &c, 1);
+}
+
+void jn_sb_puts(jn_sbuf *b, const char *s)
+{
+    jn_sb_append(b, s, strlen(s));
+}
+
+void jn_sb_printf(jn_sbuf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        jn_sb_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 jn_val *jn_number(jn_arena *a, double d)
 {
     if (d == floor(d) && fabs(d) < 9007199254740992.0 && !(d == 0 && signbit(d)))
-        return (jn_val *)(uintptr_t)(((intptr_t)d << 1) | 1);
+        return (jn_val *)((((uintptr_t)(intptr_t)d) << 1) | 1);
     jn_val *v = jn_alloc(a, sizeof *v);
     v->type = JN_NUMBER;
     v->flags = 0;
@@ -320,17 +368,32 @@ jn_val *jn_clone(jn_arena *a, jn_val *v)
     return bad ? NULL : r;
 }
 
-static bool deep_equal(const jn_val *x, const jn_val *y, int depth);
+typedef struct eq_state {
+    void (*tick)(void *);
+    void *ud;
+    size_t steps;
+} eq_state;
+
+static bool deep_equal(const jn_val *x, const jn_val *y, int depth, eq_state *st);
 
 bool jn_deep_equal(const jn_val *x, const jn_val *y)
 {
-    return deep_equal(x, y, 0);
+    eq_state st = {NULL, NULL, 0};
+    return deep_equal(x, y, 0, &st);
 }
 
-static bool deep_equal(const jn_val *x, const jn_val *y, int depth)
+bool jn_deep_equal_ex(const jn_val *x, const jn_val *y, void (*tick)(void *), void *ud)
+{
+    eq_state st = {tick, ud, 0};
+    return deep_equal(x, y, 0, &st);
+}
+
+static bool deep_equal(const jn_val *x, const jn_val *y, int depth, eq_state *st)
 {
     if (depth > JN_MAX_NESTING)
         return false;
+    if (st->tick != NULL && (++st->steps & 4095) == 0)
+        st->tick(st->ud);
     jn_type tx = jn_typeof(x), ty = jn_typeof(y);
     if (tx != ty)
         return false;
@@ -348,7 +411,7 @@ static bool deep_equal(const jn_val *x, const jn_val *y, int depth)
         if (x->u.arr.len != y->u.arr.len)
             return false;
         for (size_t i = 0; i < x->u.arr.len; i++)
-            if (!deep_equal(x->u.arr.items[i], y->u.arr.items[i], depth + 1))
+            if (!deep_equal(x->u.arr.items[i], y->u.arr.items[i], depth + 1, st))
                 return false;
         return true;
     case JN_OBJECT: {
@@ -357,7 +420,7 @@ static bool deep_equal(const jn_val *x, const jn_val *y, int depth)
         jn_entry *e;
         for (size_t i = 0; jn_obj_next(x, &i, &e);) {
             jn_val *o = jn_obj_get(y, e->key, e->klen);
-            if (o == NULL || !deep_equal(e->val, o, depth + 1))
+            if (o == NULL || !deep_equal(e->val, o, depth + 1, st))
                 return false;
         }
         return true;
@@ -434,12 +497,13 @@ jn_val *jn_from_json(jn_arena *a, const json_t *j)
     return NULL;
 }
 
-static json_t *to_json(const jn_val *v, int depth, bool *bad)
+static json_t *to_json(const jn_val *v, int depth, bool *bad, size_t *budget)
 {
-    if (depth > JN_MAX_NESTING) {
+    if (depth > JN_MAX_NESTING || *budget == 0) {
         *bad = true;
         return NULL;
     }
+    (*budget)--;
     switch (jn_typeof(v)) {
     case JN_UNDEFINED:
         return NULL;
@@ -460,7 +524,7 @@ static json_t *to_json(const jn_val *v, int depth, bool *bad)
     case JN_ARRAY: {
         json_t *r = json_array();
         for (size_t i = 0; i < v->u.arr.len; i++) {
-            json_t *x = to_json(v->u.arr.items[i], depth + 1, bad);
+            json_t *x = to_json(v->u.arr.items[i], depth + 1, bad, budget);
             if (x != NULL)
                 json_array_append_new(r, x);
         }
@@ -470,7 +534,7 @@ static json_t *to_json(const jn_val *v, int depth, bool *bad)
         json_t *r = json_object();
         jn_entry *e;
         for (size_t i = 0; jn_obj_next(v, &i, &e);) {
-            json_t *x = to_json(e->val, depth + 1, bad);
+            json_t *x = to_json(e->val, depth + 1, bad, budget);
             if (x != NULL)
                 json_object_setn_new(r, e->key, e->klen, x);
         }
@@ -482,10 +546,11 @@ static json_t *to_json(const jn_val *v, int depth, bool *bad)
     return NULL;
 }
 
-json_t *jn_to_json_checked(const jn_val *v, bool *too_deep)
+json_t *jn_to_json_checked(const jn_val *v, size_t max_nodes, bool *too_deep)
 {
     bool bad = false;
-    json_t *r = to_json(v, 0, &bad);
+    size_t budget = max_nodes ? max_nodes : (size_t)-1;
+    json_t *r = to_json(v, 0, &bad, &budget);
     *too_deep = bad;
     if (bad) {
         json_decref(r);
@@ -497,7 +562,7 @@ json_t *jn_to_json_checked(const jn_val *v, bool *too_deep)
 json_t *jn_to_json(const jn_val *v)
 {
     bool bad;
-    return jn_to_json_checked(v, &bad);
+    return jn_to_json_checked(v, 0, &bad);
 }
 
 void jn_num_to_js(double d, char *out, size_t outlen)

@@ -98,6 +98,20 @@ void *jn_alloc(jn_arena *a, size_t n);
 void *jn_alloc0(jn_arena *a, size_t n);
 char *jn_strndup(jn_arena *a, const char *s, size_t n);
 
+/* A growing text buffer in an arena (so the memory limit covers it and an error leaks
+ * nothing). data is NUL-terminated once anything was appended. */
+typedef struct jn_sbuf {
+    jn_arena *arena;
+    char *data;
+    size_t len, cap;
+} jn_sbuf;
+
+void jn_sb_init(jn_sbuf *b, jn_arena *a);
+void jn_sb_append(jn_sbuf *b, const char *s, size_t n);
+void jn_sb_putc(jn_sbuf *b, char c);
+void jn_sb_puts(jn_sbuf *b, const char *s);
+void jn_sb_printf(jn_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 extern jn_val jn_null_val, jn_true_val, jn_false_val;
 #define JN_NULLV (&jn_null_val)
 #define JN_TRUE  (&jn_true_val)
@@ -170,6 +184,8 @@ size_t jn_obj_len(const jn_val *o);
 jn_val *jn_clone(jn_arena *a, jn_val *v);
 /* JSONata's deep equality (= and !=); false beyond JN_MAX_NESTING. */
 bool jn_deep_equal(const jn_val *x, const jn_val *y);
+/* The same, calling tick(ud) every few thousand steps (it may longjmp out). */
+bool jn_deep_equal_ex(const jn_val *x, const jn_val *y, void (*tick)(void *), void *ud);
 
 /* UTF-16 length of UTF-8 text; the byte offset of UTF-16 unit u (clamped to len). */
 size_t jn_u16_len(const char *s, size_t len);
@@ -181,8 +197,9 @@ size_t jn_byte_to_u16(const char *s, size_t byte);
  * nested undefined items are skipped). */
 jn_val *jn_from_json(jn_arena *a, const json_t *j);
 json_t *jn_to_json(const jn_val *v);
-/* As jn_to_json, but says when v nests beyond JN_MAX_NESTING (then NULL). */
-json_t *jn_to_json_checked(const jn_val *v, bool *too_deep);
+/* As jn_to_json, but says when v nests beyond JN_MAX_NESTING or would make more than
+ * max_nodes JSON values (0: no limit; shared parts count each time) — then NULL. */
+json_t *jn_to_json_checked(const jn_val *v, size_t max_nodes, bool *too_deep);
 
 /* Number text as JavaScript's Number.prototype.toString writes it (shortest round trip,
  * exponent from 1e21 up and from 1e-7 down). out needs 32 bytes. */
