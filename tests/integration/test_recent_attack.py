@@ -2,13 +2,14 @@
 machines (refused PutTargets calls leave nothing behind, EventBridge's Input limit, 64-character
 rule and target names on one FIFO queue, targets gone at fire time, a disabled rule), route
 confirmation nonces (two POSTs at once, a deleted or cut key file), SNS tags (duplicate keys,
-a deleted topic)."""
+a deleted topic) and the CLI's signed requests (an endpoint written with a trailing slash)."""
 
 import html
 import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import batontest
 import servertest
 import test_schedules as ts
 from servertest import ACCOUNT, REGION
@@ -297,6 +299,49 @@ class SnsTags(servertest.ServerTestCase):
         self.assertEqual(sns.list_tags_for_resource(ResourceArn=arn)["Tags"], [])
         self.restart()
         self.assertEqual(self.client("sns").list_tags_for_resource(ResourceArn=arn)["Tags"], [])
+
+
+# ---- the CLI against --credentials ----
+
+class CliSigned(servertest.ServerTestCase):
+    def setUp(self):
+        self.creds_dir = tempfile.mkdtemp(prefix="baton-creds-")
+        path = os.path.join(self.creds_dir, "credentials")
+        with open(path, "w") as f:
+            f.write("AKIDCLI s3cret\n")
+        os.chmod(path, 0o600)
+        self.server_args = ("--credentials", path)
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.creds_dir, ignore_errors=True)
+
+    def baton(self, *args, **env):
+        e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        e.update(env)
+        return subprocess.run([batontest.BATON] + list(args), capture_output=True, text=True,
+                              env=e, timeout=30)
+
+    def test_outbox_signed_with_an_endpoint_ending_in_a_slash(self):
+        keys = {"AWS_ACCESS_KEY_ID": "AKIDCLI", "AWS_SECRET_ACCESS_KEY": "s3cret"}
+        r = self.baton("outbox", "--json", "--endpoint", self.server.url, **keys)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.baton("outbox", "--json", "--endpoint", self.server.url + "/", **keys)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), json.loads(self.baton(
+            "outbox", "--json", "--endpoint", self.server.url, **keys).stdout))
+        r = self.baton("outbox", "--endpoint", self.server.url,
+                       AWS_ACCESS_KEY_ID="AKIDCLI", AWS_SECRET_ACCESS_KEY="wrong")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("refused the signature", r.stderr)
+        r = self.baton("outbox", "--endpoint", self.server.url)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("requires signed requests", r.stderr)
+        # a session token in the environment does not break the signature
+        r = self.baton("outbox", "--json", "--endpoint", self.server.url,
+                       AWS_SESSION_TOKEN="tok", **keys)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":
