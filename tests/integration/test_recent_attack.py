@@ -301,6 +301,60 @@ class SnsTags(servertest.ServerTestCase):
         self.assertEqual(self.client("sns").list_tags_for_resource(ResourceArn=arn)["Tags"], [])
 
 
+# ---- SNS: a message stored once, rendered after a restart ----
+
+class SnsPendingAcrossRestart(servertest.ServerTestCase):
+    def test_structured_message_rendered_and_signed_after_restart(self):
+        import sqlite3
+        import test_sns
+        sns = self.client("sns")
+        arn = sns.create_topic(Name="v2", Attributes={"SignatureVersion": "2"})["TopicArn"]
+        # queues that do not exist yet: the deliveries stay pending until after the restart
+        for name, raw in (("env", "false"), ("raw", "true")):
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=SQS + name,
+                          Attributes={"RawMessageDelivery": raw})
+        big = "s" * (200 * 1024)
+        sns.publish(TopicArn=arn, MessageStructure="json", Subject="subj",
+                    Message=json.dumps({"default": "d", "sqs": big}))
+        db = os.path.join(self.server.data_dir, "baton.db")
+
+        def count(sql):
+            c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+            try:
+                return c.execute(sql).fetchone()[0]
+            finally:
+                c.close()
+
+        self.assertEqual(count("SELECT COUNT(*) FROM sns_message"), 1)
+        self.restart(kill=True)
+        self.assertEqual(count("SELECT COUNT(*) FROM sns_message"), 1)
+        sqs = self.client("sqs")
+        urls = {n: sqs.create_queue(QueueName=n)["QueueUrl"] for n in ("env", "raw")}
+        got = {}
+        deadline = time.time() + 20
+        while len(got) < 2 and time.time() < deadline:
+            for n, url in urls.items():
+                r = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
+                for m in r.get("Messages", []):
+                    got[n] = m["Body"]
+        self.assertEqual(got["raw"], big)
+        env = json.loads(got["env"])
+        self.assertEqual((env["Message"], env["Subject"], env["SignatureVersion"]),
+                         (big, "subj", "2"))
+        # the links were made at Publish, with the port the first server had
+        cert = urllib.parse.urlsplit(env["SigningCertURL"]).path
+        self.assertEqual(cert, "/baton/sns/SimpleNotificationService.pem")
+        with urllib.request.urlopen(self.server.url + cert, timeout=10) as r:
+            pem = r.read().decode()
+        self.assertTrue(test_sns.Sns.verify(self, env, pem))
+        forged = dict(env, Message=big + "x")
+        self.assertFalse(test_sns.Sns.verify(self, forged, pem))
+        deadline = time.time() + 10
+        while time.time() < deadline and count("SELECT COUNT(*) FROM sns_message"):
+            time.sleep(0.1)
+        self.assertEqual(count("SELECT COUNT(*) FROM sns_message"), 0)
+
+
 # ---- the CLI against --credentials ----
 
 class CliSigned(servertest.ServerTestCase):
