@@ -173,6 +173,40 @@ static json_t *failed(const char *id, const char *code, const char *msg)
     return json_pack("{s:s, s:s, s:s}", "TargetId", id, "ErrorCode", code, "ErrorMessage", msg);
 }
 
+#define TARGET_INPUT_MAX 8192
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* How many targets the rule would have once the call's (valid) entries are put: an id the
+ * rule has, or one given earlier in the call, replaces rather than adds. */
+static size_t targets_after(const sched_rule *r, json_t *targets)
+{
+    size_t n = r->n_targets, i;
+    json_t *t;
+    json_array_foreach(targets, i, t)
+    {
+        if (json_object_get(t, "InputTransformer") != NULL)
+            continue; /* refused entry by entry, never put */
+        const char *id = json_string_value(json_object_get(t, "Id"));
+        bool is_new = true;
+        for (size_t k = 0; k < r->n_targets && is_new; k++)
+            is_new = strcmp(r->targets[k].id, id) != 0;
+        for (size_t j = 0; j < i && is_new; j++) {
+            json_t *o = json_array_get(targets, j);
+            is_new = json_object_get(o, "InputTransformer") != NULL ||
+                     strcmp(json_string_value(json_object_get(o, "Id")), id) != 0;
+        }
+        n += is_new;
+    }
+    return n;
+}
+
 static void put_targets(api_call *c, sched_service *ss)
 {
     const char *name = need(c, "Rule");
@@ -226,6 +260,14 @@ static void put_targets(api_call *c, sched_service *ss)
             return;
         }
         const char *input = json_string_value(json_object_get(t, "Input"));
+        /* Target.Input: at most 8192 characters (EventBridge API Reference, Target) */
+        if (input && utf8_chars(input) > TARGET_INPUT_MAX) {
+            fail(c, "ValidationException",
+                 "1 validation error detected: Value at 'targets.%zu.member.input' failed to "
+                 "satisfy constraint: Member must have length less than or equal to %d",
+                 i + 1, TARGET_INPUT_MAX);
+            return;
+        }
         if (input) {
             json_t *j = json_loads(input, JSON_DECODE_ANY, NULL);
             json_decref(j);
@@ -234,6 +276,12 @@ static void put_targets(api_call *c, sched_service *ss)
                 return;
             }
         }
+    }
+    /* The rule's limit is checked before any target is put: a refused call changes nothing. */
+    if (targets_after(r, targets) > SCHED_TARGETS_MAX) {
+        fail(c, "LimitExceededException", "%s",
+             "The requested resource exceeds the maximum number allowed.");
+        return;
     }
     json_t *fails = json_array();
     json_array_foreach(targets, i, t)

@@ -55,6 +55,9 @@ typedef struct cli_http_answer {
     bool function_error; /* X-Amz-Function-Error came with it (Lambda's Invoke) */
 } cli_http_answer;
 int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer *a);
+/* endpoint + path (which starts with '/'), the endpoint's trailing slashes dropped, so
+ * http://host:port/ and http://host:port name the same paths (heap string). */
+char *cli_url(const char *endpoint, const char *path);
 
 /* SigV4 (cli_sign.c): appends Authorization and X-Amz-Date to h for a request of method to
  * url with the extra headers to sign (name, value, …, NULL) and body (NULL: empty), signed

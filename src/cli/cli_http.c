@@ -3,6 +3,7 @@
  * approvals), where the AWS client of client.c does not apply. Signed as client.c's are
  * (cli_sign.c), so they pass a server that runs with --credentials.
  */
+#include "base/alloc.h"
 #include "cli/cli.h"
 
 #include <curl/curl.h>
@@ -36,6 +37,14 @@ static bool refused_signature(const bt_buf *b)
                 return true;
     }
     return false;
+}
+
+char *cli_url(const char *endpoint, const char *path)
+{
+    size_t n = strlen(endpoint);
+    while (n > 0 && endpoint[n - 1] == '/')
+        n--;
+    return bt_xasprintf("%.*s%s", (int)n, endpoint, path);
 }
 
 int cli_http(const char *url, const char *body, long timeout_s, cli_http_answer *a)

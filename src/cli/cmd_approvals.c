@@ -75,7 +75,7 @@ int cmd_approvals(int argc, char **argv)
     }
     if (endpoint == NULL || endpoint[0] == '\0')
         endpoint = "http://127.0.0.1:8083";
-    char *url = bt_xasprintf("%s/baton/approvals", endpoint);
+    char *url = cli_url(endpoint, "/baton/approvals");
     cli_http_answer a;
     int rc = cli_http(url, NULL, 60, &a);
     free(url);

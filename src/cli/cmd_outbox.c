@@ -64,8 +64,7 @@ int cmd_outbox(int argc, char **argv)
     }
     if (endpoint == NULL || endpoint[0] == '\0')
         endpoint = "http://127.0.0.1:8083";
-    char *url =
-        bt_xasprintf("%s%s", endpoint, deliveries ? "/baton/deliveries" : "/outbox?format=json");
+    char *url = cli_url(endpoint, deliveries ? "/baton/deliveries" : "/outbox?format=json");
     cli_http_answer a;
     int rc = cli_http(url, NULL, 60, &a);
     free(url);
