@@ -150,7 +150,9 @@ static char *read_file(const char *path, size_t *len)
 
 /* ---- workloads and checks -------------------------------------------------------------- */
 
-static void load_workload(const char *dir, json_t *inputs, const char *name, workload *w)
+/* Loads dir/name.json; its input is inputs.json's entry input_key. */
+static void load_workload(const char *dir, json_t *inputs, const char *name, const char *input_key,
+                          workload *w)
 {
     char *path = bt_xasprintf("%s/%s.json", dir, name);
     size_t len;
@@ -165,9 +167,9 @@ static void load_workload(const char *dir, json_t *inputs, const char *name, wor
     bt_diag_fini(&diag);
     free(text);
     free(path);
-    json_t *in = json_object_get(inputs, name);
+    json_t *in = json_object_get(inputs, input_key);
     if (in == NULL)
-        die("inputs.json has no input for '%s'", name);
+        die("inputs.json has no input for '%s'", input_key);
     w->input_text = json_dumps(in, JSON_COMPACT | JSON_ENCODE_ANY);
     if (w->input_text == NULL)
         die("cannot serialise the input of '%s'", name);
@@ -233,26 +235,46 @@ static void check_pass_chain(const exec *e)
         wrong("pass-chain", e, want);
 }
 
-static void check_choice_loop(const exec *e)
+static void check_counter(const char *wname, const exec *e)
 {
     static const char want[] = "$.counter.i == 1000";
     if (exec_get_status(e) != EXEC_SUCCEEDED)
-        wrong("choice-loop", e, want);
+        wrong(wname, e, want);
     json_t *i = json_object_get(json_object_get(exec_output(e), "counter"), "i");
     if (!json_is_number(i) || json_number_value(i) != 1000.0)
-        wrong("choice-loop", e, want);
+        wrong(wname, e, want);
 }
 
-static void check_map(const exec *e)
+static void check_choice_loop(const exec *e)
+{
+    check_counter("choice-loop", e);
+}
+
+static void check_choice_loop_jsonata(const exec *e)
+{
+    check_counter("choice-loop-jsonata", e);
+}
+
+static void check_results(const char *wname, const exec *e)
 {
     static const char want[] = "$.results[999].msg == \"item 999 is n999\"";
     if (exec_get_status(e) != EXEC_SUCCEEDED)
-        wrong("map-1000", e, want);
+        wrong(wname, e, want);
     json_t *res = json_object_get(exec_output(e), "results");
     json_t *msg = json_object_get(json_array_get(res, 999), "msg");
     if (json_array_size(res) != 1000 || !json_is_string(msg) ||
         strcmp(json_string_value(msg), "item 999 is n999") != 0)
-        wrong("map-1000", e, want);
+        wrong(wname, e, want);
+}
+
+static void check_map(const exec *e)
+{
+    check_results("map-1000", e);
+}
+
+static void check_map_jsonata(const exec *e)
+{
+    check_results("map-1000-jsonata", e);
 }
 
 static void check_callback(const exec *e)
@@ -635,8 +657,9 @@ static void usage(void)
           "  --json         print one JSON object instead of the table\n"
           "  --many N       executions parked for many-waiting (default 100000; 0 skips)\n"
           "  --no-cold      skip the cold start\n"
-          "  --only NAME    run only pass-chain, pass-chain-1000, choice-loop, map-1000,\n"
-          "                 callback, many-waiting or cold-start\n",
+          "  --only NAME    run only pass-chain, pass-chain-1000, choice-loop,\n"
+          "                 choice-loop-jsonata, map-1000, map-1000-jsonata, callback,\n"
+          "                 many-waiting or cold-start\n",
           stderr);
 }
 
@@ -707,7 +730,7 @@ int main(int argc, char **argv)
 
     double nan = NAN;
     cold_res cold = {.median_ms = nan, .p90_ms = nan, .max_rss_mib = nan, .own_rss_mib = nan};
-    tput pc = {0}, pc1000 = {0}, cl = {0}, map = {0};
+    tput pc = {0}, pc1000 = {0}, cl = {0}, map = {0}, clj = {0}, mapj = {0};
     callback_res cb1 = {.p50_us = nan, .p99_us = nan}, cb64 = cb1;
     many_res many = {.bytes_each = nan, .park_s = nan, .complete_s = nan, .free_s = nan};
     const char *cold_note = NULL;
@@ -728,11 +751,14 @@ int main(int argc, char **argv)
         }
     }
 
-    workload pass_chain, choice_loop, map1000, callback;
-    load_workload(o.dir, inputs, "pass-chain", &pass_chain);
-    load_workload(o.dir, inputs, "choice-loop", &choice_loop);
-    load_workload(o.dir, inputs, "map-1000", &map1000);
-    load_workload(o.dir, inputs, "callback", &callback);
+    /* The JSONata twins take their JSONPath twin's input. */
+    workload pass_chain, choice_loop, map1000, callback, choice_loop_j, map1000_j;
+    load_workload(o.dir, inputs, "pass-chain", "pass-chain", &pass_chain);
+    load_workload(o.dir, inputs, "choice-loop", "choice-loop", &choice_loop);
+    load_workload(o.dir, inputs, "choice-loop-jsonata", "choice-loop", &choice_loop_j);
+    load_workload(o.dir, inputs, "map-1000", "map-1000", &map1000);
+    load_workload(o.dir, inputs, "map-1000-jsonata", "map-1000", &map1000_j);
+    load_workload(o.dir, inputs, "callback", "callback", &callback);
 
     if (o.many > 0 && wanted(&o, "many-waiting")) {
         progress(&o, "many-waiting");
@@ -750,9 +776,17 @@ int main(int argc, char **argv)
         progress(&o, "choice-loop");
         cl = run_serial(&choice_loop, check_choice_loop, o.seconds);
     }
+    if (wanted(&o, "choice-loop-jsonata")) {
+        progress(&o, "choice-loop-jsonata");
+        clj = run_serial(&choice_loop_j, check_choice_loop_jsonata, o.seconds);
+    }
     if (wanted(&o, "map-1000")) {
         progress(&o, "map-1000");
         map = run_serial(&map1000, check_map, o.seconds);
+    }
+    if (wanted(&o, "map-1000-jsonata")) {
+        progress(&o, "map-1000-jsonata");
+        mapj = run_serial(&map1000_j, check_map_jsonata, o.seconds);
     }
     if (wanted(&o, "callback")) {
         progress(&o, "callback");
@@ -795,12 +829,26 @@ int main(int argc, char **argv)
             json_object_set_new(r, "pass_chain_1000_at_once", tput_json(&pc1000));
         if (cl.execs)
             json_object_set_new(r, "choice_loop", tput_json(&cl));
-        if (map.execs) {
-            json_t *m = tput_json(&map);
+        if (clj.execs)
+            json_object_set_new(r, "choice_loop_jsonata", tput_json(&clj));
+        if (cl.execs && clj.execs)
+            json_object_set_new(r, "choice_loop_jsonpath_over_jsonata",
+                                json_real(((double)cl.transitions / cl.secs) /
+                                          ((double)clj.transitions / clj.secs)));
+        const tput *maps[2] = {&map, &mapj};
+        const char *mapn[2] = {"map_1000", "map_1000_jsonata"};
+        for (int i = 0; i < 2; i++) {
+            if (maps[i]->execs == 0)
+                continue;
+            json_t *m = tput_json(maps[i]);
             json_object_set_new(m, "items_per_s",
-                                json_real((double)map.execs * MAP_ITEMS / map.secs));
-            json_object_set_new(r, "map_1000", m);
+                                json_real((double)maps[i]->execs * MAP_ITEMS / maps[i]->secs));
+            json_object_set_new(r, mapn[i], m);
         }
+        if (map.execs && mapj.execs)
+            json_object_set_new(
+                r, "map_1000_jsonpath_over_jsonata",
+                json_real(((double)map.execs / map.secs) / ((double)mapj.execs / mapj.secs)));
         const callback_res *cbs[2] = {&cb1, &cb64};
         const char *cbn[2] = {"callback_1_outstanding", "callback_64_outstanding"};
         for (int i = 0; i < 2; i++) {
@@ -861,8 +909,21 @@ int main(int argc, char **argv)
             print_tput("pass-chain, 1000 at once", &pc1000, false);
         if (cl.execs)
             print_tput("choice-loop", &cl, false);
+        if (clj.execs)
+            print_tput("choice-loop-jsonata", &clj, false);
         if (map.execs)
             print_tput("map-1000", &map, true);
+        if (mapj.execs)
+            print_tput("map-1000-jsonata", &mapj, true);
+        /* Issue 8's target: each JSONata twin within 2x of its JSONPath twin. */
+        if (cl.execs && clj.execs)
+            printf("%-34s %.2fx (JSONPath trans/s over JSONata trans/s; target <= 2)\n",
+                   "choice-loop vs its JSONata twin",
+                   ((double)cl.transitions / cl.secs) / ((double)clj.transitions / clj.secs));
+        if (map.execs && mapj.execs)
+            printf("%-34s %.2fx (JSONPath items/s over JSONata items/s; target <= 2)\n",
+                   "map-1000 vs its JSONata twin",
+                   ((double)map.execs / map.secs) / ((double)mapj.execs / mapj.secs));
         const callback_res *cbs[2] = {&cb1, &cb64};
         const char *cbn[2] = {"callback, 1 outstanding", "callback, 64 outstanding"};
         for (int i = 0; i < 2; i++)
@@ -889,6 +950,8 @@ int main(int argc, char **argv)
     workload_fini(&pass_chain);
     workload_fini(&choice_loop);
     workload_fini(&map1000);
+    workload_fini(&choice_loop_j);
+    workload_fini(&map1000_j);
     workload_fini(&callback);
     json_decref(inputs);
     free(baton);
