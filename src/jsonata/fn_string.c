@@ -58,7 +58,9 @@ static jn_val *f_substring(jn_ctx *cx, jn_val **a, size_t n)
     if (s == NULL)
         return NULL;
     double len = (double)cp_len(s->u.str.s, s->u.str.len);
-    double start = a[1] != NULL ? trunc(jn_num(a[1])) : 0;
+    if (a[1] == NULL) /* JavaScript's slice(undefined, NaN) and slice(undefined) */
+        return n > 2 && a[2] != NULL ? jn_string_ref(cx->arena, "", 0) : s;
+    double start = trunc(jn_num(a[1]));
     if (len + start < 0)
         start = 0;
     double end = len;
