@@ -37,9 +37,8 @@ int jn_truthy(const jn_val *v)
 
 static void write_num15(jn_sbuf *b, double d)
 {
-    char tmp[40], out[40];
-    snprintf(tmp, sizeof tmp, "%.15g", d);
-    jn_num_to_js(strtod(tmp, NULL), out, sizeof out);
+    char out[40];
+    jn_num_to_js15(d, out, sizeof out);
     jn_sb_puts(b, out);
 }
 

@@ -565,43 +565,10 @@ json_t *jn_to_json(const jn_val *v)
     return jn_to_json_checked(v, 0, &bad);
 }
 
-void jn_num_to_js(double d, char *out, size_t outlen)
+/* Lays out digits (k significant, no trailing zeros) with the decimal exponent e of the
+ * first digit as Number.prototype.toString does. */
+static void js_layout(bool neg, const char *digits, size_t k, int e, char *out, size_t outlen)
 {
-    if (isnan(d)) {
-        snprintf(out, outlen, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        snprintf(out, outlen, d < 0 ? "-Infinity" : "Infinity");
-        return;
-    }
-    if (d == 0) {
-        snprintf(out, outlen, "0");
-        return;
-    }
-    char buf[40];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    /* buf: [-]d[.ddd]e[+-]xx */
-    char digits[24];
-    size_t k = 0;
-    const char *p = buf;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.')
-            digits[k++] = *p;
-    while (k > 1 && digits[k - 1] == '0')
-        k--;
-    digits[k] = '\0';
-    int e = atoi(p + 1);
     int n = e + 1; /* the decimal point sits after n digits */
     char res[64];
     size_t r = 0;
@@ -637,4 +604,72 @@ void jn_num_to_js(double d, char *out, size_t outlen)
     }
     res[r] = '\0';
     snprintf(out, outlen, "%s", res);
+}
+
+/* Splits "%.*e" text into its digits (trailing zeros dropped) and exponent. */
+static void split_exp(const char *buf, bool *neg, char *digits, size_t *k, int *e)
+{
+    const char *p = buf;
+    *neg = false;
+    if (*p == '-') {
+        *neg = true;
+        p++;
+    }
+    size_t n = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[n++] = *p;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *k = n;
+    *e = atoi(p + 1);
+}
+
+static bool special(double d, char *out, size_t outlen)
+{
+    if (isnan(d))
+        snprintf(out, outlen, "NaN");
+    else if (isinf(d))
+        snprintf(out, outlen, d < 0 ? "-Infinity" : "Infinity");
+    else if (d == 0)
+        snprintf(out, outlen, "0");
+    else if (d == floor(d) && fabs(d) < 1e15)
+        snprintf(out, outlen, "%.0f", d);
+    else
+        return false;
+    return true;
+}
+
+void jn_num_to_js(double d, char *out, size_t outlen)
+{
+    if (special(d, out, outlen))
+        return;
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    bool neg;
+    char digits[24];
+    size_t k;
+    int e;
+    split_exp(buf, &neg, digits, &k, &e);
+    js_layout(neg, digits, k, e, out, outlen);
+}
+
+void jn_num_to_js15(double d, char *out, size_t outlen)
+{
+    if (special(d, out, outlen))
+        return;
+    /* 15 significant digits read back and written shortest are those 15 digits (DBL_DIG) */
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.14e", d);
+    bool neg;
+    char digits[24];
+    size_t k;
+    int e;
+    split_exp(buf, &neg, digits, &k, &e);
+    js_layout(neg, digits, k, e, out, outlen);
 }

@@ -204,5 +204,7 @@ json_t *jn_to_json_checked(const jn_val *v, size_t max_nodes, bool *too_deep);
 /* Number text as JavaScript's Number.prototype.toString writes it (shortest round trip,
  * exponent from 1e21 up and from 1e-7 down). out needs 32 bytes. */
 void jn_num_to_js(double d, char *out, size_t outlen);
+/* $string's text of a number: JavaScript's Number(d.toPrecision(15)).toString(). */
+void jn_num_to_js15(double d, char *out, size_t outlen);
 
 #endif
