@@ -45,8 +45,13 @@ static void write_num15(jn_sbuf *b, double d)
 static void write_str(jn_sbuf *b, const char *s, size_t len)
 {
     jn_sb_putc(b, '"');
+    size_t run = 0; /* start of the bytes that need no escape */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jn_sb_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"':
             jn_sb_puts(b, "\\\"");
@@ -70,12 +75,10 @@ static void write_str(jn_sbuf *b, const char *s, size_t len)
             jn_sb_puts(b, "\\f");
             break;
         default:
-            if (c < 0x20)
-                jn_sb_printf(b, "\\u%04x", c);
-            else
-                jn_sb_putc(b, (char)c);
+            jn_sb_printf(b, "\\u%04x", c);
         }
     }
+    jn_sb_append(b, s + run, len - run);
     jn_sb_putc(b, '"');
 }
 

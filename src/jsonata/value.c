@@ -122,6 +122,11 @@ void jn_sb_append(jn_sbuf *b, const char *s, size_t n)
 
 void jn_sb_putc(jn_sbuf *b, char c)
 {
+    if (b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     jn_sb_append(b, &c, 1);
 }
 
@@ -459,6 +464,61 @@ size_t jn_byte_to_u16(const char *s, size_t byte)
     return jn_u16_len(s, byte);
 }
 
+/* Appends a key known to be new (jansson's keys are unique). */
+static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
+{
+    if (o->u.obj.len == o->u.obj.cap) {
+        size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
+        jn_entry *n = jn_alloc(a, cap * sizeof *n);
+        if (o->u.obj.len)
+            memcpy(n, o->u.obj.entries, o->u.obj.len * sizeof *n);
+        o->u.obj.entries = n;
+        o->u.obj.cap = cap;
+    }
+    o->u.obj.entries[o->u.obj.len++] = (jn_entry){key, klen, v};
+    o->u.obj.live++;
+}
+
+static jn_val *from_json(jn_arena *a, const json_t *j, bool borrow)
+{
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        if (borrow)
+            return jn_string_ref(a, json_string_value(j), json_string_length(j));
+        return jn_string(a, json_string_value(j), json_string_length(j));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        jn_val *r = jn_array(a, n);
+        for (size_t i = 0; i < n; i++)
+            r->u.arr.items[i] = from_json(a, json_array_get(j, i), borrow);
+        r->u.arr.len = n;
+        return r;
+    }
+    case JSON_OBJECT: {
+        jn_val *r = jn_object(a);
+        json_t *o = (json_t *)(uintptr_t)j;
+        for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
+            const char *k = json_object_iter_key(it);
+            size_t klen = json_object_iter_key_len(it);
+            jn_val *v = from_json(a, json_object_iter_value(it), borrow);
+            if (v == NULL)
+                continue;
+            obj_append(a, r, borrow ? k : jn_strndup(a, k, klen), klen, v);
+        }
+        if (r->u.obj.len > INDEX_FROM)
+            index_build(a, r);
+        return r;
+    }
+    default:
+        return jn_from_json(a, j);
+    }
+}
+
+jn_val *jn_from_json_borrow(jn_arena *a, const json_t *j)
+{
+    return from_json(a, j, true);
+}
+
 jn_val *jn_from_json(jn_arena *a, const json_t *j)
 {
     switch (json_typeof(j)) {
@@ -472,29 +532,9 @@ jn_val *jn_from_json(jn_arena *a, const json_t *j)
         return jn_number(a, (double)json_integer_value(j));
     case JSON_REAL:
         return jn_number(a, json_real_value(j));
-    case JSON_STRING:
-        return jn_string(a, json_string_value(j), json_string_length(j));
-    case JSON_ARRAY: {
-        size_t n = json_array_size(j);
-        jn_val *r = jn_array(a, n);
-        for (size_t i = 0; i < n; i++)
-            r->u.arr.items[i] = jn_from_json(a, json_array_get(j, i));
-        r->u.arr.len = n;
-        return r;
+    default:
+        return from_json(a, j, false);
     }
-    case JSON_OBJECT: {
-        jn_val *r = jn_object(a);
-        json_t *o = (json_t *)(uintptr_t)j;
-        for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
-            const char *k = json_object_iter_key(it);
-            size_t klen = json_object_iter_key_len(it);
-            jn_obj_set(a, r, jn_strndup(a, k, klen), klen,
-                       jn_from_json(a, json_object_iter_value(it)));
-        }
-        return r;
-    }
-    }
-    return NULL;
 }
 
 static json_t *to_json(const jn_val *v, int depth, bool *bad, size_t *budget)
@@ -634,9 +674,22 @@ static bool special(double d, char *out, size_t outlen)
         snprintf(out, outlen, d < 0 ? "-Infinity" : "Infinity");
     else if (d == 0)
         snprintf(out, outlen, "0");
-    else if (d == floor(d) && fabs(d) < 1e15)
-        snprintf(out, outlen, "%.0f", d);
-    else
+    else if (d == floor(d) && fabs(d) < 1e15) {
+        /* an integer: its digits, without printf */
+        char tmp[24];
+        size_t n = 0;
+        long long v = (long long)fabs(d);
+        while (v > 0) {
+            tmp[n++] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        size_t k = 0;
+        if (d < 0 && k + 1 < outlen)
+            out[k++] = '-';
+        while (n > 0 && k + 1 < outlen)
+            out[k++] = tmp[--n];
+        out[k] = '\0';
+    } else
         return false;
     return true;
 }
