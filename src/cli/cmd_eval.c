@@ -3,6 +3,7 @@
  * input document and prints the value. Exit 0 with a value or undefined, 1 when the
  * expression fails to compile or to evaluate, 2 on usage or I/O errors.
  */
+#include "base/alloc.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "cli/cli.h"
@@ -113,7 +114,7 @@ int cmd_eval(int argc, char **argv)
         }
     } else {
         len = strlen(expr_text);
-        text = strdup(expr_text);
+        text = bt_xstrdup(expr_text);
     }
     json_t *input = NULL, *bindings = NULL;
     int status = 2;

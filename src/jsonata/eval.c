@@ -202,12 +202,16 @@ void jn__budget(jn_ctx *cx, size_t bytes)
                      "Memory limit exceeded: the evaluation needs more than its allowance");
 }
 
-static void tick(void *ud)
+void jn__check_time(jn_ctx *cx)
 {
-    jn_ctx *cx = ud;
     if (cx->deadline_ms != 0 && mono_ms() > cx->deadline_ms)
         jn__throw_at(cx, "U1001", -1, NULL, NULL,
                      "Expression evaluation timeout: Check for infinite loop");
+}
+
+static void tick(void *ud)
+{
+    jn__check_time(ud);
 }
 
 bool jn__equal(jn_ctx *cx, const jn_val *x, const jn_val *y)
@@ -228,182 +232,9 @@ static void enter(jn_ctx *cx)
                      "Expression evaluation timeout: Check for infinite loop");
 }
 
-/* ---- truthiness and strings ---- */
-
-int jn_truthy(const jn_val *v)
-{
-    switch (jn_typeof(v)) {
-    case JN_UNDEFINED:
-        return -1;
-    case JN_ARRAY:
-        if (v->u.arr.len == 1)
-            return jn_truthy(v->u.arr.items[0]) == 1;
-        for (size_t i = 0; i < v->u.arr.len; i++)
-            if (jn_truthy(v->u.arr.items[i]) == 1)
-                return 1;
-        return 0;
-    case JN_STRING:
-        return v->u.str.len > 0;
-    case JN_NUMBER:
-        return jn_num(v) != 0 && !isnan(jn_num(v));
-    case JN_OBJECT:
-        return jn_obj_len(v) > 0;
-    case JN_BOOL:
-        return v->u.b;
-    default:
-        return 0;
-    }
-}
-
 static bool boolize(const jn_val *v)
 {
     return jn_truthy(v) == 1;
-}
-
-static void write_num15(jn_sbuf *b, double d)
-{
-    char tmp[40], out[40];
-    snprintf(tmp, sizeof tmp, "%.15g", d);
-    jn_num_to_js(strtod(tmp, NULL), out, sizeof out);
-    jn_sb_puts(b, out);
-}
-
-static void write_str(jn_sbuf *b, const char *s, size_t len)
-{
-    jn_sb_putc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-            jn_sb_puts(b, "\\\"");
-            break;
-        case '\\':
-            jn_sb_puts(b, "\\\\");
-            break;
-        case '\n':
-            jn_sb_puts(b, "\\n");
-            break;
-        case '\r':
-            jn_sb_puts(b, "\\r");
-            break;
-        case '\t':
-            jn_sb_puts(b, "\\t");
-            break;
-        case '\b':
-            jn_sb_puts(b, "\\b");
-            break;
-        case '\f':
-            jn_sb_puts(b, "\\f");
-            break;
-        default:
-            if (c < 0x20)
-                jn_sb_printf(b, "\\u%04x", c);
-            else
-                jn_sb_putc(b, (char)c);
-        }
-    }
-    jn_sb_putc(b, '"');
-}
-
-static void indent(jn_sbuf *b, int level)
-{
-    jn_sb_putc(b, '\n');
-    for (int i = 0; i < level; i++)
-        jn_sb_puts(b, "  ");
-}
-
-/* JSON.stringify with JSONata's replacer: numbers to 15 significant digits, functions as
- * "", undefined members left out. */
-static void stringify(jn_ctx *cx, jn_sbuf *b, const jn_val *v, bool pretty, int level)
-{
-    if ((level & 63) == 63)
-        jn__check_stack(cx);
-    switch (jn_typeof(v)) {
-    case JN_UNDEFINED:
-    case JN_NULL:
-        jn_sb_puts(b, "null");
-        return;
-    case JN_BOOL:
-        jn_sb_puts(b, v->u.b ? "true" : "false");
-        return;
-    case JN_NUMBER: {
-        double d = jn_num(v);
-        if (!isfinite(d))
-            jn_throw(cx, "D1001", v, "Number out of range");
-        write_num15(b, d);
-        return;
-    }
-    case JN_STRING:
-        write_str(b, v->u.str.s, v->u.str.len);
-        return;
-    case JN_FUNCTION:
-        jn_sb_puts(b, "\"\"");
-        return;
-    case JN_ARRAY: {
-        if (v->u.arr.len == 0) {
-            jn_sb_puts(b, "[]");
-            return;
-        }
-        jn_sb_putc(b, '[');
-        for (size_t i = 0; i < v->u.arr.len; i++) {
-            if (i)
-                jn_sb_putc(b, ',');
-            if (pretty)
-                indent(b, level + 1);
-            stringify(cx, b, v->u.arr.items[i], pretty, level + 1);
-        }
-        if (pretty)
-            indent(b, level);
-        jn_sb_putc(b, ']');
-        return;
-    }
-    case JN_OBJECT: {
-        jn_entry *e;
-        bool first = true;
-        jn_sb_putc(b, '{');
-        for (size_t i = 0; jn_obj_next(v, &i, &e);) {
-            if (!first)
-                jn_sb_putc(b, ',');
-            first = false;
-            if (pretty)
-                indent(b, level + 1);
-            write_str(b, e->key, e->klen);
-            jn_sb_putc(b, ':');
-            if (pretty)
-                jn_sb_putc(b, ' ');
-            stringify(cx, b, e->val, pretty, level + 1);
-        }
-        if (pretty && !first)
-            indent(b, level);
-        jn_sb_putc(b, '}');
-        return;
-    }
-    }
-}
-
-jn_val *jn_to_string(jn_ctx *cx, jn_val *v, bool pretty)
-{
-    switch (jn_typeof(v)) {
-    case JN_UNDEFINED:
-        return NULL;
-    case JN_STRING:
-        return v;
-    case JN_FUNCTION:
-        return jn_string_ref(cx->arena, "", 0);
-    case JN_NUMBER:
-        if (!isfinite(jn_num(v)))
-            jn_throw(cx, "D3001", v, "Attempting to invoke string function on Infinity or NaN");
-        break;
-    default:
-        break;
-    }
-    if (jn_is_arr(v) && (v->flags & JN_ARR_OUTER) && v->u.arr.len > 0)
-        v = v->u.arr.items[0];
-    jn_sbuf b;
-    jn_sb_init(&b, cx->arena);
-    stringify(cx, &b, v, pretty, 0);
-    jn_val *r = jn_string(cx->arena, b.data ? b.data : "", b.len);
-    return r;
 }
 
 /* ---- operators ---- */

@@ -211,6 +211,11 @@ static void functions_and_closures(void **state)
     check("$match('ab12', /[0-9]/).match", "[\"1\",\"2\"]");
     check("$contains('hello', /L+/i)", "true");
     check("$error('boom')", "!D3137");
+    check("$uppercase('h\xc3\xa9llo') & $lowercase('\xc3\x80"
+          "B')",
+          "\"H\xc3\x89LLO\xc3\xa0"
+          "b\"");
+    check("$substring('Hello', missing, 2)", "\"\"");
 }
 
 static void transforms(void **state)

@@ -6,8 +6,11 @@
 #include "jsonata/jsonata_int.h"
 
 #include <ctype.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
+#include <wctype.h>
 
 /* code point count and the byte offset of code point i */
 static size_t cp_len(const char *s, size_t len)
@@ -58,7 +61,9 @@ static jn_val *f_substring(jn_ctx *cx, jn_val **a, size_t n)
     if (s == NULL)
         return NULL;
     double len = (double)cp_len(s->u.str.s, s->u.str.len);
-    double start = a[1] != NULL ? trunc(jn_num(a[1])) : 0;
+    if (a[1] == NULL) /* JavaScript's slice(undefined, NaN) and slice(undefined) */
+        return n > 2 && a[2] != NULL ? jn_string_ref(cx->arena, "", 0) : s;
+    double start = trunc(jn_num(a[1]));
     if (len + start < 0)
         start = 0;
     double end = len;
@@ -119,17 +124,82 @@ static jn_val *f_substring_after(jn_ctx *cx, jn_val **a, size_t n)
     return str_sub(cx, s, (size_t)(p - s->u.str.s) + a[1]->u.str.len, s->u.str.len);
 }
 
+/* Case mapping by code point with the C.UTF-8 locale's tables (a locale object of our
+ * own: the process's locale is left alone); ASCII only if that locale is missing. */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (n > len) {
+        *cp = c;
+        return 1;
+    }
+    if (n == 1) {
+        *cp = c;
+    } else if (n == 2) {
+        *cp = ((c & 0x1F) << 6) | (s[1] & 0x3F);
+    } else if (n == 3) {
+        *cp = ((c & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3F);
+    } else {
+        *cp = ((c & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3F);
+    }
+    return n;
+}
+
+static void utf8_encode(jn_sbuf *b, unsigned cp)
+{
+    char out[4];
+    size_t n;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        out[0] = (char)(0xF0 | (cp >> 18));
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    jn_sb_append(b, out, n);
+}
+
 static jn_val *change_case(jn_ctx *cx, jn_val *s, bool upper)
 {
     if (s == NULL)
         return NULL;
-    char *r = jn_strndup(cx->arena, s->u.str.s, s->u.str.len);
-    for (size_t i = 0; i < s->u.str.len; i++) {
-        unsigned char c = (unsigned char)r[i];
-        if (c < 0x80)
-            r[i] = (char)(upper ? toupper(c) : tolower(c));
+    pthread_once(&utf8_once, utf8_locale_init);
+    jn_sbuf b;
+    jn_sb_init(&b, cx->arena);
+    const unsigned char *p = (const unsigned char *)s->u.str.s;
+    size_t len = s->u.str.len;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        i += utf8_decode(p + i, len - i, &cp);
+        if (cp < 0x80)
+            cp = (unsigned)(upper ? toupper((int)cp) : tolower((int)cp));
+        else if (utf8_locale != (locale_t)0)
+            cp = (unsigned)(upper ? towupper_l((wint_t)cp, utf8_locale)
+                                  : towlower_l((wint_t)cp, utf8_locale));
+        utf8_encode(&b, cp);
     }
-    return jn_string_ref(cx->arena, r, s->u.str.len);
+    return jn_string_ref(cx->arena, b.data ? b.data : "", b.len);
 }
 
 static jn_val *f_uppercase(jn_ctx *cx, jn_val **a, size_t n)

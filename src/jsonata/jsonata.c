@@ -288,16 +288,16 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
     cx->root = root;
     for (size_t i = 0; i < cx->lib->n_vars; i++)
         jn__env_bind(cx, root, cx->lib->var_names[i], strlen(cx->lib->var_names[i]),
-                     jn_from_json(&arena, cx->lib->var_values[i]));
+                     jn_from_json_borrow(&arena, cx->lib->var_values[i]));
     if (bindings != NULL && json_is_object(bindings)) {
         for (void *it = json_object_iter((json_t *)(uintptr_t)bindings); it != NULL;
              it = json_object_iter_next((json_t *)(uintptr_t)bindings, it)) {
             const char *k = json_object_iter_key(it);
-            jn__env_bind(cx, root, jn_strndup(&arena, k, strlen(k)), strlen(k),
-                         jn_from_json(&arena, json_object_iter_value(it)));
+            jn__env_bind(cx, root, k, strlen(k),
+                         jn_from_json_borrow(&arena, json_object_iter_value(it)));
         }
     }
-    jn_val *in = input ? jn_from_json(&arena, input) : NULL;
+    jn_val *in = input ? jn_from_json_borrow(&arena, input) : NULL; /* read only */
     jn__env_bind(cx, root, "$", 1, in);
     if (jn_is_arr(in)) {
         jn_val *w = jn_seq(&arena);

@@ -282,6 +282,8 @@ jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env);
 /* Raises U1001 when the evaluation has used more C stack than its limit allows: every
  * recursive walk over values calls it, so a deeply nested value cannot crash. */
 void jn__check_stack(jn_ctx *cx);
+/* Raises U1001 when the evaluation is past its time limit. */
+void jn__check_time(jn_ctx *cx);
 /* Raises U1002 when bytes more (outside the arena: text being built) would take the
  * evaluation beyond its memory limit. */
 void jn__budget(jn_ctx *cx, size_t bytes);

@@ -28,6 +28,7 @@ pcre2_code *jn__regex_compile(const char *pattern, size_t len, const char *flags
 bool jn__regex_match(jn_ctx *cx, pcre2_code *re, const char *s, size_t len, size_t start,
                      size_t **ovector, size_t *ngroups)
 {
+    jn__check_time(cx); /* one match may take long: each is a point to stop */
     uint32_t groups = 0;
     pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
     if (cx->md == NULL || pcre2_get_ovector_count(cx->md) < groups + 1)
@@ -35,7 +36,8 @@ bool jn__regex_match(jn_ctx *cx, pcre2_code *re, const char *s, size_t len, size
     pcre2_match_data *md = cx->md;
     int rc = pcre2_match(re, (PCRE2_SPTR)s, len, start, 0, md, NULL);
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
-        jn_throw(cx, "D1004", NULL, "The regular expression is too expensive to evaluate");
+        jn_throw(cx, "U1001", NULL,
+                 "The regular expression is too expensive to evaluate (backtracking limit)");
     if (rc < 0)
         return false;
     /* a copy: the match data is shared by every match of the evaluation */

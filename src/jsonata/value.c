@@ -122,6 +122,11 @@ void jn_sb_append(jn_sbuf *b, const char *s, size_t n)
 
 void jn_sb_putc(jn_sbuf *b, char c)
 {
+    if (b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     jn_sb_append(b, &c, 1);
 }
 
@@ -459,6 +464,61 @@ size_t jn_byte_to_u16(const char *s, size_t byte)
     return jn_u16_len(s, byte);
 }
 
+/* Appends a key known to be new (jansson's keys are unique). */
+static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
+{
+    if (o->u.obj.len == o->u.obj.cap) {
+        size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
+        jn_entry *n = jn_alloc(a, cap * sizeof *n);
+        if (o->u.obj.len)
+            memcpy(n, o->u.obj.entries, o->u.obj.len * sizeof *n);
+        o->u.obj.entries = n;
+        o->u.obj.cap = cap;
+    }
+    o->u.obj.entries[o->u.obj.len++] = (jn_entry){key, klen, v};
+    o->u.obj.live++;
+}
+
+static jn_val *from_json(jn_arena *a, const json_t *j, bool borrow)
+{
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        if (borrow)
+            return jn_string_ref(a, json_string_value(j), json_string_length(j));
+        return jn_string(a, json_string_value(j), json_string_length(j));
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        jn_val *r = jn_array(a, n);
+        for (size_t i = 0; i < n; i++)
+            r->u.arr.items[i] = from_json(a, json_array_get(j, i), borrow);
+        r->u.arr.len = n;
+        return r;
+    }
+    case JSON_OBJECT: {
+        jn_val *r = jn_object(a);
+        json_t *o = (json_t *)(uintptr_t)j;
+        for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
+            const char *k = json_object_iter_key(it);
+            size_t klen = json_object_iter_key_len(it);
+            jn_val *v = from_json(a, json_object_iter_value(it), borrow);
+            if (v == NULL)
+                continue;
+            obj_append(a, r, borrow ? k : jn_strndup(a, k, klen), klen, v);
+        }
+        if (r->u.obj.len > INDEX_FROM)
+            index_build(a, r);
+        return r;
+    }
+    default:
+        return jn_from_json(a, j);
+    }
+}
+
+jn_val *jn_from_json_borrow(jn_arena *a, const json_t *j)
+{
+    return from_json(a, j, true);
+}
+
 jn_val *jn_from_json(jn_arena *a, const json_t *j)
 {
     switch (json_typeof(j)) {
@@ -472,29 +532,9 @@ jn_val *jn_from_json(jn_arena *a, const json_t *j)
         return jn_number(a, (double)json_integer_value(j));
     case JSON_REAL:
         return jn_number(a, json_real_value(j));
-    case JSON_STRING:
-        return jn_string(a, json_string_value(j), json_string_length(j));
-    case JSON_ARRAY: {
-        size_t n = json_array_size(j);
-        jn_val *r = jn_array(a, n);
-        for (size_t i = 0; i < n; i++)
-            r->u.arr.items[i] = jn_from_json(a, json_array_get(j, i));
-        r->u.arr.len = n;
-        return r;
+    default:
+        return from_json(a, j, false);
     }
-    case JSON_OBJECT: {
-        jn_val *r = jn_object(a);
-        json_t *o = (json_t *)(uintptr_t)j;
-        for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
-            const char *k = json_object_iter_key(it);
-            size_t klen = json_object_iter_key_len(it);
-            jn_obj_set(a, r, jn_strndup(a, k, klen), klen,
-                       jn_from_json(a, json_object_iter_value(it)));
-        }
-        return r;
-    }
-    }
-    return NULL;
 }
 
 static json_t *to_json(const jn_val *v, int depth, bool *bad, size_t *budget)
@@ -565,43 +605,10 @@ json_t *jn_to_json(const jn_val *v)
     return jn_to_json_checked(v, 0, &bad);
 }
 
-void jn_num_to_js(double d, char *out, size_t outlen)
+/* Lays out digits (k significant, no trailing zeros) with the decimal exponent e of the
+ * first digit as Number.prototype.toString does. */
+static void js_layout(bool neg, const char *digits, size_t k, int e, char *out, size_t outlen)
 {
-    if (isnan(d)) {
-        snprintf(out, outlen, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        snprintf(out, outlen, d < 0 ? "-Infinity" : "Infinity");
-        return;
-    }
-    if (d == 0) {
-        snprintf(out, outlen, "0");
-        return;
-    }
-    char buf[40];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    /* buf: [-]d[.ddd]e[+-]xx */
-    char digits[24];
-    size_t k = 0;
-    const char *p = buf;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    for (; *p && *p != 'e'; p++)
-        if (*p != '.')
-            digits[k++] = *p;
-    while (k > 1 && digits[k - 1] == '0')
-        k--;
-    digits[k] = '\0';
-    int e = atoi(p + 1);
     int n = e + 1; /* the decimal point sits after n digits */
     char res[64];
     size_t r = 0;
@@ -637,4 +644,85 @@ void jn_num_to_js(double d, char *out, size_t outlen)
     }
     res[r] = '\0';
     snprintf(out, outlen, "%s", res);
+}
+
+/* Splits "%.*e" text into its digits (trailing zeros dropped) and exponent. */
+static void split_exp(const char *buf, bool *neg, char *digits, size_t *k, int *e)
+{
+    const char *p = buf;
+    *neg = false;
+    if (*p == '-') {
+        *neg = true;
+        p++;
+    }
+    size_t n = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[n++] = *p;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *k = n;
+    *e = atoi(p + 1);
+}
+
+static bool special(double d, char *out, size_t outlen)
+{
+    if (isnan(d))
+        snprintf(out, outlen, "NaN");
+    else if (isinf(d))
+        snprintf(out, outlen, d < 0 ? "-Infinity" : "Infinity");
+    else if (d == 0)
+        snprintf(out, outlen, "0");
+    else if (d == floor(d) && fabs(d) < 1e15) {
+        /* an integer: its digits, without printf */
+        char tmp[24];
+        size_t n = 0;
+        long long v = (long long)fabs(d);
+        while (v > 0) {
+            tmp[n++] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        size_t k = 0;
+        if (d < 0 && k + 1 < outlen)
+            out[k++] = '-';
+        while (n > 0 && k + 1 < outlen)
+            out[k++] = tmp[--n];
+        out[k] = '\0';
+    } else
+        return false;
+    return true;
+}
+
+void jn_num_to_js(double d, char *out, size_t outlen)
+{
+    if (special(d, out, outlen))
+        return;
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    bool neg;
+    char digits[24];
+    size_t k;
+    int e;
+    split_exp(buf, &neg, digits, &k, &e);
+    js_layout(neg, digits, k, e, out, outlen);
+}
+
+void jn_num_to_js15(double d, char *out, size_t outlen)
+{
+    if (special(d, out, outlen))
+        return;
+    /* 15 significant digits read back and written shortest are those 15 digits (DBL_DIG) */
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.14e", d);
+    bool neg;
+    char digits[24];
+    size_t k;
+    int e;
+    split_exp(buf, &neg, digits, &k, &e);
+    js_layout(neg, digits, k, e, out, outlen);
 }

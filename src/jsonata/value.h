@@ -196,6 +196,8 @@ size_t jn_byte_to_u16(const char *s, size_t byte);
  * reference, or NULL for undefined (functions become "" as JSON.stringify would omit them;
  * nested undefined items are skipped). */
 jn_val *jn_from_json(jn_arena *a, const json_t *j);
+/* The same without copying strings and keys: j must outlive the arena's use of it. */
+jn_val *jn_from_json_borrow(jn_arena *a, const json_t *j);
 json_t *jn_to_json(const jn_val *v);
 /* As jn_to_json, but says when v nests beyond JN_MAX_NESTING or would make more than
  * max_nodes JSON values (0: no limit; shared parts count each time) — then NULL. */
@@ -204,5 +206,7 @@ json_t *jn_to_json_checked(const jn_val *v, size_t max_nodes, bool *too_deep);
 /* Number text as JavaScript's Number.prototype.toString writes it (shortest round trip,
  * exponent from 1e21 up and from 1e-7 down). out needs 32 bytes. */
 void jn_num_to_js(double d, char *out, size_t outlen);
+/* $string's text of a number: JavaScript's Number(d.toPrecision(15)).toString(). */
+void jn_num_to_js15(double d, char *out, size_t outlen);
 
 #endif

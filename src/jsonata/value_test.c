@@ -120,6 +120,17 @@ static void js_number_text(void **state)
         jn_num_to_js(cases[i].d, buf, sizeof buf);
         assert_string_equal(buf, cases[i].text);
     }
+    /* $string's 15 significant digits */
+    jn_num_to_js15(0.1 + 0.2, buf, sizeof buf);
+    assert_string_equal(buf, "0.3");
+    jn_num_to_js15(123456789012345678.0, buf, sizeof buf);
+    assert_string_equal(buf, "123456789012346000");
+    jn_num_to_js15(1e21, buf, sizeof buf);
+    assert_string_equal(buf, "1e+21");
+    jn_num_to_js15(-1.23456789012345678e-9, buf, sizeof buf);
+    assert_string_equal(buf, "-1.23456789012346e-9");
+    jn_num_to_js15(1.7976931348623157e308, buf, sizeof buf);
+    assert_string_equal(buf, "1.79769313486232e+308");
 }
 
 static jmp_buf limit_jmp;
