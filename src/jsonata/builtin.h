@@ -15,7 +15,7 @@
  * hold malloc'd memory across jn_throw or jn_call.
  *
  * The standard library is spread over fn_<family>.c files; each exports a table
- * (jn__fn_string[], …, ended by {NULL}) that lib.c lists.
+ * (jn__fn_string[], …, ended by {NULL}) that jsonata.c lists.
  */
 #ifndef BT_JSONATA_BUILTIN_H
 #define BT_JSONATA_BUILTIN_H

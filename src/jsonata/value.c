@@ -270,6 +270,38 @@ static jn_entry *find(const jn_val *o, const char *key, size_t klen)
     return NULL;
 }
 
+/* JavaScript orders an object's keys that are array indexes ("0" … "4294967294") first,
+ * ascending, before the others in insertion order; objects here keep that order. */
+static bool index_key(const char *k, size_t n, uint64_t *value)
+{
+    if (n == 0 || n > 10 || (n > 1 && k[0] == '0'))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k[i] < '0' || k[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(k[i] - '0');
+    }
+    *value = v;
+    return v < 4294967295u;
+}
+
+/* Where a new key goes: the end, or among the leading index keys in numeric order. */
+static size_t insert_position(const jn_val *o, const char *key, size_t klen)
+{
+    uint64_t v;
+    if (!index_key(key, klen, &v))
+        return o->u.obj.len;
+    size_t i = 0;
+    for (; i < o->u.obj.len; i++) {
+        const jn_entry *e = &o->u.obj.entries[i];
+        uint64_t w;
+        if (!index_key(e->key, e->klen, &w) || w > v)
+            break;
+    }
+    return i;
+}
+
 jn_val *jn_obj_get(const jn_val *o, const char *key, size_t klen)
 {
     jn_entry *e = find(o, key, klen);
@@ -296,6 +328,17 @@ void jn_obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
             memcpy(n, o->u.obj.entries, o->u.obj.len * sizeof *n);
         o->u.obj.entries = n;
         o->u.obj.cap = cap;
+    }
+    size_t at = insert_position(o, key, klen);
+    if (at < o->u.obj.len) {
+        memmove(&o->u.obj.entries[at + 1], &o->u.obj.entries[at],
+                (o->u.obj.len - at) * sizeof(jn_entry));
+        o->u.obj.entries[at] = (jn_entry){key, klen, v};
+        o->u.obj.len++;
+        o->u.obj.live++;
+        if (o->u.obj.index != NULL || o->u.obj.len > INDEX_FROM)
+            index_build(a, o); /* positions moved */
+        return;
     }
     jn_entry *ne = &o->u.obj.entries[o->u.obj.len++];
     ne->key = key;
@@ -467,6 +510,10 @@ size_t jn_byte_to_u16(const char *s, size_t byte)
 /* Appends a key known to be new (jansson's keys are unique). */
 static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
 {
+    if (key[0] >= '0' && key[0] <= '9') { /* maybe an index key: it has its place */
+        jn_obj_set(a, o, key, klen, v);
+        return;
+    }
     if (o->u.obj.len == o->u.obj.cap) {
         size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
         jn_entry *n = jn_alloc(a, cap * sizeof *n);

@@ -64,6 +64,34 @@ static void objects_keep_order_and_index(void **state)
     jn_arena_fini(&a);
 }
 
+/* JavaScript's order: array-index keys first, ascending, then the rest as inserted */
+static void index_keys_first(void **state)
+{
+    (void)state;
+    jn_arena a;
+    jn_arena_init(&a, 0);
+    json_t *j = json_loads("{\"b\":1,\"10\":2,\"2\":3,\"a\":4,\"01\":5,\"0\":6}", 0, NULL);
+    jn_val *v = jn_from_json_borrow(&a, j);
+    static const char *const order[] = {"0", "2", "10", "b", "a", "01"};
+    size_t i = 0, k = 0;
+    jn_entry *e;
+    while (jn_obj_next(v, &i, &e)) {
+        assert_true(k < 6);
+        assert_int_equal(e->klen, strlen(order[k]));
+        assert_memory_equal(e->key, order[k], e->klen);
+        k++;
+    }
+    assert_int_equal(k, 6);
+    assert_true(jn_num(jn_obj_get(v, "10", 2)) == 2); /* lookups still find moved keys */
+    jn_obj_set(&a, v, "1", 1, JN_TRUE);
+    i = 0;
+    jn_obj_next(v, &i, &e);
+    jn_obj_next(v, &i, &e);
+    assert_memory_equal(e->key, "1", 1);
+    json_decref(j);
+    jn_arena_fini(&a);
+}
+
 static void equality_and_clone(void **state)
 {
     (void)state;
@@ -164,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numbers),
+        cmocka_unit_test(index_keys_first),
         cmocka_unit_test(objects_keep_order_and_index),
         cmocka_unit_test(equality_and_clone),
         cmocka_unit_test(utf16_counting),
