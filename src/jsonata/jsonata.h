@@ -69,6 +69,14 @@ const char *jn_expr_text(const jn_expr *e);
 int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const jn_lib *lib,
             const jn_limits *limits, json_t **result, jn_error *err);
 
+/*
+ * v's compact JSON text as JavaScript's JSON.stringify writes it, the reference's output:
+ * numbers as Number#toString prints them (0.1, 1e+21, 1e-7, 9007199254740992, never
+ * "2.0"), only '"', '\\' and control characters escaped. A heap string (caller frees);
+ * "null" for NULL; NULL when v nests deeper than BT_JSON_MAX_DEPTH (base/json.h).
+ */
+char *jn_json_dumps(const json_t *v);
+
 /* The standard library (static; never freed). */
 const jn_lib *jn_lib_standard(void);
 /* A copy of base (NULL: the standard library) that the caller may change and frees. */
