@@ -719,6 +719,54 @@ static void query_language(void **state)
 
 /* ---- bounds --------------------------------------------------------------------------- */
 
+/* What an expression reads from the top-level context Step Functions never gives: texts and
+ * locations as AWS's ValidateStateMachineDefinition answers (validate_jsonata.c). */
+static void jsonata_top_level_refs(void **state)
+{
+    (void)state;
+#define PASS_OUT(o)                                                                                \
+    "{'StartAt':'E','QueryLanguage':'JSONata','States':{'E':{'Type':'Pass','Output':" o            \
+    ",'End':true}}}"
+#define UNSUP "UNSUPPORTED_JSONATA_EXPRESSION: "
+    INVALID(PASS_OUT("{'v':'{% phone[0] %}'}"),
+            UNSUP "Reference to 'phone' at the top level is not supported. at /States/E/Output/v");
+    INVALID(PASS_OUT("{'a':{'b':['{% phone %}']}}"),
+            UNSUP "Reference to 'phone' at the top level is not supported. at "
+                  "/States/E/Output/a/b[0]");
+    /* each distinct name once, in the order written */
+    INVALID(PASS_OUT("'{% aaa + bbb & aaa %}'"), UNSUP
+            "Reference to 'aaa' at the top level is not supported. at /States/E/Output, " UNSUP
+            "Reference to 'bbb' at the top level is not supported. at /States/E/Output");
+    INVALID(PASS_OUT("'{% $.phone %}'"),
+            UNSUP "Reference to '$' at the top level is not supported. at /States/E/Output");
+    INVALID(PASS_OUT("'{% $$ %}'"),
+            UNSUP "Reference to '$$' is not supported. at /States/E/Output");
+    /* a lambda's body keeps the defining expression's context */
+    INVALID(PASS_OUT("'{% $map($states.input.a, function($x){ b }) %}'"),
+            UNSUP "Reference to 'b' at the top level is not supported. at /States/E/Output");
+    INVALID(PASS_OUT("'{% $states.errorOutput %}'"),
+            UNSUP "Field '$states.errorOutput' does not exist. at /States/E/Output");
+    INVALID("{'StartAt':'C','QueryLanguage':'JSONata','States':{'C':{'Type':'Choice',"
+            "'Choices':[{'Condition':'{% phone = 1 %}','Next':'D'}],'Default':'D'},"
+            "'D':{'Type':'Succeed'}}}",
+            UNSUP "Reference to 'phone' at the top level is not supported. at "
+                  "/States/C/Choices[0]/Condition");
+    /* later steps, predicates and variables read other contexts */
+    VALID(PASS_OUT("{'a':'{% $states.input.items[phone > 3].name^(n) %}','b':'{% $phone %}',"
+                   "'c':'{% $map($states.input.a, function($x){ $x.phone }) %}',"
+                   "'d':'{% ($v := $states.input; $v.k) %}','e':'{% {\\'k\\': 1} %}'}"));
+    /* $states.errorOutput exists in a Catch entry's Output and Assign */
+    VALID("{'StartAt':'T','QueryLanguage':'JSONata','States':{'T':{'Type':'Task',"
+          "'Resource':'arn:aws:states:::lambda:invoke','Arguments':{'FunctionName':'f'},"
+          "'Catch':[{'ErrorEquals':['States.ALL'],'Output':'{% $states.errorOutput %}',"
+          "'Assign':{'e':'{% $states.errorOutput.Cause %}'},'Next':'D'}],'End':true},"
+          "'D':{'Type':'Succeed'}}}");
+    /* a JSONPath state's strings are not expressions */
+    VALID(ONE("{'Type':'Pass','Parameters':{'v':'{% phone %}'},'End':true}"));
+#undef UNSUP
+#undef PASS_OUT
+}
+
 static void nesting_is_bounded(void **state)
 {
     (void)state;
@@ -795,6 +843,7 @@ int main(void)
         cmocka_unit_test(wait_and_fail),
         cmocka_unit_test(parallel_and_map),
         cmocka_unit_test(query_language),
+        cmocka_unit_test(jsonata_top_level_refs),
         cmocka_unit_test(nesting_is_bounded),
         cmocka_unit_test(diag_rendering),
     };

@@ -56,11 +56,18 @@ static json_t *load_json(const char *path)
     return j;
 }
 
-static void print_value(json_t *v)
+/* Prints v as the reference's JSON.stringify would (jn_json_dumps); 0, or -1 when v
+ * nests too deep to write. */
+static int print_value(json_t *v)
 {
-    char *s = bt_json_dumps(v);
-    puts(s ? s : "null");
+    char *s = jn_json_dumps(v);
+    if (s == NULL) {
+        fprintf(stderr, "baton eval: %s\n", BT_JSON_TOO_DEEP);
+        return -1;
+    }
+    puts(s);
     free(s);
+    return 0;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -136,10 +143,11 @@ int cmd_eval(int argc, char **argv)
                 json_object_set(o, "result", result);
             else
                 json_object_set_new(o, "undefined", json_true());
-            print_value(o);
+            if (print_value(o) != 0)
+                status = 1;
             json_decref(o);
-        } else if (result != NULL) {
-            print_value(result);
+        } else if (result != NULL && print_value(result) != 0) {
+            status = 1;
         }
         json_decref(result);
     } else {

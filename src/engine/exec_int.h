@@ -335,9 +335,12 @@ int exec__jt_int(run *r, const asl_jt *t, const char *field, int64_t lo, int64_t
 /* "returned an unexpected result type. Expected 'array', but was …" */
 void exec__jt_type_fault(run *r, const asl_jt *t, const char *field, const char *expected,
                          const json_t *v, bt_fault *f);
-/* A States.QueryEvaluationError located at r's state. */
+/* A States.QueryEvaluationError located at r's state, and its EvaluationFailed event;
+ * _at names the field that failed ("Items", "Output/result") as the event's location. */
 void exec__query_fault(run *r, bt_fault *f, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void exec__query_fault_at(run *r, bt_fault *f, const char *location, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 const char *exec__json_type(const json_t *v);
 /* Step Functions' JSONata library (built once; shared). */
 const jn_lib *exec__jn_lib(void);

@@ -7,6 +7,7 @@
 #include "asl/asl.h"
 #include "base/diag.h"
 #include "engine/exec.h"
+#include "engine/history.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -119,6 +120,55 @@ static void query_error_is_caught_with_error_output(void **state)
     asl_machine_unref(m);
 }
 
+/* A failed evaluation writes EvaluationFailed before the state's own failure events: its
+ * details name the state and the field, with the fault's error and cause. */
+static void evaluation_failed_event(void **state)
+{
+    (void)state;
+    asl_machine *m = load("{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"A\",\"States\":{"
+                          "\"A\":{\"Type\":\"Pass\",\"Next\":\"M\"},"
+                          "\"M\":{\"Type\":\"Map\",\"Items\":\"{% $states.input.n %}\","
+                          "\"ItemProcessor\":{\"StartAt\":\"I\",\"States\":{\"I\":{"
+                          "\"Type\":\"Succeed\"}}},\"Output\":{\"r\":\"{% $nope %}\"},"
+                          "\"End\":true}}}");
+    static const char *const expected[] = {
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "MapStateEntered",
+        "EvaluationFailed", "MapStateFailed",   "ExecutionFailed"};
+    exec *e = start(m, "{\"n\":1}", 1);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    const history *h = exec_history(e);
+    assert_int_equal(h->len, sizeof expected / sizeof expected[0]);
+    for (size_t i = 0; i < h->len; i++)
+        assert_string_equal(hist_type_name(h->events[i].type), expected[i]);
+    json_t *ev = history_event_to_json(&h->events[4], 1);
+    json_t *d = json_object_get(ev, "evaluationFailedEventDetails");
+    assert_string_equal(json_string_value(json_object_get(d, "state")), "M");
+    assert_string_equal(json_string_value(json_object_get(d, "location")), "Items");
+    assert_string_equal(json_string_value(json_object_get(d, "error")),
+                        "States.QueryEvaluationError");
+    assert_string_equal(json_string_value(json_object_get(d, "cause")), exec_cause(e));
+    json_decref(ev);
+    exec_free(e);
+
+    /* an Output/key that is undefined: the location goes down to the key */
+    e = start(m, "{\"n\":[1]}", 1);
+    assert_int_equal(exec_get_status(e), EXEC_FAILED);
+    h = exec_history(e);
+    const hist_event *failed = NULL;
+    for (size_t i = 0; i < h->len; i++)
+        if (h->events[i].type == HIST_EvaluationFailed) {
+            assert_null(failed); /* one event per failed evaluation */
+            failed = &h->events[i];
+        }
+    assert_non_null(failed);
+    ev = history_event_to_json(failed, 1);
+    d = json_object_get(ev, "evaluationFailedEventDetails");
+    assert_string_equal(json_string_value(json_object_get(d, "location")), "Output/r");
+    json_decref(ev);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
 static void map_limits_from_expressions(void **state)
 {
     (void)state;
@@ -185,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(task_arguments_result_output_assign),
         cmocka_unit_test(query_error_is_caught_with_error_output),
+        cmocka_unit_test(evaluation_failed_event),
         cmocka_unit_test(map_limits_from_expressions),
         cmocka_unit_test(sfn_functions),
     };

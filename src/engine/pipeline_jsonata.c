@@ -63,13 +63,16 @@ static json_t *bindings_of(run *r, const exec__jvals *jv)
     return b;
 }
 
-void exec__query_fault(run *r, bt_fault *f, const char *fmt, ...)
+/* The fault, and the EvaluationFailed event AWS writes when a JSONata evaluation fails in
+ * a state (before the state's own failure events): evaluationFailedEventDetails holds the
+ * error, the cause, the state's name and the field that failed
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_EvaluationFailedEventDetails.html).
+ */
+static void query_fault(run *r, bt_fault *f, const char *location, const char *fmt, va_list ap)
 {
-    va_list ap, ap2;
-    va_start(ap, fmt);
+    va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
     size_t len = n < 0 ? 0 : (size_t)n;
     char *detail = bt_xmalloc(len + 1);
     vsnprintf(detail, len + 1, fmt, ap2);
@@ -79,6 +82,27 @@ void exec__query_fault(run *r, bt_fault *f, const char *fmt, ...)
                  "#%u). %s",
                  r->st->name, r->entered_id, detail);
     free(detail);
+    hist_event *ev = exec__emit(r, HIST_EvaluationFailed);
+    exec__ev_set_error(ev, f);
+    if (location != NULL)
+        exec__ev_extra_set(ev, "location", json_string(location));
+    exec__ev_extra_set(ev, "state", json_string(r->st->name));
+}
+
+void exec__query_fault(run *r, bt_fault *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    query_fault(r, f, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void exec__query_fault_at(run *r, bt_fault *f, const char *location, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    query_fault(r, f, location, fmt, ap);
+    va_end(ap);
 }
 
 int exec__jt_eval(run *r, const asl_jt *t, const char *field, const exec__jvals *jv, json_t **out,
@@ -98,16 +122,18 @@ int exec__jt_eval(run *r, const asl_jt *t, const char *field, const exec__jvals 
     json_decref(b);
     if (rc == 0)
         return 0;
+    char *location = bt_xasprintf("%s%s", field, p.field);
     if (p.kind == ASL_JT_UNDEFINED)
-        exec__query_fault(r, f,
-                          "The JSONata expression '%s' specified for the field '%s%s' returned "
-                          "nothing (undefined).",
-                          p.expr, field, p.field);
+        exec__query_fault_at(r, f, location,
+                             "The JSONata expression '%s' specified for the field '%s' returned "
+                             "nothing (undefined).",
+                             p.expr, location);
     else
-        exec__query_fault(r, f,
-                          "The JSONata expression '%s' specified for the field '%s%s' threw an "
-                          "error during evaluation. %s: %s",
-                          p.expr, field, p.field, p.err.code, p.err.message ? p.err.message : "");
+        exec__query_fault_at(r, f, location,
+                             "The JSONata expression '%s' specified for the field '%s' threw an "
+                             "error during evaluation. %s: %s",
+                             p.expr, location, p.err.code, p.err.message ? p.err.message : "");
+    free(location);
     asl_jt_problem_fini(&p);
     return BT_EFAULT;
 }
@@ -138,10 +164,10 @@ void exec__jt_type_fault(run *r, const asl_jt *t, const char *field, const char 
     char *value = exec__json_text(v);
     const char *text = asl_jt_expr_text(t);
     char *lit = text ? NULL : exec__json_text(asl_jt_constant(t));
-    exec__query_fault(r, f,
-                      "The JSONata expression '%s' specified for the field '%s' returned an "
-                      "unexpected result type. Expected '%s', but was '%s' for value: %s",
-                      text ? text : lit, field, expected, exec__json_type(v), value);
+    exec__query_fault_at(r, f, field,
+                         "The JSONata expression '%s' specified for the field '%s' returned an "
+                         "unexpected result type. Expected '%s', but was '%s' for value: %s",
+                         text ? text : lit, field, expected, exec__json_type(v), value);
     free(lit);
     free(value);
 }
@@ -160,10 +186,10 @@ int exec__jt_int(run *r, const asl_jt *t, const char *field, int64_t lo, int64_t
         rc = BT_EFAULT;
     } else if (d < (double)lo || d > (double)hi) {
         char *value = exec__json_text(v);
-        exec__query_fault(r, f,
-                          "The %s field's value %s is out of range: it must be between %lld "
-                          "and %lld.",
-                          field, value, (long long)lo, (long long)hi);
+        exec__query_fault_at(r, f, field,
+                             "The %s field's value %s is out of range: it must be between %lld "
+                             "and %lld.",
+                             field, value, (long long)lo, (long long)hi);
         free(value);
         rc = BT_EFAULT;
     } else {

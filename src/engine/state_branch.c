@@ -222,7 +222,7 @@ static int map_setup_jsonata(run *r, bt_fault *f)
         }
     } else if (!json_is_array(r->effective)) {
         char *s = exec__json_text(r->effective);
-        exec__query_fault(r, f, "Map state input must be an array but was: %s", s);
+        exec__query_fault_at(r, f, "Items", "Map state input must be an array but was: %s", s);
         free(s);
         return BT_EFAULT;
     } else {
@@ -252,7 +252,8 @@ static int map_setup_jsonata(run *r, bt_fault *f)
         double pct = json_number_value(v);
         json_decref(v);
         if (!(pct >= 0 && pct <= 100)) {
-            exec__query_fault(r, f, "ToleratedFailurePercentage must be between 0 and 100.");
+            exec__query_fault_at(r, f, "ToleratedFailurePercentage",
+                                 "ToleratedFailurePercentage must be between 0 and 100.");
             return BT_EFAULT;
         }
         r->tolerated_percent = pct;

@@ -132,10 +132,10 @@ static int wait_until_jsonata(run *r, int64_t *when, bt_fault *f)
     int rc = 0;
     if (!json_is_string(v) || !bt_time_parse_rfc3339(json_string_value(v), when)) {
         char *s = json_is_string(v) ? bt_xstrdup(json_string_value(v)) : exec__json_text(v);
-        exec__query_fault(r, f,
-                          "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
-                          "date-time format string: %s",
-                          s);
+        exec__query_fault_at(r, f, "Timestamp",
+                             "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                             "date-time format string: %s",
+                             s);
         free(s);
         rc = BT_EFAULT;
     }

@@ -284,17 +284,34 @@ static jn_val *numeric(jn_ctx *cx, const jn_node *n, jn_val *l, jn_val *r)
     return jn_number(cx->arena, x);
 }
 
+/* Strings in JavaScript's order, by UTF-16 code units. UTF-8's byte order is code point
+ * order, which differs only where a character above U+FFFF (a surrogate pair, D800–DFFF)
+ * meets one of U+E000–U+FFFF (UTF-8 lead byte EE or EF): "\uFB01" < "😀" is false. */
+static int utf16_order(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen, i = 0;
+    while (i < n && a[i] == b[i])
+        i++;
+    if (i == n)
+        return alen < blen ? -1 : alen > blen ? 1 : 0;
+    unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if ((ca & 0xC0) != 0x80 && (cb & 0xC0) != 0x80) { /* the characters themselves differ */
+        bool astral_a = ca >= 0xF0, astral_b = cb >= 0xF0;
+        if (astral_a && (cb == 0xEE || cb == 0xEF))
+            return -1;
+        if (astral_b && (ca == 0xEE || ca == 0xEF))
+            return 1;
+    }
+    return ca < cb ? -1 : 1;
+}
+
 static int compare_scalars(const jn_val *l, const jn_val *r)
 {
     if (jn_is_num(l)) {
         double a = jn_num(l), b = jn_num(r);
         return a < b ? -1 : a > b ? 1 : a == b ? 0 : 2;
     }
-    size_t n = l->u.str.len < r->u.str.len ? l->u.str.len : r->u.str.len;
-    int c = memcmp(l->u.str.s, r->u.str.s, n);
-    if (c != 0)
-        return c < 0 ? -1 : 1;
-    return l->u.str.len < r->u.str.len ? -1 : l->u.str.len > r->u.str.len ? 1 : 0;
+    return utf16_order(l->u.str.s, l->u.str.len, r->u.str.s, r->u.str.len);
 }
 
 static jn_val *comparison(jn_ctx *cx, const jn_node *n, jn_val *l, jn_val *r)

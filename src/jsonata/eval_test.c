@@ -169,6 +169,13 @@ static void operators(void **state)
     check("0.1 + 0.2", "0.30000000000000004");
     check("$string(0.1 + 0.2)", "\"0.3\"");
     check("$string(1e21) & $string(1e-7) & $string(100)", "\"1e+211e-7100\"");
+    /* strings order by UTF-16 code units, as JavaScript's: a surrogate pair (U+1F600) comes
+     * before U+E000–U+FFFF (U+FB01), though its code point is higher */
+    check("'\\uFB01' < '\\uD83D\\uDE00'", "false");
+    check("'\\uD83D\\uDE00' < '\\uFB01'", "true");
+    check("'\\uD83D\\uDE00' > '\\u00e9'", "true");
+    check("'ab' < 'a' or 'a' >= 'b'", "false");
+    check("'\\u00e9' > '\\u00e8'", "true");
 }
 
 static void functions_and_closures(void **state)

@@ -105,13 +105,28 @@ static void test_millis(void **state)
           "1526169600000");
 }
 
+static void test_now(void **state)
+{
+    (void)state;
+    /* One clock per evaluation: $now's forms are $fromMillis of $millis. */
+    check("$now() = $fromMillis($millis())", NULL, "true");
+    check("$now('[Z]', '-0500')", NULL, "\"-05:00\"");
+    check("$now('[Y0001]-[M01]-[D01] [H01]:[m01]:[s01] [Z]', '+0530') = "
+          "$fromMillis($millis(), '[Y0001]-[M01]-[D01] [H01]:[m01]:[s01] [Z]', '+0530')",
+          NULL, "true");
+    check("$now('[H01]') = $fromMillis($millis(), '[H01]')", NULL, "true");
+    check("$substring($now(nothing, '+0100'), 23)", NULL, "\"+01:00\"");
+    check("$now('')", NULL, "\"\"");
+    check("$now('[YN]')", NULL, "!D3133");
+    check("$now(1)", NULL, "!T0410");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_number),
-        cmocka_unit_test(test_format_base_integer),
-        cmocka_unit_test(test_parse_integer),
-        cmocka_unit_test(test_millis),
+        cmocka_unit_test(test_format_number), cmocka_unit_test(test_format_base_integer),
+        cmocka_unit_test(test_parse_integer), cmocka_unit_test(test_millis),
+        cmocka_unit_test(test_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

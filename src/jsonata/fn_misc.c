@@ -1,12 +1,8 @@
 /*
- * fn_misc.c — date/time basics that need no picture string ($now, $millis). The picture
- * forms ($now(picture, tz), $fromMillis, $toMillis) belong to the formatting code.
+ * fn_misc.c — the evaluation's clock: $millis, and $now, which formats it with
+ * $fromMillis's picture code (fn_format.c).
  */
 #include "jsonata/jsonata_int.h"
-
-#include <math.h>
-#include <stdio.h>
-#include <time.h>
 
 static jn_val *f_millis(jn_ctx *cx, jn_val **a, size_t n)
 {
@@ -15,18 +11,11 @@ static jn_val *f_millis(jn_ctx *cx, jn_val **a, size_t n)
     return jn_number(cx->arena, jn_ctx_now_ms(cx));
 }
 
+/* $now([picture [, timezone]]) — "<s?s?:s>": the evaluation's timestamp as $fromMillis
+ * formats it (ISO 8601 in UTC without a picture), as the reference's $now does. */
 static jn_val *f_now(jn_ctx *cx, jn_val **a, size_t n)
 {
-    (void)a;
-    (void)n;
-    double ms = jn_ctx_now_ms(cx);
-    time_t secs = (time_t)floor(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)fmod(ms, 1000));
-    return jn_cstring(cx->arena, buf);
+    return jn__from_millis(cx, jn_ctx_now_ms(cx), n > 0 ? a[0] : NULL, n > 1 ? a[1] : NULL);
 }
 
 const jn_builtin jn__fn_misc[] = {

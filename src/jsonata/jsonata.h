@@ -69,6 +69,29 @@ const char *jn_expr_text(const jn_expr *e);
 int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const jn_lib *lib,
             const jn_limits *limits, json_t **result, jn_error *err);
 
+/*
+ * What e reads from its top-level context (the input given to jn_eval), in the order written,
+ * each distinct reference once: a name a path starts from ("phone" in phone[0].number, kind
+ * JN_REF_NAME), the context item "$" (JN_REF_CONTEXT), the root "$$" (JN_REF_ROOT), and, not a
+ * context read but reported alongside, a path that starts with a variable and a name:
+ * "$states.errorOutput" (JN_REF_FIELD). Only what sees the top-level context is walked: a
+ * path's first step, operands, arguments, array items, object keys and values, blocks,
+ * conditions, bound values and lambda bodies; not later steps, predicates, sort terms or
+ * groups, which read what the step before produced. text (len bytes, not NUL-terminated for
+ * names) lives until fn returns.
+ */
+typedef enum jn_ref_kind { JN_REF_NAME, JN_REF_CONTEXT, JN_REF_ROOT, JN_REF_FIELD } jn_ref_kind;
+typedef void jn_ref_fn(void *arg, jn_ref_kind kind, const char *text, size_t len);
+void jn_expr_top_refs(const jn_expr *e, jn_ref_fn *fn, void *arg);
+
+/*
+ * v's compact JSON text as JavaScript's JSON.stringify writes it, the reference's output:
+ * numbers as Number#toString prints them (0.1, 1e+21, 1e-7, 9007199254740992, never
+ * "2.0"), only '"', '\\' and control characters escaped. A heap string (caller frees);
+ * "null" for NULL; NULL when v nests deeper than BT_JSON_MAX_DEPTH (base/json.h).
+ */
+char *jn_json_dumps(const json_t *v);
+
 /* The standard library (static; never freed). */
 const jn_lib *jn_lib_standard(void);
 /* A copy of base (NULL: the standard library) that the caller may change and frees. */

@@ -58,6 +58,22 @@ class Eval(BatonTestCase):
         self.assertExit(proc, 1)
         self.assertEqual(out["error"]["code"], "U1001")
 
+    def test_numbers_print_as_json_stringify(self):
+        # The text itself, not its parsed value: JSON.stringify's (Number#toString's) form,
+        # as jsonata@2.0.6 on Node prints these.
+        cases = {"0.1": "0.1", "0.1 + 0.2": "0.30000000000000004", "1e21": "1e+21",
+                 "1e20": "100000000000000000000", "9007199254740992": "9007199254740992",
+                 "1e-7": "1e-7", "0.000001": "0.000001", "-0": "0", "2.50": "2.5",
+                 "[1e300, -1.5e-10]": "[1e+300,-1.5e-10]"}
+        for expr, text in cases.items():
+            proc = self.baton("eval", expr, "--json")
+            self.assertExit(proc, 0)
+            self.assertEqual(proc.stdout.strip(), '{"result":%s}' % text, expr)
+            proc = self.baton("eval", expr)
+            self.assertEqual(proc.stdout.strip(), text, expr)
+        proc = self.baton("eval", '{"k\\n": "\\u0001é"}', "--json")
+        self.assertEqual(proc.stdout.strip(), '{"result":{"k\\n":"\\u0001é"}}')
+
     def test_usage_errors(self):
         self.assertExit(self.baton("eval"), 2)
         self.assertExit(self.baton("eval", "1", "--jsonata-file", "x"), 2)
