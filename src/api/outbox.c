@@ -3,9 +3,9 @@
  * outbox (the server has no SMTP), newest first, as an HTML page for a person (links in
  * mail bodies clickable) or as JSON ({"Mails": […], "NextBefore": ID}) with Accept:
  * application/json or ?format=json, a page at a time (?before=ID&limit=N, at most 1000 mails
- * and about OUTBOX_PAGE_BYTES of bodies); GET /baton/deliveries lists recent deliveries with their
- * status (JSON); GET /baton/sns/SimpleNotificationService.pem is the certificate that verifies the
- * signatures of the messages Baton sends (SigningCertURL).
+ * and about OUTBOX_PAGE_BYTES (1 MiB) of bodies); GET /baton/deliveries lists recent deliveries
+ * with their status (JSON); GET /baton/sns/SimpleNotificationService.pem is the certificate that
+ * verifies the signatures of the messages Baton sends (SigningCertURL).
  */
 #include "api/sns.h"
 
@@ -22,7 +22,7 @@ static const char path_outbox[] = "/outbox";
 /* The body bytes one page of the outbox holds at most (beyond one mail): the page is built
  * on the engine thread, so a full outbox of 256 KiB mails must not hold every other request
  * behind a page of a gigabyte. Older mail is a link (?before=ID) away. */
-#define OUTBOX_PAGE_BYTES (4u << 20)
+#define OUTBOX_PAGE_BYTES (1u << 20)
 static const char path_deliveries[] = "/baton/deliveries";
 static const char path_cert[] = "/baton/sns/SimpleNotificationService.pem";
 

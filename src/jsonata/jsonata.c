@@ -80,18 +80,35 @@ static int cmp_builtin(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static const jn_sig *parse_sig(const jn_builtin *b)
+/* b's parsed signature, in arena a (NULL: the heap, for the standard library's, which
+ * lives as long as the process). */
+static jn_sig *parse_sig(jn_arena *a, const jn_builtin *b)
 {
     if (b->signature == NULL)
         return NULL;
     const char *code;
     size_t off;
-    jn_sig *s = jn__sig_parse(NULL, b->signature, strlen(b->signature), &code, &off);
+    jn_sig *s = jn__sig_parse(a, b->signature, strlen(b->signature), &code, &off);
     if (s == NULL) {
         fprintf(stderr, "jsonata: bad signature %s for $%s\n", b->signature, b->name);
         abort();
     }
     return s;
+}
+
+/* b's signature parsed for lib, which owns it. */
+static const jn_sig *lib_sig(jn_lib *lib, const jn_builtin *b)
+{
+    if (b->signature == NULL)
+        return NULL;
+    if (lib->sig_arena == NULL) {
+        lib->sig_arena = bt_xmalloc(sizeof *lib->sig_arena);
+        jn_arena_init(lib->sig_arena, 0);
+    }
+    jn_sig *sig = parse_sig(lib->sig_arena, b);
+    lib->owned = bt_xrealloc(lib->owned, (lib->n_owned + 1) * sizeof *lib->owned);
+    lib->owned[lib->n_owned++] = sig;
+    return sig;
 }
 
 static void lib_put(jn_lib *lib, const jn_builtin *b, const jn_sig *sig)
@@ -139,7 +156,7 @@ static void standard_init(void)
                                   jn__fn_hof,    jn__fn_misc,    jn__fn_format};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const jn_builtin *b = tables[t]; b->name != NULL; b++)
-            lib_put(&standard, b, parse_sig(b));
+            lib_put(&standard, b, parse_sig(NULL, b));
     lib_sort(&standard);
     standard.is_static = true;
 }
@@ -155,8 +172,10 @@ jn_lib *jn_lib_new(const jn_lib *base)
     if (base == NULL)
         base = jn_lib_standard();
     jn_lib *lib = bt_xcalloc(1, sizeof *lib);
+    /* The standard library's signatures live as long as the process; another library's
+     * die with it, so this one parses its own. */
     for (size_t i = 0; i < base->n_fns; i++)
-        lib_put(lib, base->fns[i], base->sigs[i]);
+        lib_put(lib, base->fns[i], base->is_static ? base->sigs[i] : lib_sig(lib, base->fns[i]));
     for (size_t i = 0; i < base->n_vars; i++)
         jn_lib_set_var(lib, base->var_names[i], base->var_values[i]);
     return lib;
@@ -174,6 +193,13 @@ void jn_lib_free(jn_lib *lib)
     }
     free(lib->var_names);
     free(lib->var_values);
+    for (size_t i = 0; i < lib->n_owned; i++)
+        pcre2_code_free(lib->owned[i]->re);
+    free(lib->owned);
+    if (lib->sig_arena) {
+        jn_arena_fini(lib->sig_arena);
+        free(lib->sig_arena);
+    }
     free(lib);
 }
 
@@ -183,7 +209,7 @@ void jn_lib_add(jn_lib *lib, const jn_builtin *b)
     for (size_t i = 0; i < lib->n_fns; i++)
         if (lib->fns[i] == b)
             sig = lib->sigs[i];
-    lib_put(lib, b, sig ? sig : parse_sig(b));
+    lib_put(lib, b, sig ? sig : lib_sig(lib, b));
     lib_sort(lib);
 }
 

@@ -251,6 +251,11 @@ struct jn_lib {
     json_t **var_values;
     size_t n_vars, cap_vars;
     bool is_static;
+    /* The signatures this library parsed (jn_lib_add, and jn_lib_new from a library that
+     * is not the standard one), in sig_arena, with their matchers: freed with it. */
+    jn_arena *sig_arena;
+    jn_sig **owned;
+    size_t n_owned;
 };
 
 struct jn_ctx {

@@ -228,8 +228,10 @@ class ApprovalAttack(Base):
     def test_a_full_outbox_does_not_stall_the_engine(self):
         # GET /outbox rendered up to 1000 mails whole, on the engine thread: 120 mails of
         # 256 KiB made a 90 MB page and held every other request for about a second (1000
-        # such mails: most of a gigabyte and several seconds). A page now holds about 4 MiB
-        # of bodies, and older mail is a link away.
+        # such mails: most of a gigabyte and several seconds). A page now holds about 1 MiB
+        # of bodies, and older mail is a link away. The page's size is the measure; the
+        # wait of /health beside it only has to stay well under the old second or more
+        # (sanitizer builds and a loaded machine included).
         sns = self.client("sns")
         topic = sns.create_topic(Name="big")["TopicArn"]
         for i in range(4):
@@ -248,15 +250,16 @@ class ApprovalAttack(Base):
         urllib.request.urlopen(self.server.url + "/health", timeout=30).read()
         health = time.time() - t0
         t.join()
-        self.assertLess(took[0], 20 << 20, "the outbox page is %d bytes" % took[0])
-        self.assertLess(health, 0.25, "/health waited %.2f s behind the outbox" % health)
+        # (escaping makes at most 6 bytes of each byte of a body: &quot;)
+        self.assertLess(took[0], 6 << 20, "the outbox page is %d bytes" % took[0])
+        self.assertLess(health, 0.5, "/health waited %.2f s behind the outbox" % health)
         # Every mail is still there, page by page, each once, newest first.
         ids = [m["Id"] for m in self.outbox()]
         self.assertEqual(len(ids), 124)
         self.assertEqual(ids, sorted(set(ids), reverse=True))
         _, first = self.http("/outbox?format=json")
         first = json.loads(first)
-        self.assertLessEqual(sum(len(m["Body"]) for m in first["Mails"]), 4 << 20)
+        self.assertLessEqual(sum(len(m["Body"]) for m in first["Mails"]), 1 << 20)
         _, page = self.http("/outbox")
         self.assertIn('<a href="?before=%d">Older mail</a>' % first["NextBefore"], page)
         # A mail larger than the budget still gets a page of its own.
