@@ -21,6 +21,7 @@ struct asl_jt {
     size_t n;      /* JT_OBJECT, JT_ARRAY */
     char **keys;   /* JT_OBJECT */
     asl_jt **kids;
+    asl_jt_reads reads; /* the root's: what all its expressions read */
 };
 
 void asl_jt_problem_fini(asl_jt_problem *p)
@@ -148,6 +149,48 @@ static int compile_node(json_t *v, asl_jt **out, bt_buf *where, asl_jt_problem *
     return rc;
 }
 
+static void on_ref(void *ud, const char *name, size_t len, const char *field, size_t flen)
+{
+    asl_jt_reads *r = ud;
+    if (len == 0 || (len == 1 && name[0] == '$'))
+        return; /* $ and $$: the context item, not a binding */
+    if (len == 6 && memcmp(name, "states", 6) == 0) {
+        static const struct {
+            const char *name;
+            unsigned bit;
+        } members[] = {{"input", ASL_JT_INPUT},
+                       {"result", ASL_JT_RESULT},
+                       {"errorOutput", ASL_JT_ERROR_OUTPUT},
+                       {"context", ASL_JT_CONTEXT}};
+        if (field == NULL) {
+            r->states = ASL_JT_STATES;
+            return;
+        }
+        for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+            if (strlen(members[i].name) == flen && memcmp(members[i].name, field, flen) == 0)
+                r->states |= members[i].bit;
+        return;
+    }
+    for (size_t i = 0; i < r->n_vars; i++)
+        if (strlen(r->vars[i]) == len && memcmp(r->vars[i], name, len) == 0)
+            return;
+    r->vars = bt_xrealloc(r->vars, (r->n_vars + 1) * sizeof(char *));
+    r->vars[r->n_vars++] = bt_xstrndup(name, len);
+}
+
+static void collect_reads(const asl_jt *t, asl_jt_reads *r)
+{
+    if (t->node == JT_EXPR)
+        jn_expr_refs(t->expr, on_ref, r);
+    for (size_t i = 0; i < t->n; i++)
+        collect_reads(t->kids[i], r);
+}
+
+const asl_jt_reads *asl_jt_reads_of(const asl_jt *t)
+{
+    return &t->reads;
+}
+
 int asl_jt_compile(json_t *v, asl_jt **out, asl_jt_problem *p)
 {
     memset(p, 0, sizeof(*p));
@@ -160,6 +203,8 @@ int asl_jt_compile(json_t *v, asl_jt **out, asl_jt_problem *p)
     if (rc != 0) {
         asl_jt_free(*out);
         *out = NULL;
+    } else {
+        collect_reads(*out, &(*out)->reads);
     }
     return rc;
 }
@@ -178,6 +223,9 @@ void asl_jt_free(asl_jt *t)
     }
     free(t->keys);
     free(t->kids);
+    for (size_t i = 0; i < t->reads.n_vars; i++)
+        free(t->reads.vars[i]);
+    free(t->reads.vars);
     free(t);
 }
 

@@ -107,10 +107,34 @@ static void undefined_and_errors_are_failures(void **state)
     asl_jt_free(t);
 }
 
+static void reads_gather_every_expression(void **state)
+{
+    (void)state;
+    asl_jt *t = compile_ok("{\"a\":\"{% $states.input.n %}\",\"b\":[\"{% $x & $states.result %}\"],"
+                           "\"c\":\"{% $x + $y %}\"}");
+    const asl_jt_reads *r = asl_jt_reads_of(t);
+    assert_int_equal(r->states, ASL_JT_INPUT | ASL_JT_RESULT);
+    assert_int_equal(r->n_vars, 2);
+    assert_string_equal(r->vars[0], "x");
+    assert_string_equal(r->vars[1], "y");
+    asl_jt_free(t);
+    t = compile_ok("\"{% $states.context.Execution.Id & $keys($states) %}\"");
+    r = asl_jt_reads_of(t);
+    assert_int_equal(r->states, ASL_JT_STATES);
+    assert_int_equal(r->n_vars, 1);
+    assert_string_equal(r->vars[0], "keys");
+    asl_jt_free(t);
+    t = compile_ok("{\"k\":\"$states.input\"}");
+    assert_int_equal(asl_jt_reads_of(t)->states, 0);
+    assert_int_equal(asl_jt_reads_of(t)->n_vars, 0);
+    asl_jt_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(literals_stay_literal),
+        cmocka_unit_test(reads_gather_every_expression),
         cmocka_unit_test(expressions_nest_in_templates),
         cmocka_unit_test(one_expression_is_trimmed),
         cmocka_unit_test(syntax_error_names_its_place),

@@ -34,30 +34,39 @@ static bool has_result(const asl_state *st)
     return st->type == ASL_TASK || st->type == ASL_PARALLEL || st->type == ASL_MAP;
 }
 
-static json_t *bindings_of(run *r, const exec__jvals *jv)
+static json_t *var_of(run *r, const char *name)
 {
-    json_t *b = json_object();
     for (run *p = r; p; p = p->parent) {
-        if (p->vars) {
-            const char *k;
-            json_t *v;
-            json_object_foreach(p->vars, k, v)
-            {
-                if (!json_object_get(b, k))
-                    json_object_set(b, k, v);
-            }
-        }
+        json_t *v = p->vars ? json_object_get(p->vars, name) : NULL;
+        if (v)
+            return v;
         if (p->isolated)
             break;
     }
+    return NULL;
+}
+
+/* The bindings of one evaluation: of the variables of r's scope and $states, only what the
+ * template's expressions read (jn_eval converts every binding it is given). */
+static json_t *bindings_of(run *r, const asl_jt_reads *reads, const exec__jvals *jv)
+{
+    json_t *b = json_object();
+    for (size_t i = 0; i < reads->n_vars; i++) {
+        json_t *v = var_of(r, reads->vars[i]);
+        if (v)
+            json_object_set(b, reads->vars[i], v);
+    }
+    if (reads->states == 0)
+        return b;
     json_t *states = json_object();
-    if (jv->input)
+    unsigned want = reads->states;
+    if (jv->input && (want & ASL_JT_INPUT))
         json_object_set(states, "input", jv->input);
-    if (jv->result)
+    if (jv->result && (want & ASL_JT_RESULT))
         json_object_set(states, "result", jv->result);
-    if (jv->error_output)
+    if (jv->error_output && (want & ASL_JT_ERROR_OUTPUT))
         json_object_set(states, "errorOutput", jv->error_output);
-    if (r->ctx)
+    if (r->ctx && (want & ASL_JT_CONTEXT))
         json_object_set(states, "context", r->ctx);
     json_object_set_new(b, "states", states);
     return b;
@@ -90,7 +99,7 @@ int exec__jt_eval(run *r, const asl_jt *t, const char *field, const exec__jvals 
         *out = json_incref(c);
         return 0;
     }
-    json_t *b = bindings_of(r, jv);
+    json_t *b = bindings_of(r, asl_jt_reads_of(t), jv);
     asl_jt_problem p;
     bt_rand *old = exec__jn_swap_rng(&r->e->rng);
     int rc = asl_jt_eval(t, b, exec__jn_lib(), &eval_limits, out, &p);

@@ -60,6 +60,18 @@ void jn_expr_free(jn_expr *e);
 const char *jn_expr_text(const jn_expr *e);
 
 /*
+ * What e may read of its bindings (refs.c): fn is called for each place that reads a
+ * variable, with its name (len bytes, without '$'; "" for $ and "$" for $$) and, when
+ * the place is a path that goes on to a field of it ($states.input …), that field's name
+ * (flen bytes), else NULL: the variable is read whole. A function call name(…) written
+ * without '$' counts as reading name. A variable never reported is never read, so binding
+ * only the reported ones (and of a variable reported only with fields, only those fields)
+ * gives the same result; a name may be reported more than once, or needlessly.
+ */
+typedef void (*jn_ref_fn)(void *ud, const char *name, size_t len, const char *field, size_t flen);
+void jn_expr_refs(const jn_expr *e, jn_ref_fn fn, void *ud);
+
+/*
  * Evaluates e against input (NULL: undefined input) with variables from bindings (a JSON
  * object, names without '$', or NULL), the functions of lib (NULL: the standard library)
  * and limits (NULL: JN_LIMITS_DEFAULT). 0 and *result (a new reference; NULL when

@@ -1,0 +1,118 @@
+/*
+ * refs_test.c — jn_expr_refs: the variables and fields an expression reads, written out as
+ * "name" (read whole) or "name.field", sorted and without repeats.
+ */
+#include "jsonata/jsonata.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+typedef struct seen {
+    char items[32][64];
+    size_t n;
+} seen;
+
+static void on_ref(void *ud, const char *name, size_t len, const char *field, size_t flen)
+{
+    seen *s = ud;
+    char one[64];
+    if (field)
+        snprintf(one, sizeof one, "%.*s.%.*s", (int)len, name, (int)flen, field);
+    else
+        snprintf(one, sizeof one, "%.*s", (int)len, name);
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->items[i], one) == 0)
+            return;
+    assert_true(s->n < 32);
+    strcpy(s->items[s->n++], one);
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* expected: the reads joined by spaces, sorted */
+static void check(const char *expr, const char *expected)
+{
+    jn_expr *e;
+    jn_error err;
+    if (jn_compile(expr, strlen(expr), &e, &err) != 0)
+        fail_msg("%s: does not compile: %s %s", expr, err.code, err.message);
+    seen s = {.n = 0};
+    jn_expr_refs(e, on_ref, &s);
+    jn_expr_free(e);
+    qsort(s.items, s.n, sizeof s.items[0], cmp);
+    char got[1024] = "";
+    for (size_t i = 0; i < s.n; i++) {
+        if (i)
+            strcat(got, " ");
+        strcat(got, s.items[i]);
+    }
+    if (strcmp(got, expected) != 0)
+        fail_msg("%s: reads [%s], expected [%s]", expr, got, expected);
+}
+
+static void fields_of_a_variable(void **state)
+{
+    (void)state;
+    check("$states.input", "states.input");
+    check("$states.input.counter.i + 1", "states.input");
+    check("$states.input.x[y > 1].z", "states.input");
+    check("$states.`errorOutput`.Cause", "states.errorOutput");
+    check("$states.\"result\"", "states.result");
+    check("$states.input.a = $states.context.Execution.Id", "states.context states.input");
+    check("$merge([$states.input, {'results': $states.result}])",
+          "merge states.input states.result");
+    check("'item ' & $states.input.id & ' is ' & $x", "states.input x");
+    check("{'a': $states.input.a}", "states.input");
+}
+
+static void whole_reads(void **state)
+{
+    (void)state;
+    check("$states", "states");
+    check("$lookup($states, 'input')", "lookup states");
+    check("$states.*", "states");
+    check("$states.('input')", "states");
+    check("$states[input].result", "states");
+    check("$states@$s.input", "states");
+    check("$keys($states)", "keys states");
+    check("($v := $states; $v.result)", "states v v.result");
+    check("$states.input.%.result", "states"); /* % reaches $states through its field */
+    check("$states.input.x[%.y]", "states");
+}
+
+static void other_reads(void **state)
+{
+    (void)state;
+    check("1 + 2", "");
+    check("a.b", "");
+    check("$", "");
+    check("$$.a", "$.a");
+    check("$f(1)", "f");
+    check("f(1)", "f");
+    check("function($n){ $n * $k }(2)", "k n");
+    check("$x ~> $g(?)", "g x");
+    check("$y ? $z : $w", "w y z");
+    check("$a ~> | x | {'d': $c} |", "a c");
+    check("[1,2]^($v)", "v");
+    check("items{$k: $v}", "k v");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fields_of_a_variable),
+        cmocka_unit_test(whole_reads),
+        cmocka_unit_test(other_reads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
