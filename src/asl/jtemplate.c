@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,7 +240,14 @@ const char *asl_jt_expr_text(const asl_jt *t)
     return t->node == JT_EXPR ? t->text : NULL;
 }
 
-static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindings,
+/* What one evaluation binds: a JSON object, or an array of variables. */
+typedef struct jt_binds {
+    const json_t *object;
+    const jn_var *vars;
+    size_t n_vars;
+} jt_binds;
+
+static int eval_node(const asl_jt *t, const json_t *context, const jt_binds *bindings,
                      const jn_lib *lib, const jn_limits *limits, json_t **out, bt_buf *where,
                      asl_jt_problem *p)
 {
@@ -249,7 +257,11 @@ static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindi
         return 0;
     case JT_EXPR: {
         json_t *res = NULL;
-        if (jn_eval(t->expr, context, bindings, lib, limits, &res, &p->err) != 0) {
+        int rc = bindings->object
+                     ? jn_eval(t->expr, context, bindings->object, lib, limits, &res, &p->err)
+                     : jn_eval_vars(t->expr, context, bindings->vars, bindings->n_vars, lib, limits,
+                                    &res, &p->err);
+        if (rc != 0) {
             p->kind = ASL_JT_ERROR;
         } else if (res == NULL) {
             p->kind = ASL_JT_UNDEFINED;
@@ -301,8 +313,19 @@ static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindi
     return -1;
 }
 
-int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
-                json_t **out, asl_jt_problem *p)
+/* The context item: an empty object rather than undefined, since AWS gives expressions no
+ * input of their own and paths that start from a variable ($states.input.x) must still
+ * navigate. Made once; evaluations only read it. */
+static json_t *empty_context;
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+static void empty_init(void)
+{
+    empty_context = json_object();
+}
+
+static int eval_root(const asl_jt *t, const jt_binds *b, const jn_lib *lib, const jn_limits *limits,
+                     json_t **out, asl_jt_problem *p)
 {
     memset(p, 0, sizeof(*p));
     p->err.position = -1;
@@ -311,15 +334,24 @@ int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, cons
         *out = json_incref(t->value);
         return 0;
     }
-    bt_buf where;
+    pthread_once(&empty_once, empty_init);
+    bt_buf where; /* the location below the field: grows only inside objects and arrays */
     bt_buf_init(&where);
-    bt_buf_puts(&where, "");
-    /* The context item is an empty object rather than undefined: AWS gives expressions no
-     * input of their own, and paths that start from a variable ($states.input.x) must
-     * still navigate. */
-    json_t *context = json_object();
-    int rc = eval_node(t, context, bindings, lib, limits, out, &where, p);
-    json_decref(context);
+    int rc = eval_node(t, empty_context, b, lib, limits, out, &where, p);
     bt_buf_fini(&where);
     return rc;
+}
+
+int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
+                json_t **out, asl_jt_problem *p)
+{
+    jt_binds b = {.object = bindings}; /* NULL: no variables (jn_eval_vars with none) */
+    return eval_root(t, &b, lib, limits, out, p);
+}
+
+int asl_jt_eval_vars(const asl_jt *t, const jn_var *vars, size_t n_vars, const jn_lib *lib,
+                     const jn_limits *limits, json_t **out, asl_jt_problem *p)
+{
+    jt_binds b = {.vars = vars, .n_vars = n_vars};
+    return eval_root(t, &b, lib, limits, out, p);
 }

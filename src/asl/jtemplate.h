@@ -76,4 +76,8 @@ const asl_jt_reads *asl_jt_reads_of(const asl_jt *t);
 int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
                 json_t **out, asl_jt_problem *p);
 
+/* asl_jt_eval with the variables as an array (jn_eval_vars): nothing built per call. */
+int asl_jt_eval_vars(const asl_jt *t, const jn_var *vars, size_t n_vars, const jn_lib *lib,
+                     const jn_limits *limits, json_t **out, asl_jt_problem *p);
+
 #endif

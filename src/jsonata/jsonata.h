@@ -81,6 +81,21 @@ void jn_expr_refs(const jn_expr *e, jn_ref_fn fn, void *ud);
 int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const jn_lib *lib,
             const jn_limits *limits, json_t **result, jn_error *err);
 
+/* A variable for jn_eval_vars: $name (a NUL-terminated name without '$', borrowed) is
+ * value (borrowed, read only; NULL: left unbound), or, when members is not NULL, an object
+ * of those n_members (value unused; a member whose value is NULL is absent). */
+typedef struct jn_var {
+    const char *name;
+    const json_t *value;
+    const struct jn_var *members;
+    size_t n_members;
+} jn_var;
+
+/* jn_eval with the variables as an array rather than a JSON object, so that a caller binds
+ * them, and composes objects of them, without building JSON for each evaluation. */
+int jn_eval_vars(const jn_expr *e, const json_t *input, const jn_var *vars, size_t n_vars,
+                 const jn_lib *lib, const jn_limits *limits, json_t **result, jn_error *err);
+
 /* The standard library (static; never freed). */
 const jn_lib *jn_lib_standard(void);
 /* A copy of base (NULL: the standard library) that the caller may change and frees. */

@@ -1,6 +1,7 @@
 /*
- * refs_test.c — jn_expr_refs: the variables and fields an expression reads, written out as
- * "name" (read whole) or "name.field", sorted and without repeats.
+ * refs_test.c — binding only what an expression reads: jn_expr_refs (the variables and
+ * fields it reads, written out as "name" (read whole) or "name.field", sorted and without
+ * repeats), and jn_eval_vars (variables and objects of them given as an array).
  */
 #include "jsonata/jsonata.h"
 
@@ -107,12 +108,56 @@ static void other_reads(void **state)
     check("items{$k: $v}", "k v");
 }
 
+static char *eval_vars(const char *expr, const jn_var *vars, size_t n)
+{
+    jn_expr *e;
+    jn_error err;
+    assert_int_equal(jn_compile(expr, strlen(expr), &e, &err), 0);
+    json_t *out = NULL;
+    int rc = jn_eval_vars(e, NULL, vars, n, NULL, NULL, &out, &err);
+    jn_expr_free(e);
+    if (rc != 0) {
+        char *code = strdup(err.code);
+        jn_error_fini(&err);
+        return code;
+    }
+    char *s = out ? json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("undefined");
+    json_decref(out);
+    return s;
+}
+
+static void variables_as_an_array(void **state)
+{
+    (void)state;
+    json_t *in = json_pack("{s:{s:i}}", "counter", "i", 41);
+    json_t *ten = json_integer(10);
+    jn_var states[] = {{.name = "input", .value = in}, {.name = "result", .value = NULL}};
+    jn_var vars[] = {{.name = "x", .value = ten},
+                     {.name = "states", .members = states, .n_members = 2},
+                     {.name = "gone", .value = NULL}};
+    char *s = eval_vars("$states.input.counter.i + 1 + $x", vars, 3);
+    assert_string_equal(s, "52");
+    free(s);
+    s = eval_vars("$keys($states)", vars, 3); /* a member without a value is absent */
+    assert_string_equal(s, "\"input\"");
+    free(s);
+    s = eval_vars("$gone", vars, 3);
+    assert_string_equal(s, "undefined");
+    free(s);
+    s = eval_vars("$states.input.counter.i", NULL, 0);
+    assert_string_equal(s, "undefined");
+    free(s);
+    json_decref(in);
+    json_decref(ten);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fields_of_a_variable),
         cmocka_unit_test(whole_reads),
         cmocka_unit_test(other_reads),
+        cmocka_unit_test(variables_as_an_array),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
