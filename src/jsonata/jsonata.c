@@ -279,7 +279,8 @@ static int eval_with(const jn_expr *e, const json_t *input, const json_t *bindin
         lim.max_stack = JN_LIMITS_DEFAULT.max_stack;
     jn_arena arena;
     jn_arena_init(&arena, lim.max_memory);
-    eval_state *st = bt_xcalloc(1, sizeof *st);
+    eval_state state = {0}; /* on the stack: nothing to allocate for a short evaluation */
+    eval_state *st = &state;
     jn_ctx *cx = &st->cx;
     char base;
     cx->arena = &arena;
@@ -345,7 +346,6 @@ out:
     if (cx->pcre_gc)
         pcre2_general_context_free(cx->pcre_gc);
     jn_arena_fini(&arena);
-    free(st);
     return rc;
 }
 
