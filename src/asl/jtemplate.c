@@ -8,7 +8,9 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +25,14 @@ struct asl_jt {
     char **keys;   /* JT_OBJECT */
     asl_jt **kids;
     asl_jt_reads reads; /* the root's: what all its expressions read */
+    /* JT_EXPR of the form $var.field…: the names (jn_expr_name_path), so that evaluation
+     * can hand out the binding's own JSON instead of a converted copy */
+    size_t n_path;
+    char **path;
+    size_t *path_lens;
 };
+
+#define MAX_PATH 16
 
 void asl_jt_problem_fini(asl_jt_problem *p)
 {
@@ -106,6 +115,17 @@ static int compile_node(json_t *v, asl_jt **out, bt_buf *where, asl_jt_problem *
             p->field = bt_xstrdup(where->data ? where->data : "");
             p->expr = NULL;
             return -1;
+        }
+        const char *names[MAX_PATH];
+        size_t lens[MAX_PATH];
+        t->n_path = jn_expr_name_path(t->expr, names, lens, MAX_PATH);
+        if (t->n_path) {
+            t->path = bt_xcalloc(t->n_path, sizeof(char *));
+            t->path_lens = bt_xcalloc(t->n_path, sizeof(size_t));
+            for (size_t i = 0; i < t->n_path; i++) {
+                t->path[i] = bt_xstrndup(names[i], lens[i]);
+                t->path_lens[i] = lens[i];
+            }
         }
         return 0;
     }
@@ -226,6 +246,10 @@ void asl_jt_free(asl_jt *t)
     free(t->kids);
     for (size_t i = 0; i < t->reads.n_vars; i++)
         free(t->reads.vars[i]);
+    for (size_t i = 0; i < t->n_path; i++)
+        free(t->path[i]);
+    free(t->path);
+    free(t->path_lens);
     free(t->reads.vars);
     free(t);
 }
@@ -247,6 +271,88 @@ typedef struct jt_binds {
     size_t n_vars;
 } jt_binds;
 
+/* The JSON a $var.field… expression selects from the bindings, or NULL where jn_eval must
+ * decide (a name not bound, a step over something other than an object, an undefined
+ * value). A variable composed of members (jn_var.members) is walked member by member. */
+static const json_t *select_path(const asl_jt *t, const jt_binds *b)
+{
+    size_t i = 0;
+    const json_t *v = NULL;
+    if (b->object) {
+        v = json_object_getn(b->object, t->path[0], t->path_lens[0]);
+        i = 1;
+    } else {
+        const jn_var *vars = b->vars;
+        size_t n = b->n_vars;
+        for (;;) {
+            const jn_var *found = NULL;
+            for (size_t k = n; k-- > 0 && found == NULL;) /* the last binding of a name wins */
+                if (strlen(vars[k].name) == t->path_lens[i] &&
+                    memcmp(vars[k].name, t->path[i], t->path_lens[i]) == 0)
+                    found = &vars[k];
+            if (found == NULL)
+                return NULL;
+            i++;
+            if (found->members == NULL) {
+                v = found->value;
+                break;
+            }
+            if (i == t->n_path)
+                return NULL; /* the composed object itself */
+            vars = found->members;
+            n = found->n_members;
+        }
+    }
+    for (; v != NULL && i < t->n_path; i++) {
+        if (!json_is_object(v))
+            return NULL;
+        v = json_object_getn(v, t->path[i], t->path_lens[i]);
+    }
+    return v;
+}
+
+/* Whether JSONata gives v back unchanged: converted to its values and back, a number
+ * becomes an integer when it is one below 2^53 (so 1.0 becomes 1 and 2^53 + 1 a real),
+ * and an object puts its array-index keys first (jsonata/value.c); v passes when none of
+ * that can apply (keys starting with a digit are refused outright). */
+static bool jsonata_keeps(const json_t *v, int depth)
+{
+    if (depth > 512)
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_INTEGER: {
+        json_int_t i = json_integer_value(v);
+        return i > -9007199254740992LL && i < 9007199254740992LL;
+    }
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        return d != floor(d) || fabs(d) >= 9007199254740992.0;
+    }
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)(uintptr_t)v, k, x)
+        {
+            if ((k[0] >= '0' && k[0] <= '9') || !jsonata_keeps(x, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (!jsonata_keeps(x, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
 static int eval_node(const asl_jt *t, const json_t *context, const jt_binds *bindings,
                      const jn_lib *lib, const jn_limits *limits, json_t **out, bt_buf *where,
                      asl_jt_problem *p)
@@ -257,6 +363,13 @@ static int eval_node(const asl_jt *t, const json_t *context, const jt_binds *bin
         return 0;
     case JT_EXPR: {
         json_t *res = NULL;
+        if (t->n_path) {
+            const json_t *v = select_path(t, bindings);
+            if (v != NULL && jsonata_keeps(v, 0)) {
+                *out = json_incref((json_t *)(uintptr_t)v);
+                return 0;
+            }
+        }
         int rc = bindings->object
                      ? jn_eval(t->expr, context, bindings->object, lib, limits, &res, &p->err)
                      : jn_eval_vars(t->expr, context, bindings->vars, bindings->n_vars, lib, limits,

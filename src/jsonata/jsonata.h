@@ -70,6 +70,14 @@ const char *jn_expr_text(const jn_expr *e);
  */
 typedef void (*jn_ref_fn)(void *ud, const char *name, size_t len, const char *field, size_t flen);
 void jn_expr_refs(const jn_expr *e, jn_ref_fn fn, void *ud);
+/*
+ * When e is nothing but a variable followed by field names ($states.input.id: no filter,
+ * wildcard, binding or call), how many names (the variable's first, without '$'), storing
+ * up to max of them in names/lens (borrowed from e); 0 when e is anything else or longer.
+ * Its value is then the variable's value navigated through those fields while each is an
+ * object, the last value as it is (an array too, not flattened).
+ */
+size_t jn_expr_name_path(const jn_expr *e, const char **names, size_t *lens, size_t max);
 
 /*
  * Evaluates e against input (NULL: undefined input) with variables from bindings (a JSON

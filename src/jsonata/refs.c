@@ -88,3 +88,36 @@ void jn_expr_refs(const jn_expr *e, jn_ref_fn fn, void *ud)
     refs_walk w = {.fn = fn, .ud = ud, .whole = has_parent(e->root)};
     walk(&w, e->root);
 }
+
+/* A step that is only a field name: no filter, sort, grouping or binding on it. */
+static bool plain_name(const jn_node *s)
+{
+    return s->type == NT_NAME && s->stages.len == 0 && s->predicates.len == 0 && s->group == NULL &&
+           s->focus == NULL && s->index == NULL && !s->tuple && !s->keep_array;
+}
+
+size_t jn_expr_name_path(const jn_expr *e, const char **names, size_t *lens, size_t max)
+{
+    const jn_node *n = e->root;
+    if (n == NULL || max == 0)
+        return 0;
+    if (n->type == NT_VARIABLE) {
+        if (!plain_variable(n))
+            return 0;
+        names[0] = n->str;
+        lens[0] = n->len;
+        return 1;
+    }
+    if (n->type != NT_PATH || n->items.len < 2 || n->items.len > max || n->keep_singleton ||
+        n->predicates.len != 0 || n->stages.len != 0 || n->group != NULL ||
+        !plain_variable(n->items.v[0]))
+        return 0;
+    for (size_t i = 1; i < n->items.len; i++)
+        if (!plain_name(n->items.v[i]))
+            return 0;
+    for (size_t i = 0; i < n->items.len; i++) {
+        names[i] = n->items.v[i]->str;
+        lens[i] = n->items.v[i]->len;
+    }
+    return n->items.len;
+}

@@ -151,13 +151,58 @@ static void variables_as_an_array(void **state)
     json_decref(ten);
 }
 
+static size_t name_path(const char *expr, char *out, size_t cap)
+{
+    jn_expr *e;
+    jn_error err;
+    assert_int_equal(jn_compile(expr, strlen(expr), &e, &err), 0);
+    const char *names[4];
+    size_t lens[4];
+    size_t n = jn_expr_name_path(e, names, lens, 4);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", i ? "/" : "", (int)lens[i],
+                 names[i]);
+    jn_expr_free(e);
+    return n;
+}
+
+static void name_paths(void **state)
+{
+    (void)state;
+    char got[128];
+    assert_int_equal(name_path("$states.input.items", got, sizeof got), 3);
+    assert_string_equal(got, "states/input/items");
+    assert_int_equal(name_path("$x", got, sizeof got), 1);
+    assert_string_equal(got, "x");
+    assert_int_equal(name_path("$states.`a b`", got, sizeof got), 2);
+    assert_string_equal(got, "states/a b");
+    assert_int_equal(name_path("$a.b.c.d.e", got, sizeof got), 0); /* longer than max */
+    const char *not_paths[] = {"$states.input[0]",
+                               "$states.input.items[id > 1]",
+                               "$states.*",
+                               "$states.input.items[]",
+                               "$states.input@$i",
+                               "$states.input#$i",
+                               "$states.input^(x)",
+                               "$states.input{'a': b}",
+                               "$",
+                               "a.b",
+                               "$f()",
+                               "($x)",
+                               "$x.$y",
+                               "$x.a.%"};
+    for (size_t i = 0; i < sizeof(not_paths) / sizeof(not_paths[0]); i++)
+        if (name_path(not_paths[i], got, sizeof got) != 0)
+            fail_msg("%s: taken for a name path (%s)", not_paths[i], got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fields_of_a_variable),
-        cmocka_unit_test(whole_reads),
-        cmocka_unit_test(other_reads),
-        cmocka_unit_test(variables_as_an_array),
+        cmocka_unit_test(fields_of_a_variable), cmocka_unit_test(whole_reads),
+        cmocka_unit_test(other_reads),          cmocka_unit_test(variables_as_an_array),
+        cmocka_unit_test(name_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
