@@ -68,6 +68,12 @@ int main(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/inputs.json", BT_BENCH_WORKLOADS);
     json_t *inputs = json_load_file(path, 0, NULL);
     json_t *input = json_object_get(inputs, name);
+    size_t nlen = strlen(name);
+    if (input == NULL && nlen > 8 && strcmp(name + nlen - 8, "-jsonata") == 0) {
+        char twin[128]; /* a JSONata twin runs on its JSONPath twin's input */
+        snprintf(twin, sizeof(twin), "%.*s", (int)(nlen - 8), name);
+        input = json_object_get(inputs, twin);
+    }
     if (input == NULL)
         input = json_object_get(inputs, "callback");
     if (input == NULL)

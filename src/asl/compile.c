@@ -119,7 +119,9 @@ static int compile_intopt(cctx *c, json_t *st, const char *field, const char *pa
     return 0;
 }
 
-static int compile_jt(cctx *c, json_t *obj, const char *field, asl_jt **out)
+/* A JSONata state builds its context object only when one of its expressions reads
+ * $states.context: s->uses_context gathers that from each field compiled. */
+static int compile_jt(cctx *c, asl_state *s, json_t *obj, const char *field, asl_jt **out)
 {
     json_t *v = json_object_get(obj, field);
     *out = NULL;
@@ -131,6 +133,8 @@ static int compile_jt(cctx *c, json_t *obj, const char *field, asl_jt **out)
         asl_jt_problem_fini(&p);
         return BT_EINVAL;
     }
+    if (asl_jt_reads_of(*out)->states & ASL_JT_CONTEXT)
+        s->uses_context = true;
     return 0;
 }
 
@@ -168,7 +172,7 @@ static int compile_jfields(cctx *c, asl_state *s, json_t *st)
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (compile_jt(c, st, fields[i].field, (asl_jt **)((char *)j + fields[i].offset)) != 0)
+        if (compile_jt(c, s, st, fields[i].field, (asl_jt **)((char *)j + fields[i].offset)) != 0)
             rc = BT_EINVAL;
     return rc;
 }
@@ -272,8 +276,8 @@ static int compile_retry_catch(cctx *c, const bt_strmap *names, asl_state *s, js
             if (compile_pathopt(c, k, "ResultPath", JPATH_REFERENCE, &ac->result_path) != 0)
                 rc = BT_EINVAL;
             if (jsonata) {
-                if (compile_jt(c, k, "Output", &ac->output) != 0 ||
-                    compile_jt(c, k, "Assign", &ac->jassign) != 0)
+                if (compile_jt(c, s, k, "Output", &ac->output) != 0 ||
+                    compile_jt(c, s, k, "Assign", &ac->jassign) != 0)
                     rc = BT_EINVAL;
             } else if (compile_payload(c, k, "Assign", &ac->assign) != 0) {
                 rc = BT_EINVAL;
@@ -383,10 +387,12 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
             rc = BT_EINVAL;                                                                        \
     } while (0)
 
-    char *text = json_dumps(st, JSON_COMPACT);
-    s->uses_context = text && (strstr(text, "$$") != NULL || strstr(text, "$states") != NULL);
-    free(text);
     bool jsonata = state_is_jsonata(c, st);
+    if (!jsonata) {
+        char *text = json_dumps(st, JSON_COMPACT);
+        s->uses_context = text && (strstr(text, "$$") != NULL || strstr(text, "$states") != NULL);
+        free(text);
+    }
     if (jsonata)
         CHECK(compile_jfields(c, s, st));
 
@@ -422,9 +428,9 @@ static int compile_state(cctx *c, const bt_strmap *names, asl_state *s, json_t *
             json_t *r = json_array_get(choices, i);
             char *err = NULL;
             if (jsonata) {
-                CHECK(compile_jt(c, r, "Condition", &s->choices[i].condition));
-                CHECK(compile_jt(c, r, "Output", &s->choices[i].output));
-                CHECK(compile_jt(c, r, "Assign", &s->choices[i].jassign));
+                CHECK(compile_jt(c, s, r, "Condition", &s->choices[i].condition));
+                CHECK(compile_jt(c, s, r, "Output", &s->choices[i].output));
+                CHECK(compile_jt(c, s, r, "Assign", &s->choices[i].jassign));
             } else if (choice_rule_compile(r, &s->choices[i].rule, &err) != 0) {
                 fail(c, "Choices", err ? err : "invalid Choice rule");
                 free(err);

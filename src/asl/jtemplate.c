@@ -8,6 +8,9 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +24,15 @@ struct asl_jt {
     size_t n;      /* JT_OBJECT, JT_ARRAY */
     char **keys;   /* JT_OBJECT */
     asl_jt **kids;
+    asl_jt_reads reads; /* the root's: what all its expressions read */
+    /* JT_EXPR of the form $var.field…: the names (jn_expr_name_path), so that evaluation
+     * can hand out the binding's own JSON instead of a converted copy */
+    size_t n_path;
+    char **path;
+    size_t *path_lens;
 };
+
+#define MAX_PATH 16
 
 void asl_jt_problem_fini(asl_jt_problem *p)
 {
@@ -105,6 +116,17 @@ static int compile_node(json_t *v, asl_jt **out, bt_buf *where, asl_jt_problem *
             p->expr = NULL;
             return -1;
         }
+        const char *names[MAX_PATH];
+        size_t lens[MAX_PATH];
+        t->n_path = jn_expr_name_path(t->expr, names, lens, MAX_PATH);
+        if (t->n_path) {
+            t->path = bt_xcalloc(t->n_path, sizeof(char *));
+            t->path_lens = bt_xcalloc(t->n_path, sizeof(size_t));
+            for (size_t i = 0; i < t->n_path; i++) {
+                t->path[i] = bt_xstrndup(names[i], lens[i]);
+                t->path_lens[i] = lens[i];
+            }
+        }
         return 0;
     }
     int rc = 0;
@@ -148,6 +170,48 @@ static int compile_node(json_t *v, asl_jt **out, bt_buf *where, asl_jt_problem *
     return rc;
 }
 
+static void on_ref(void *ud, const char *name, size_t len, const char *field, size_t flen)
+{
+    asl_jt_reads *r = ud;
+    if (len == 0 || (len == 1 && name[0] == '$'))
+        return; /* $ and $$: the context item, not a binding */
+    if (len == 6 && memcmp(name, "states", 6) == 0) {
+        static const struct {
+            const char *name;
+            unsigned bit;
+        } members[] = {{"input", ASL_JT_INPUT},
+                       {"result", ASL_JT_RESULT},
+                       {"errorOutput", ASL_JT_ERROR_OUTPUT},
+                       {"context", ASL_JT_CONTEXT}};
+        if (field == NULL) {
+            r->states = ASL_JT_STATES;
+            return;
+        }
+        for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+            if (strlen(members[i].name) == flen && memcmp(members[i].name, field, flen) == 0)
+                r->states |= members[i].bit;
+        return;
+    }
+    for (size_t i = 0; i < r->n_vars; i++)
+        if (strlen(r->vars[i]) == len && memcmp(r->vars[i], name, len) == 0)
+            return;
+    r->vars = bt_xrealloc(r->vars, (r->n_vars + 1) * sizeof(char *));
+    r->vars[r->n_vars++] = bt_xstrndup(name, len);
+}
+
+static void collect_reads(const asl_jt *t, asl_jt_reads *r)
+{
+    if (t->node == JT_EXPR)
+        jn_expr_refs(t->expr, on_ref, r);
+    for (size_t i = 0; i < t->n; i++)
+        collect_reads(t->kids[i], r);
+}
+
+const asl_jt_reads *asl_jt_reads_of(const asl_jt *t)
+{
+    return &t->reads;
+}
+
 int asl_jt_compile(json_t *v, asl_jt **out, asl_jt_problem *p)
 {
     memset(p, 0, sizeof(*p));
@@ -160,6 +224,8 @@ int asl_jt_compile(json_t *v, asl_jt **out, asl_jt_problem *p)
     if (rc != 0) {
         asl_jt_free(*out);
         *out = NULL;
+    } else {
+        collect_reads(*out, &(*out)->reads);
     }
     return rc;
 }
@@ -178,6 +244,13 @@ void asl_jt_free(asl_jt *t)
     }
     free(t->keys);
     free(t->kids);
+    for (size_t i = 0; i < t->reads.n_vars; i++)
+        free(t->reads.vars[i]);
+    for (size_t i = 0; i < t->n_path; i++)
+        free(t->path[i]);
+    free(t->path);
+    free(t->path_lens);
+    free(t->reads.vars);
     free(t);
 }
 
@@ -191,7 +264,96 @@ const char *asl_jt_expr_text(const asl_jt *t)
     return t->node == JT_EXPR ? t->text : NULL;
 }
 
-static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindings,
+/* What one evaluation binds: a JSON object, or an array of variables. */
+typedef struct jt_binds {
+    const json_t *object;
+    const jn_var *vars;
+    size_t n_vars;
+} jt_binds;
+
+/* The JSON a $var.field… expression selects from the bindings, or NULL where jn_eval must
+ * decide (a name not bound, a step over something other than an object, an undefined
+ * value). A variable composed of members (jn_var.members) is walked member by member. */
+static const json_t *select_path(const asl_jt *t, const jt_binds *b)
+{
+    size_t i = 0;
+    const json_t *v = NULL;
+    if (b->object) {
+        v = json_object_getn(b->object, t->path[0], t->path_lens[0]);
+        i = 1;
+    } else {
+        const jn_var *vars = b->vars;
+        size_t n = b->n_vars;
+        for (;;) {
+            const jn_var *found = NULL;
+            for (size_t k = n; k-- > 0 && found == NULL;) /* the last binding of a name wins */
+                if (strlen(vars[k].name) == t->path_lens[i] &&
+                    memcmp(vars[k].name, t->path[i], t->path_lens[i]) == 0)
+                    found = &vars[k];
+            if (found == NULL)
+                return NULL;
+            i++;
+            if (found->members == NULL) {
+                v = found->value;
+                break;
+            }
+            if (i == t->n_path)
+                return NULL; /* the composed object itself */
+            vars = found->members;
+            n = found->n_members;
+        }
+    }
+    for (; v != NULL && i < t->n_path; i++) {
+        if (!json_is_object(v))
+            return NULL;
+        v = json_object_getn(v, t->path[i], t->path_lens[i]);
+    }
+    return v;
+}
+
+/* Whether JSONata gives v back unchanged: converted to its values and back, a number
+ * becomes an integer when it is one below 2^53 (so 1.0 becomes 1 and 2^53 + 1 a real),
+ * and an object puts its array-index keys first (jsonata/value.c); v passes when none of
+ * that can apply (keys starting with a digit are refused outright). */
+static bool jsonata_keeps(const json_t *v, int depth)
+{
+    if (depth > 512)
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_INTEGER: {
+        json_int_t i = json_integer_value(v);
+        return i > -9007199254740992LL && i < 9007199254740992LL;
+    }
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        return d != floor(d) || fabs(d) >= 9007199254740992.0;
+    }
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)(uintptr_t)v, k, x)
+        {
+            if ((k[0] >= '0' && k[0] <= '9') || !jsonata_keeps(x, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (!jsonata_keeps(x, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
+static int eval_node(const asl_jt *t, const json_t *context, const jt_binds *bindings,
                      const jn_lib *lib, const jn_limits *limits, json_t **out, bt_buf *where,
                      asl_jt_problem *p)
 {
@@ -201,7 +363,18 @@ static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindi
         return 0;
     case JT_EXPR: {
         json_t *res = NULL;
-        if (jn_eval(t->expr, context, bindings, lib, limits, &res, &p->err) != 0) {
+        if (t->n_path) {
+            const json_t *v = select_path(t, bindings);
+            if (v != NULL && jsonata_keeps(v, 0)) {
+                *out = json_incref((json_t *)(uintptr_t)v);
+                return 0;
+            }
+        }
+        int rc = bindings->object
+                     ? jn_eval(t->expr, context, bindings->object, lib, limits, &res, &p->err)
+                     : jn_eval_vars(t->expr, context, bindings->vars, bindings->n_vars, lib, limits,
+                                    &res, &p->err);
+        if (rc != 0) {
             p->kind = ASL_JT_ERROR;
         } else if (res == NULL) {
             p->kind = ASL_JT_UNDEFINED;
@@ -253,8 +426,19 @@ static int eval_node(const asl_jt *t, const json_t *context, const json_t *bindi
     return -1;
 }
 
-int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
-                json_t **out, asl_jt_problem *p)
+/* The context item: an empty object rather than undefined, since AWS gives expressions no
+ * input of their own and paths that start from a variable ($states.input.x) must still
+ * navigate. Made once; evaluations only read it. */
+static json_t *empty_context;
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+static void empty_init(void)
+{
+    empty_context = json_object();
+}
+
+static int eval_root(const asl_jt *t, const jt_binds *b, const jn_lib *lib, const jn_limits *limits,
+                     json_t **out, asl_jt_problem *p)
 {
     memset(p, 0, sizeof(*p));
     p->err.position = -1;
@@ -263,15 +447,24 @@ int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, cons
         *out = json_incref(t->value);
         return 0;
     }
-    bt_buf where;
+    pthread_once(&empty_once, empty_init);
+    bt_buf where; /* the location below the field: grows only inside objects and arrays */
     bt_buf_init(&where);
-    bt_buf_puts(&where, "");
-    /* The context item is an empty object rather than undefined: AWS gives expressions no
-     * input of their own, and paths that start from a variable ($states.input.x) must
-     * still navigate. */
-    json_t *context = json_object();
-    int rc = eval_node(t, context, bindings, lib, limits, out, &where, p);
-    json_decref(context);
+    int rc = eval_node(t, empty_context, b, lib, limits, out, &where, p);
     bt_buf_fini(&where);
     return rc;
+}
+
+int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
+                json_t **out, asl_jt_problem *p)
+{
+    jt_binds b = {.object = bindings}; /* NULL: no variables (jn_eval_vars with none) */
+    return eval_root(t, &b, lib, limits, out, p);
+}
+
+int asl_jt_eval_vars(const asl_jt *t, const jn_var *vars, size_t n_vars, const jn_lib *lib,
+                     const jn_limits *limits, json_t **out, asl_jt_problem *p)
+{
+    jt_binds b = {.vars = vars, .n_vars = n_vars};
+    return eval_root(t, &b, lib, limits, out, p);
 }

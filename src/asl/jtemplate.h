@@ -53,8 +53,31 @@ json_t *asl_jt_constant(const asl_jt *t);
 /* The text of t's expression when t is one expression (trimmed), else NULL. */
 const char *asl_jt_expr_text(const asl_jt *t);
 
+/* What the expressions of a template read, for binding only that (jn_expr_refs): the
+ * members of $states (all of them when an expression uses $states whole) and the other
+ * variables it names. */
+enum {
+    ASL_JT_INPUT = 1u << 0,
+    ASL_JT_RESULT = 1u << 1,
+    ASL_JT_ERROR_OUTPUT = 1u << 2,
+    ASL_JT_CONTEXT = 1u << 3,
+    ASL_JT_STATES = ASL_JT_INPUT | ASL_JT_RESULT | ASL_JT_ERROR_OUTPUT | ASL_JT_CONTEXT,
+};
+typedef struct asl_jt_reads {
+    unsigned states; /* ASL_JT_INPUT … */
+    size_t n_vars;
+    char **vars; /* names without '$', each once */
+} asl_jt_reads;
+
+/* What t reads (nothing for a constant). */
+const asl_jt_reads *asl_jt_reads_of(const asl_jt *t);
+
 /* Evaluates t. 0 and *out (new reference), or -1 and *p (ASL_JT_ERROR / ASL_JT_UNDEFINED). */
 int asl_jt_eval(const asl_jt *t, const json_t *bindings, const jn_lib *lib, const jn_limits *limits,
                 json_t **out, asl_jt_problem *p);
+
+/* asl_jt_eval with the variables as an array (jn_eval_vars): nothing built per call. */
+int asl_jt_eval_vars(const asl_jt *t, const jn_var *vars, size_t n_vars, const jn_lib *lib,
+                     const jn_limits *limits, json_t **out, asl_jt_problem *p);
 
 #endif

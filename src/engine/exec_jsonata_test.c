@@ -230,6 +230,35 @@ static void sfn_functions(void **state)
     asl_machine_unref(m);
 }
 
+/* Each evaluation is given only what its expressions read of $states and the variables:
+ * whole uses of $states, the context, variables of an enclosing scope, and values that a
+ * conversion changes (1.0 is 1) must come out as when everything is bound. */
+static void states_and_variables_bound_as_read(void **state)
+{
+    (void)state;
+    asl_machine *m =
+        load("{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"P1\",\"States\":{"
+             "\"P1\":{\"Type\":\"Pass\",\"Assign\":{\"a\":1,\"b\":{\"c\":2}},"
+             "\"Output\":\"{% $states.input %}\",\"Next\":\"M\"},"
+             "\"M\":{\"Type\":\"Map\",\"Items\":\"{% [1, 2] %}\",\"ItemProcessor\":{"
+             "\"StartAt\":\"I\",\"States\":{\"I\":{\"Type\":\"Pass\","
+             "\"Output\":\"{% $a + $states.input %}\",\"End\":true}}},"
+             "\"Output\":\"{% $merge([$states.input, {'m': $states.result}]) %}\",\"Next\":\"P2\"},"
+             "\"P2\":{\"Type\":\"Pass\",\"Output\":{\"keys\":\"{% $keys($states) %}\","
+             "\"ctx\":\"{% $states.context.State.Name %}\","
+             "\"lk\":\"{% $lookup($states, 'input').x %}\",\"bc\":\"{% $b.c %}\","
+             "\"one\":\"{% $states.input.one %}\",\"m\":\"{% $states.input.m %}\"},"
+             "\"End\":true}}}");
+    exec *e = start(m, "{\"x\":5,\"one\":1.0}", 1);
+    assert_int_equal(exec_get_status(e), EXEC_SUCCEEDED);
+    char *s = output_text(e);
+    assert_string_equal(s, "{\"bc\":2,\"ctx\":\"P2\",\"keys\":[\"input\",\"context\"],\"lk\":5,"
+                           "\"m\":[2,3],\"one\":1}");
+    free(s);
+    exec_free(e);
+    asl_machine_unref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +267,7 @@ int main(void)
         cmocka_unit_test(evaluation_failed_event),
         cmocka_unit_test(map_limits_from_expressions),
         cmocka_unit_test(sfn_functions),
+        cmocka_unit_test(states_and_variables_bound_as_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

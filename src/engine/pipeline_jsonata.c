@@ -34,33 +34,48 @@ static bool has_result(const asl_state *st)
     return st->type == ASL_TASK || st->type == ASL_PARALLEL || st->type == ASL_MAP;
 }
 
-static json_t *bindings_of(run *r, const exec__jvals *jv)
+static json_t *var_of(run *r, const char *name)
 {
-    json_t *b = json_object();
     for (run *p = r; p; p = p->parent) {
-        if (p->vars) {
-            const char *k;
-            json_t *v;
-            json_object_foreach(p->vars, k, v)
-            {
-                if (!json_object_get(b, k))
-                    json_object_set(b, k, v);
-            }
-        }
+        json_t *v = p->vars ? json_object_get(p->vars, name) : NULL;
+        if (v)
+            return v;
         if (p->isolated)
             break;
     }
-    json_t *states = json_object();
-    if (jv->input)
-        json_object_set(states, "input", jv->input);
-    if (jv->result)
-        json_object_set(states, "result", jv->result);
-    if (jv->error_output)
-        json_object_set(states, "errorOutput", jv->error_output);
-    if (r->ctx)
-        json_object_set(states, "context", r->ctx);
-    json_object_set_new(b, "states", states);
-    return b;
+    return NULL;
+}
+
+/* Variables bound in one evaluation at most: beyond, a template's reads go through a
+ * heap array. */
+#define STACK_VARS 16
+
+/* The bindings of one evaluation: of the variables of r's scope and $states, only what the
+ * template's expressions read (jn_eval converts every binding it is given). vars has room
+ * for reads->n_vars + 1; states for the four members of $states. */
+static size_t bindings_of(run *r, const asl_jt_reads *reads, const exec__jvals *jv, jn_var *vars,
+                          jn_var *states)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < reads->n_vars; i++) {
+        json_t *v = var_of(r, reads->vars[i]);
+        if (v)
+            vars[n++] = (jn_var){.name = reads->vars[i], .value = v};
+    }
+    if (reads->states == 0)
+        return n;
+    unsigned want = reads->states;
+    size_t k = 0;
+    if (jv->input && (want & ASL_JT_INPUT))
+        states[k++] = (jn_var){.name = "input", .value = jv->input};
+    if (jv->result && (want & ASL_JT_RESULT))
+        states[k++] = (jn_var){.name = "result", .value = jv->result};
+    if (jv->error_output && (want & ASL_JT_ERROR_OUTPUT))
+        states[k++] = (jn_var){.name = "errorOutput", .value = jv->error_output};
+    if (r->ctx && (want & ASL_JT_CONTEXT))
+        states[k++] = (jn_var){.name = "context", .value = r->ctx};
+    vars[n++] = (jn_var){.name = "states", .members = states, .n_members = k};
+    return n;
 }
 
 /* The fault, and the EvaluationFailed event AWS writes when a JSONata evaluation fails in
@@ -114,12 +129,17 @@ int exec__jt_eval(run *r, const asl_jt *t, const char *field, const exec__jvals 
         *out = json_incref(c);
         return 0;
     }
-    json_t *b = bindings_of(r, jv);
+    const asl_jt_reads *reads = asl_jt_reads_of(t);
+    jn_var stack_vars[STACK_VARS], states[4];
+    jn_var *vars =
+        reads->n_vars < STACK_VARS ? stack_vars : bt_xmalloc((reads->n_vars + 1) * sizeof(jn_var));
+    size_t n = bindings_of(r, reads, jv, vars, states);
     asl_jt_problem p;
     bt_rand *old = exec__jn_swap_rng(&r->e->rng);
-    int rc = asl_jt_eval(t, b, exec__jn_lib(), &eval_limits, out, &p);
+    int rc = asl_jt_eval_vars(t, vars, n, exec__jn_lib(), &eval_limits, out, &p);
     exec__jn_swap_rng(old);
-    json_decref(b);
+    if (vars != stack_vars)
+        free(vars);
     if (rc == 0)
         return 0;
     char *location = bt_xasprintf("%s%s", field, p.field);

@@ -39,7 +39,8 @@ static bool start_kid(run *r, size_t i)
     bt_fault f;
     bt_fault_init(&f);
     if (st->jn && st->jn->item_selector) {
-        exec__build_context(r, item, i);
+        if (asl_jt_reads_of(st->jn->item_selector)->states & ASL_JT_CONTEXT)
+            exec__build_context(r, item, i);
         exec__jvals jv = {.input = r->effective};
         if (exec__jt_eval(r, st->jn->item_selector, "ItemSelector", &jv, &in, &f) != 0 ||
             exec__check_limits(r, in, "item's input", NULL, &f) != 0) {

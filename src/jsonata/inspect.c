@@ -26,7 +26,7 @@ typedef struct seen_ref {
 } seen_ref;
 
 typedef struct walk {
-    jn_ref_fn *fn;
+    jn_top_ref_fn *fn;
     void *arg;
     seen_ref *seen;
     size_t n_seen, cap_seen;
@@ -125,7 +125,7 @@ static void visit(walk *w, const jn_node *n)
     }
 }
 
-void jn_expr_top_refs(const jn_expr *e, jn_ref_fn *fn, void *arg)
+void jn_expr_top_refs(const jn_expr *e, jn_top_ref_fn *fn, void *arg)
 {
     walk w = {.fn = fn, .arg = arg};
     visit(&w, e->root);

@@ -276,15 +276,37 @@ static double mono_now(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const jn_lib *lib,
-            const jn_limits *limits, json_t **result, jn_error *err)
+static void bind_var(jn_ctx *cx, jn_env *env, jn_val *obj, const jn_var *v, int depth)
+{
+    jn_val *x;
+    if (v->members != NULL) {
+        if (depth > JN_MAX_NESTING)
+            jn__throw_at(cx, "U1001", -1, NULL, NULL, "The bindings nest too deeply");
+        x = jn_object(cx->arena);
+        for (size_t i = 0; i < v->n_members; i++)
+            bind_var(cx, NULL, x, &v->members[i], depth + 1);
+    } else if (v->value != NULL) {
+        x = jn_from_json_borrow(cx->arena, v->value);
+    } else {
+        return; /* undefined: not bound */
+    }
+    if (env != NULL)
+        jn__env_bind(cx, env, v->name, strlen(v->name), x);
+    else if (x != NULL)
+        jn_obj_set(cx->arena, obj, v->name, strlen(v->name), x);
+}
+
+static int eval_with(const jn_expr *e, const json_t *input, const json_t *bindings,
+                     const jn_var *vars, size_t n_vars, const jn_lib *lib, const jn_limits *limits,
+                     json_t **result, jn_error *err)
 {
     jn_limits lim = limits ? *limits : JN_LIMITS_DEFAULT;
     if (lim.max_stack == 0)
         lim.max_stack = JN_LIMITS_DEFAULT.max_stack;
     jn_arena arena;
     jn_arena_init(&arena, lim.max_memory);
-    eval_state *st = bt_xcalloc(1, sizeof *st);
+    eval_state state = {0}; /* on the stack: nothing to allocate for a short evaluation */
+    eval_state *st = &state;
     jn_ctx *cx = &st->cx;
     char base;
     cx->arena = &arena;
@@ -323,6 +345,8 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
                          jn_from_json_borrow(&arena, json_object_iter_value(it)));
         }
     }
+    for (size_t i = 0; i < n_vars; i++)
+        bind_var(cx, root, NULL, &vars[i], 0);
     jn_val *in = input ? jn_from_json_borrow(&arena, input) : NULL; /* read only */
     jn__env_bind(cx, root, "$", 1, in);
     if (jn_is_arr(in)) {
@@ -348,6 +372,17 @@ out:
     if (cx->pcre_gc)
         pcre2_general_context_free(cx->pcre_gc);
     jn_arena_fini(&arena);
-    free(st);
     return rc;
+}
+
+int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const jn_lib *lib,
+            const jn_limits *limits, json_t **result, jn_error *err)
+{
+    return eval_with(e, input, bindings, NULL, 0, lib, limits, result, err);
+}
+
+int jn_eval_vars(const jn_expr *e, const json_t *input, const jn_var *vars, size_t n_vars,
+                 const jn_lib *lib, const jn_limits *limits, json_t **result, jn_error *err)
+{
+    return eval_with(e, input, NULL, vars, n_vars, lib, limits, result, err);
 }

@@ -60,6 +60,26 @@ void jn_expr_free(jn_expr *e);
 const char *jn_expr_text(const jn_expr *e);
 
 /*
+ * What e may read of its bindings (refs.c): fn is called for each place that reads a
+ * variable, with its name (len bytes, without '$'; "" for $ and "$" for $$) and, when
+ * the place is a path that goes on to a field of it ($states.input …), that field's name
+ * (flen bytes), else NULL: the variable is read whole. A function call name(…) written
+ * without '$' counts as reading name. A variable never reported is never read, so binding
+ * only the reported ones (and of a variable reported only with fields, only those fields)
+ * gives the same result; a name may be reported more than once, or needlessly.
+ */
+typedef void (*jn_ref_fn)(void *ud, const char *name, size_t len, const char *field, size_t flen);
+void jn_expr_refs(const jn_expr *e, jn_ref_fn fn, void *ud);
+/*
+ * When e is nothing but a variable followed by field names ($states.input.id: no filter,
+ * wildcard, binding or call), how many names (the variable's first, without '$'), storing
+ * up to max of them in names/lens (borrowed from e); 0 when e is anything else or longer.
+ * Its value is then the variable's value navigated through those fields while each is an
+ * object, the last value as it is (an array too, not flattened).
+ */
+size_t jn_expr_name_path(const jn_expr *e, const char **names, size_t *lens, size_t max);
+
+/*
  * Evaluates e against input (NULL: undefined input) with variables from bindings (a JSON
  * object, names without '$', or NULL), the functions of lib (NULL: the standard library)
  * and limits (NULL: JN_LIMITS_DEFAULT). 0 and *result (a new reference; NULL when
@@ -81,8 +101,8 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
  * names) lives until fn returns.
  */
 typedef enum jn_ref_kind { JN_REF_NAME, JN_REF_CONTEXT, JN_REF_ROOT, JN_REF_FIELD } jn_ref_kind;
-typedef void jn_ref_fn(void *arg, jn_ref_kind kind, const char *text, size_t len);
-void jn_expr_top_refs(const jn_expr *e, jn_ref_fn *fn, void *arg);
+typedef void jn_top_ref_fn(void *arg, jn_ref_kind kind, const char *text, size_t len);
+void jn_expr_top_refs(const jn_expr *e, jn_top_ref_fn *fn, void *arg);
 
 /*
  * v's compact JSON text as JavaScript's JSON.stringify writes it, the reference's output:
@@ -91,6 +111,21 @@ void jn_expr_top_refs(const jn_expr *e, jn_ref_fn *fn, void *arg);
  * "null" for NULL; NULL when v nests deeper than BT_JSON_MAX_DEPTH (base/json.h).
  */
 char *jn_json_dumps(const json_t *v);
+
+/* A variable for jn_eval_vars: $name (a NUL-terminated name without '$', borrowed) is
+ * value (borrowed, read only; NULL: left unbound), or, when members is not NULL, an object
+ * of those n_members (value unused; a member whose value is NULL is absent). */
+typedef struct jn_var {
+    const char *name;
+    const json_t *value;
+    const struct jn_var *members;
+    size_t n_members;
+} jn_var;
+
+/* jn_eval with the variables as an array rather than a JSON object, so that a caller binds
+ * them, and composes objects of them, without building JSON for each evaluation. */
+int jn_eval_vars(const jn_expr *e, const json_t *input, const jn_var *vars, size_t n_vars,
+                 const jn_lib *lib, const jn_limits *limits, json_t **result, jn_error *err);
 
 /* The standard library (static; never freed). */
 const jn_lib *jn_lib_standard(void);
