@@ -1,0 +1,122 @@
+"""State machines in JSONata mode through the server's API (boto3): created, run durably,
+refused at creation the way AWS refuses them, failing at run time with
+States.QueryEvaluationError and an EvaluationFailed event, and surviving kill -9 of the
+server while they wait."""
+
+import json
+
+import servertest
+from servertest import ROLE
+
+ORDER = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Price",
+    "States": {
+        "Price": {
+            "Type": "Pass",
+            "Assign": {"rate": "{% $states.input.vat %}"},
+            "Output": {
+                "lines": "{% $states.input.lines.{'sku': sku, 'total': price * qty} %}",
+                "who": "{% $uppercase($states.input.customer) %}",
+            },
+            "Next": "Big?",
+        },
+        "Big?": {
+            "Type": "Choice",
+            "Choices": [{"Condition": "{% $sum($states.input.lines.total) > 100 %}",
+                         "Next": "Each"}],
+            "Default": "Small",
+        },
+        "Small": {"Type": "Succeed", "Output": {"small": True}},
+        "Each": {
+            "Type": "Map",
+            "Items": "{% $states.input.lines %}",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Tax",
+                "States": {"Tax": {
+                    "Type": "Pass",
+                    "Output": "{% $states.input.sku & ': ' & $formatNumber("
+                              "$states.input.total * (1 + $rate), '#,##0.00') %}",
+                    "End": True}},
+            },
+            "Output": {"who": "{% $states.input.who %}", "taxed": "{% $states.result %}"},
+            "End": True,
+        },
+    },
+}
+
+WAIT = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "W",
+    "States": {
+        "W": {"Type": "Wait", "Seconds": "{% $states.input.s %}", "Next": "D"},
+        "D": {"Type": "Pass", "Output": "{% {'waited': $states.input.s} %}", "End": True},
+    },
+}
+
+
+class JsonataMode(servertest.ServerTestCase):
+
+    def run_machine(self, name, definition, input_):
+        sfn = self.client("stepfunctions")
+        arn = sfn.create_state_machine(name=name, definition=json.dumps(definition),
+                                       roleArn=ROLE)["stateMachineArn"]
+        ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input_))
+        return sfn, ex["executionArn"]
+
+    def test_a_machine_runs_with_variables_choice_and_map(self):
+        sfn, arn = self.run_machine("order", ORDER, {
+            "customer": "ada", "vat": 0.2,
+            "lines": [{"sku": "a", "price": 40, "qty": 2}, {"sku": "b", "price": 1000.5,
+                                                          "qty": 1}]})
+        d = self.wait_status(sfn, arn, "SUCCEEDED")
+        self.assertEqual(json.loads(d["output"]),
+                         {"who": "ADA", "taxed": ["a: 96.00", "b: 1,200.60"]})
+        sfn, arn = self.run_machine("order-small", ORDER, {
+            "customer": "bo", "vat": 0, "lines": [{"sku": "c", "price": 1, "qty": 1}]})
+        d = self.wait_status(sfn, arn, "SUCCEEDED")
+        self.assertEqual(json.loads(d["output"]), {"small": True})
+
+    def test_a_bad_expression_is_refused_at_creation(self):
+        sfn = self.client("stepfunctions")
+        bad = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": "{% $states.input.( %}", "End": True}}}
+        with self.assertRaises(sfn.exceptions.InvalidDefinition) as cm:
+            sfn.create_state_machine(name="bad", definition=json.dumps(bad), roleArn=ROLE)
+        self.assertIn("INVALID_JSONATA_EXPRESSION", str(cm.exception))
+        self.assertIn("/States/P/Output", str(cm.exception))
+        # A JSONPath-only field in a JSONata state.
+        mixed = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "ResultPath": "$.x", "End": True}}}
+        with self.assertRaises(sfn.exceptions.InvalidDefinition) as cm:
+            sfn.create_state_machine(name="mixed", definition=json.dumps(mixed), roleArn=ROLE)
+        self.assertIn("ResultPath", str(cm.exception))
+        self.assertEqual(sfn.list_state_machines()["stateMachines"], [])
+
+    def test_a_failing_expression_fails_the_execution_with_its_event(self):
+        failing = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": "{% $states.input.n + 'x' %}", "End": True}}}
+        sfn, arn = self.run_machine("failing", failing, {"n": 1})
+        d = self.wait_status(sfn, arn, "FAILED")
+        self.assertEqual(d["error"], "States.QueryEvaluationError")
+        self.assertIn("T2002", d["cause"])
+        events = sfn.get_execution_history(executionArn=arn)["events"]
+        types = [e["type"] for e in events]
+        self.assertIn("EvaluationFailed", types)
+        ev = next(e for e in events if e["type"] == "EvaluationFailed")
+        details = ev["evaluationFailedEventDetails"]
+        self.assertEqual(details["error"], "States.QueryEvaluationError")
+        self.assertEqual(details["state"], "P")
+        self.assertEqual(types[-1], "ExecutionFailed")
+
+    def test_a_jsonata_wait_survives_kill_9(self):
+        sfn, arn = self.run_machine("wait", WAIT, {"s": 2})
+        self.restart(kill=True)
+        sfn = self.client("stepfunctions")
+        d = self.wait_status(sfn, arn, "SUCCEEDED", timeout=20)
+        self.assertEqual(json.loads(d["output"]), {"waited": 2})
+
+
+if __name__ == "__main__":
+    servertest.main()
