@@ -223,6 +223,13 @@ static void functions_and_closures(void **state)
           "\"H\xc3\x89LLO\xc3\xa0"
           "b\"");
     check("$substring('Hello', missing, 2)", "\"\"");
+    /* JavaScript's special casings: one letter becomes several, Σ ends a word as ς */
+    check("$uppercase('stra\xc3\x9f"
+          "e \xef\xac\x81x')",
+          "\"STRASSE FIX\"");
+    check("$lowercase('\xce\x9f\xce\x94\xce\x9f\xce\xa3 \xce\xa3\xce\x91')",
+          "\"\xce\xbf\xce\xb4\xce\xbf\xcf\x82 \xcf\x83\xce\xb1\"");
+    check("$lowercase('\xc4\xb0')", "\"i\xcc\x87\"");
 }
 
 static void transforms(void **state)

@@ -180,6 +180,13 @@ static void utf8_encode(jn_sbuf *b, unsigned cp)
     jn_sb_append(b, out, n);
 }
 
+static bool is_letter(unsigned cp)
+{
+    if (cp < 0x80)
+        return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+    return utf8_locale != (locale_t)0 && iswalpha_l((wint_t)cp, utf8_locale);
+}
+
 static jn_val *change_case(jn_ctx *cx, jn_val *s, bool upper)
 {
     if (s == NULL)
@@ -189,9 +196,38 @@ static jn_val *change_case(jn_ctx *cx, jn_val *s, bool upper)
     jn_sb_init(&b, cx->arena);
     const unsigned char *p = (const unsigned char *)s->u.str.s;
     size_t len = s->u.str.len;
+    unsigned prev = 0;
     for (size_t i = 0; i < len;) {
         unsigned cp;
         i += utf8_decode(p + i, len - i, &cp);
+        unsigned here = cp;
+        uint32_t special[3];
+        size_t n_special = upper ? jn__special_upper(cp, special) : 0;
+        if (n_special) { /* "ß" → "SS", as JavaScript's toUpperCase */
+            for (size_t k = 0; k < n_special; k++)
+                utf8_encode(&b, special[k]);
+            prev = here;
+            continue;
+        }
+        if (!upper && cp == 0x130) { /* "İ" → "i̇" */
+            utf8_encode(&b, 'i');
+            utf8_encode(&b, 0x307);
+            prev = here;
+            continue;
+        }
+        if (!upper && cp == 0x3A3) {
+            /* Σ at the end of a word is ς (JavaScript's Final_Sigma: after a letter, and no
+             * letter after it) */
+            unsigned next = 0;
+            if (i < len)
+                utf8_decode(p + i, len - i, &next);
+            bool after_letter = prev != 0 && is_letter(prev);
+            bool before_letter = next != 0 && is_letter(next);
+            utf8_encode(&b, after_letter && !before_letter ? 0x3C2 : 0x3C3);
+            prev = here;
+            continue;
+        }
+        prev = here;
         if (cp < 0x80)
             cp = (unsigned)(upper ? toupper((int)cp) : tolower((int)cp));
         else if (utf8_locale != (locale_t)0)

@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- tokens (lexer.c) ---- */
 
@@ -201,6 +202,10 @@ struct jn_sig {
 /* Parses text ("<s-nn?:s>") into a (NULL: the heap); NULL and code, offset on a syntax
  * error. The matcher (re) is the caller's to free. */
 jn_sig *jn__sig_parse(jn_arena *a, const char *text, size_t len, const char **code, size_t *offset);
+
+/* casing.c: the code points (up to three, into out) JavaScript's toUpperCase turns cp into
+ * when they are more than one ("ß" → "SS"); 0 when cp maps one to one. */
+size_t jn__special_upper(uint32_t cp, uint32_t out[3]);
 
 /* ---- evaluation ---- */
 
