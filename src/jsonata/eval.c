@@ -92,6 +92,8 @@ jn_val *jn_ctx_input(jn_ctx *cx)
 
 double jn_ctx_now_ms(jn_ctx *cx)
 {
+    if (cx->now_ms == 0) /* read once, when first asked: every $now() of it agrees */
+        cx->now_ms = jn__now_ms();
     return cx->now_ms;
 }
 

@@ -257,7 +257,8 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
     if (lim.max_stack == 0)
         lim.max_stack = JN_LIMITS_DEFAULT.max_stack;
     jn_arena arena;
-    jn_arena_init(&arena, lim.max_memory);
+    _Alignas(16) char first[8192]; /* the arena's first chunk */
+    jn_arena_init_buf(&arena, lim.max_memory, first, sizeof first);
     eval_state *st = bt_xcalloc(1, sizeof *st);
     jn_ctx *cx = &st->cx;
     char base;
@@ -268,7 +269,6 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
     cx->max_depth = lim.max_depth;
     cx->max_stack = lim.max_stack;
     cx->stack_base = &base;
-    cx->now_ms = jn__now_ms();
     cx->position = -1;
     if (lim.time_limit_ms)
         cx->deadline_ms = mono_now() + lim.time_limit_ms;

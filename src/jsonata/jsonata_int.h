@@ -262,7 +262,7 @@ struct jn_ctx {
     unsigned depth, max_depth;
     unsigned ticks;
     double deadline_ms; /* 0: none */
-    double now_ms;
+    double now_ms;      /* 0 until jn_ctx_now_ms reads the clock */
     const char *stack_base;
     size_t max_stack;
     /* the call in progress (for errors and '-' context) */

@@ -30,6 +30,16 @@ void jn_arena_init(jn_arena *a, size_t limit)
     a->limit = limit;
 }
 
+void jn_arena_init_buf(jn_arena *a, size_t limit, void *buf, size_t size)
+{
+    jn_arena_init(a, limit);
+    if (limit != 0 && size > limit)
+        return;
+    a->cur = buf;
+    a->end = a->cur + size;
+    a->total = size;
+}
+
 void jn_arena_fini(jn_arena *a)
 {
     struct jn_chunk *c = a->chunks;

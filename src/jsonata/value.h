@@ -105,6 +105,9 @@ struct jn_arena {
 };
 
 void jn_arena_init(jn_arena *a, size_t limit);
+/* The same, with size bytes at buf (16-byte aligned, the caller's) as the first chunk:
+ * a small evaluation needs no malloc. */
+void jn_arena_init_buf(jn_arena *a, size_t limit, void *buf, size_t size);
 void jn_arena_fini(jn_arena *a);
 void *jn_alloc(jn_arena *a, size_t n);
 void *jn_alloc0(jn_arena *a, size_t n);
