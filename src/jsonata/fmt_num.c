@@ -6,6 +6,7 @@
  */
 #include "jsonata/fmt.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,10 +98,14 @@ int64_t jfmt__digit_zero(uint32_t cp)
 
 int jfmt__shortest(double v, char digits[24], int *point)
 {
+    /* A decimal of at most 15 significant digits survives the trip through a normal
+     * double (DBL_DIG), so when 15 digits read back as v, the shortest form is them
+     * without their trailing zeros; otherwise 16 or 17, correctly rounded, as JavaScript
+     * picks. A subnormal has fewer digits: searched from 1. */
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(v) >= DBL_MIN ? 15 : 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17) {
+        if (prec == 17 || strtod(tmp, NULL) == v) {
             int n = 0;
             const char *p = tmp;
             for (; *p && *p != 'e'; p++)

@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -876,8 +877,11 @@ void jn_num_to_js(double d, char *out, size_t outlen)
 {
     if (special(d, out, outlen))
         return;
+    /* 15 digits that read back as d, without their trailing zeros, are the shortest form
+     * (a decimal of at most DBL_DIG digits survives the trip through a normal double);
+     * else 16 or 17 digits. A subnormal has fewer digits: searched from 1. */
     char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(d) >= DBL_MIN ? 15 : 1; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
         if (strtod(buf, NULL) == d)
             break;
