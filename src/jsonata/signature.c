@@ -143,6 +143,7 @@ jn_sig *jn__sig_parse(jn_arena *a, const char *text, size_t len, const char **co
         *offset = 0;
         return NULL;
     }
+    pcre2_jit_compile(sig->re, PCRE2_JIT_COMPLETE); /* matched at every call (else interpreted) */
     return sig;
 }
 
