@@ -502,7 +502,29 @@ typedef struct sorter {
     const jn_node *terms; /* order-by terms, when fn is NULL */
     jn_env *env;
     bool tuples;
+    jn_val **items; /* what is sorted; the sort moves indexes into it */
+    jn_val **keys;  /* order-by: term t of item i at [i * terms + t], once evaluated */
 } sorter;
+
+static jn_val unset_key; /* a key not evaluated yet */
+
+/* Term t of item i: evaluated when a comparison first needs it, then remembered (the
+ * reference evaluates it at every comparison; an expression gives the same value). */
+static jn_val *sort_key(sorter *s, size_t i, size_t t)
+{
+    jn_val **slot = &s->keys[i * s->terms->items.len + t];
+    if (*slot == &unset_key) {
+        jn_val *item = s->items[i];
+        jn_val *c = item;
+        jn_env *e = s->env;
+        if (s->tuples) {
+            c = tuple_at(item);
+            e = tuple_env(s->cx, s->env, item);
+        }
+        *slot = jn__eval(s->cx, s->terms->items.v[t]->lhs, c, e);
+    }
+    return *slot;
+}
 
 static int compare_plain(const jn_val *a, const jn_val *b)
 {
@@ -517,10 +539,11 @@ static int compare_plain(const jn_val *a, const jn_val *b)
     return a->u.str.len == b->u.str.len ? 0 : a->u.str.len < b->u.str.len ? -1 : 1;
 }
 
-/* true when a must come after b */
-static bool after(sorter *s, jn_val *a, jn_val *b)
+/* true when item ia must come after item ib */
+static bool after(sorter *s, size_t ia, size_t ib)
 {
     jn_ctx *cx = s->cx;
+    jn_val *a = s->items[ia], *b = s->items[ib];
     if (s->fn != NULL) {
         jn_val *args[2] = {a, b};
         jn_val *r = jn_call(cx, s->fn, args, 2);
@@ -533,16 +556,8 @@ static bool after(sorter *s, jn_val *a, jn_val *b)
     int comp = 0;
     for (size_t i = 0; comp == 0 && i < s->terms->items.len; i++) {
         const jn_node *term = s->terms->items.v[i];
-        jn_val *ca = a, *cb = b;
-        jn_env *ea = s->env, *eb = s->env;
-        if (s->tuples) {
-            ca = tuple_at(a);
-            ea = tuple_env(cx, s->env, a);
-            cb = tuple_at(b);
-            eb = tuple_env(cx, s->env, b);
-        }
-        jn_val *aa = jn__eval(cx, term->lhs, ca, ea);
-        jn_val *bb = jn__eval(cx, term->lhs, cb, eb);
+        jn_val *aa = sort_key(s, ia, i);
+        jn_val *bb = sort_key(s, ib, i);
         jn_type at = jn_typeof(aa), bt = jn_typeof(bb);
         if (at == JN_UNDEFINED) {
             comp = bt == JN_UNDEFINED ? 0 : 1;
@@ -577,7 +592,7 @@ static bool after(sorter *s, jn_val *a, jn_val *b)
     return comp == 1;
 }
 
-static void merge_sort(sorter *s, jn_val **v, jn_val **tmp, size_t n)
+static void merge_sort(sorter *s, size_t *v, size_t *tmp, size_t n)
 {
     if (n < 2)
         return;
@@ -605,12 +620,22 @@ jn_val *jn__sort(jn_ctx *cx, jn_val *arr, jn_val *fn, const jn_node *terms, jn_e
         return arr;
     if (arr->u.arr.len <= 1)
         return arr;
-    jn_val *r = jn_array(cx->arena, arr->u.arr.len);
+    size_t n = arr->u.arr.len;
+    sorter s = {cx, fn, terms, env, tuples, arr->u.arr.items, NULL};
+    if (fn == NULL && terms != NULL) {
+        size_t nk = n * terms->items.len;
+        s.keys = jn_alloc(cx->arena, nk * sizeof *s.keys);
+        for (size_t i = 0; i < nk; i++)
+            s.keys[i] = &unset_key;
+    }
+    size_t *order = jn_alloc(cx->arena, 2 * n * sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    merge_sort(&s, order, order + n, n);
+    jn_val *r = jn_array(cx->arena, n);
     r->flags = arr->flags & (JN_ARR_SEQ | JN_ARR_TUPLES);
-    memcpy(r->u.arr.items, arr->u.arr.items, arr->u.arr.len * sizeof(jn_val *));
-    r->u.arr.len = arr->u.arr.len;
-    jn_val **tmp = jn_alloc(cx->arena, arr->u.arr.len * sizeof *tmp);
-    sorter s = {cx, fn, terms, env, tuples};
-    merge_sort(&s, r->u.arr.items, tmp, r->u.arr.len);
+    for (size_t i = 0; i < n; i++)
+        r->u.arr.items[i] = arr->u.arr.items[order[i]];
+    r->u.arr.len = n;
     return r;
 }
