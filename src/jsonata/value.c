@@ -54,37 +54,34 @@ void jn_arena_fini(jn_arena *a)
     a->total = 0;
 }
 
-void *jn_alloc(jn_arena *a, size_t n)
+void *jn__alloc_chunk(jn_arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
-    if ((size_t)(a->end - a->cur) < n) {
-        /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
-         * request of more than half a chunk gets a block of its own */
-        size_t size = a->total / 4;
-        if (size < CHUNK_MIN)
-            size = CHUNK_MIN;
-        if (size > 4 * 1024 * 1024)
-            size = 4 * 1024 * 1024;
-        if (n > size / 2)
-            size = n;
-        if (a->limit != 0 && a->total + size > a->limit) {
-            if (a->total + n > a->limit) {
-                if (a->on_limit != NULL)
-                    a->on_limit(a->ud);
-                abort();
-            }
-            size = n;
+    /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
+     * request of more than half a chunk gets a block of its own */
+    size_t size = a->total / 4;
+    if (size < CHUNK_MIN)
+        size = CHUNK_MIN;
+    if (size > 4 * 1024 * 1024)
+        size = 4 * 1024 * 1024;
+    if (n > size / 2)
+        size = n;
+    if (a->limit != 0 && a->total + size > a->limit) {
+        if (a->total + n > a->limit) {
+            if (a->on_limit != NULL)
+                a->on_limit(a->ud);
+            abort();
         }
-        struct jn_chunk *c = bt_xmalloc(sizeof *c + size);
-        c->size = size;
-        c->next = a->chunks;
-        a->chunks = c;
-        a->total += size;
-        if (size == n)
-            return c->data; /* a big block of its own: keep the current chunk's free tail */
-        a->cur = (char *)c->data;
-        a->end = a->cur + size;
+        size = n;
     }
+    struct jn_chunk *c = bt_xmalloc(sizeof *c + size);
+    c->size = size;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->total += size;
+    if (size == n)
+        return c->data; /* a big block of its own: keep the current chunk's free tail */
+    a->cur = (char *)c->data;
+    a->end = a->cur + size;
     void *p = a->cur;
     a->cur += n;
     return p;

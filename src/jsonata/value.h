@@ -109,7 +109,16 @@ void jn_arena_init(jn_arena *a, size_t limit);
  * a small evaluation needs no malloc. */
 void jn_arena_init_buf(jn_arena *a, size_t limit, void *buf, size_t size);
 void jn_arena_fini(jn_arena *a);
-void *jn_alloc(jn_arena *a, size_t n);
+void *jn__alloc_chunk(jn_arena *a, size_t n); /* jn_alloc when the chunk is full */
+static inline void *jn_alloc(jn_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if ((size_t)(a->end - a->cur) < n)
+        return jn__alloc_chunk(a, n);
+    void *p = a->cur;
+    a->cur += n;
+    return p;
+}
 void *jn_alloc0(jn_arena *a, size_t n);
 char *jn_strndup(jn_arena *a, const char *s, size_t n);
 
