@@ -242,20 +242,18 @@ static jn_val *eval_step(jn_ctx *cx, const jn_node *step, jn_val *input, jn_env 
             r = eval_stages(cx, &step->stages, r, env);
         return r;
     }
-    jn_val *result = jn_seq(cx->arena);
+    /* the results flattened one level as they come (an array built by a constructor
+     * stays whole); the only result of a last step that is an array is itself */
+    jn_val *out = jn_seq(cx->arena), *only = NULL;
+    size_t n_results = 0;
     for (size_t i = 0; i < input->u.arr.len; i++) {
         jn_val *res = jn__eval(cx, step, input->u.arr.items[i], env);
         for (size_t s = 0; s < step->stages.len; s++)
             res = jn__eval_filter(cx, step->stages.v[s]->lhs, res, env);
-        if (res != NULL)
-            jn_push(cx->arena, result, res);
-    }
-    if (last && result->u.arr.len == 1 && jn_is_arr(result->u.arr.items[0]) &&
-        !jn_is_seq(result->u.arr.items[0]))
-        return result->u.arr.items[0];
-    jn_val *out = jn_seq(cx->arena);
-    for (size_t i = 0; i < result->u.arr.len; i++) {
-        jn_val *res = result->u.arr.items[i];
+        if (res == NULL)
+            continue;
+        n_results++;
+        only = res;
         if (!jn_is_arr(res) || (res->flags & JN_ARR_CONS)) {
             jn_push(cx->arena, out, res);
         } else {
@@ -263,6 +261,8 @@ static jn_val *eval_step(jn_ctx *cx, const jn_node *step, jn_val *input, jn_env 
                 jn_push(cx->arena, out, res->u.arr.items[k]);
         }
     }
+    if (last && n_results == 1 && jn_is_arr(only) && !jn_is_seq(only))
+        return only;
     return out;
 }
 

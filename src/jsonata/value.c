@@ -203,8 +203,13 @@ jn_val *jn_array(jn_arena *a, size_t cap)
 
 jn_val *jn_seq(jn_arena *a)
 {
-    jn_val *v = jn_array(a, 0);
+    /* room for a few items in the same block: most sequences stay short */
+    jn_val *v = jn_alloc(a, sizeof *v + 4 * sizeof(jn_val *));
+    v->type = JN_ARRAY;
     v->flags = JN_ARR_SEQ;
+    v->u.arr.len = 0;
+    v->u.arr.cap = 4;
+    v->u.arr.items = (jn_val **)(v + 1);
     return v;
 }
 
