@@ -4,6 +4,8 @@
  */
 #include "jsonata/value.h"
 
+#include "jsonata/fmt.h"
+
 #include "base/alloc.h"
 
 #include <float.h>
@@ -879,21 +881,10 @@ void jn_num_to_js(double d, char *out, size_t outlen)
 {
     if (special(d, out, outlen))
         return;
-    /* 15 digits that read back as d, without their trailing zeros, are the shortest form
-     * (a decimal of at most DBL_DIG digits survives the trip through a normal double);
-     * else 16 or 17 digits. A subnormal has fewer digits: searched from 1. */
-    char buf[40];
-    for (int prec = fabs(d) >= DBL_MIN ? 15 : 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    bool neg;
     char digits[24];
-    size_t k;
-    int e;
-    split_exp(buf, &neg, digits, &k, &e);
-    js_layout(neg, digits, k, e, out, outlen);
+    int point;
+    size_t k = (size_t)jfmt__shortest(fabs(d), digits, &point);
+    js_layout(d < 0, digits, k, point - 1, out, outlen);
 }
 
 void jn_num_to_js15(double d, char *out, size_t outlen)
