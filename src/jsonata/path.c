@@ -65,14 +65,14 @@ jn_val *jn__append(jn_ctx *cx, jn_val *a, jn_val *b)
         return a;
     size_t na = jn_is_arr(a) ? a->u.arr.len : 1, nb = jn_is_arr(b) ? b->u.arr.len : 1;
     jn_val *r = jn_array(cx->arena, na + nb);
-    if (jn_is_arr(a) && na > 0)
-        memcpy(r->u.arr.items, a->u.arr.items, na * sizeof(jn_val *));
-    else
+    if (!jn_is_arr(a))
         r->u.arr.items[0] = a;
-    if (jn_is_arr(b) && nb > 0)
-        memcpy(r->u.arr.items + na, b->u.arr.items, nb * sizeof(jn_val *));
-    else
+    else if (na > 0)
+        memcpy(r->u.arr.items, a->u.arr.items, na * sizeof(jn_val *));
+    if (!jn_is_arr(b))
         r->u.arr.items[na] = b;
+    else if (nb > 0)
+        memcpy(r->u.arr.items + na, b->u.arr.items, nb * sizeof(jn_val *));
     r->u.arr.len = na + nb;
     return r;
 }
