@@ -189,6 +189,7 @@ typedef struct jn_sig_param {
     char choice[16];  /* the types of a choice */
     char subtype[16]; /* a<n>: the item type; f<…>: ignored */
     bool optional, context, plus;
+    unsigned mask; /* the symbols it accepts (sig_bit in signature.c) */
 } jn_sig_param;
 
 struct jn_sig {
