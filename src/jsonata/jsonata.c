@@ -142,6 +142,7 @@ static void standard_init(void)
             lib_put(&standard, b, parse_sig(b));
     lib_sort(&standard);
     standard.is_static = true;
+    jn__lib_index(&standard);
 }
 
 const jn_lib *jn_lib_standard(void)
@@ -159,6 +160,7 @@ jn_lib *jn_lib_new(const jn_lib *base)
         lib_put(lib, base->fns[i], base->sigs[i]);
     for (size_t i = 0; i < base->n_vars; i++)
         jn_lib_set_var(lib, base->var_names[i], base->var_values[i]);
+    jn__lib_index(lib);
     return lib;
 }
 
@@ -168,6 +170,9 @@ void jn_lib_free(jn_lib *lib)
         return;
     free(lib->fns);
     free(lib->sigs);
+    free(lib->fn_values);
+    free(lib->fn_data);
+    free(lib->fn_index);
     for (size_t i = 0; i < lib->n_vars; i++) {
         free(lib->var_names[i]);
         json_decref(lib->var_values[i]);
@@ -185,6 +190,7 @@ void jn_lib_add(jn_lib *lib, const jn_builtin *b)
             sig = lib->sigs[i];
     lib_put(lib, b, sig ? sig : parse_sig(b));
     lib_sort(lib);
+    jn__lib_index(lib);
 }
 
 int jn_lib_remove(jn_lib *lib, const char *name)
@@ -194,6 +200,7 @@ int jn_lib_remove(jn_lib *lib, const char *name)
             memmove(lib->fns + i, lib->fns + i + 1, (lib->n_fns - i - 1) * sizeof *lib->fns);
             memmove(lib->sigs + i, lib->sigs + i + 1, (lib->n_fns - i - 1) * sizeof *lib->sigs);
             lib->n_fns--;
+            jn__lib_index(lib);
             return 0;
         }
     return -1;

@@ -252,7 +252,16 @@ struct jn_lib {
     json_t **var_values;
     size_t n_vars, cap_vars;
     bool is_static;
+    /* the functions as values (shared, read-only) and a hash index of their names, which
+     * jn__lib_index builds once the table changes */
+    jn_val *fn_values;
+    jn_fn *fn_data;
+    uint32_t *fn_index; /* open addressing over fns (i + 1) */
+    size_t fn_icap;
 };
+
+/* (Re)builds lib's function values and name index (eval.c). */
+void jn__lib_index(jn_lib *lib);
 
 struct jn_ctx {
     jn_arena *arena;
