@@ -266,7 +266,9 @@ int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const
     jn_arena arena;
     _Alignas(16) char first[8192]; /* the arena's first chunk */
     jn_arena_init_buf(&arena, lim.max_memory, first, sizeof first);
-    eval_state *st = bt_xcalloc(1, sizeof *st);
+    eval_state state; /* in memory, as arena is: both are read after a longjmp */
+    memset(&state.cx, 0, sizeof state.cx);
+    eval_state *st = &state;
     jn_ctx *cx = &st->cx;
     char base;
     cx->arena = &arena;
@@ -329,6 +331,5 @@ out:
     if (cx->pcre_gc)
         pcre2_general_context_free(cx->pcre_gc);
     jn_arena_fini(&arena);
-    free(st);
     return rc;
 }
