@@ -134,9 +134,15 @@ jn_val *jn__descendants(jn_ctx *cx, jn_val *input)
 static jn_env *tuple_env(jn_ctx *cx, jn_env *env, jn_val *tuple)
 {
     jn_env *e = jn__env_new(cx, env);
+    if (!jn_is_obj(tuple))
+        return e;
+    /* a tuple's keys are distinct: its bindings go in as they are */
+    size_t n = jn_obj_len(tuple);
+    e->b = jn_alloc(cx->arena, (n ? n : 1) * sizeof *e->b);
+    e->cap = n ? n : 1;
     jn_entry *en;
-    for (size_t i = 0; jn_is_obj(tuple) && jn_obj_next(tuple, &i, &en);)
-        jn__env_bind(cx, e, en->key, en->klen, en->val);
+    for (size_t i = 0; jn_obj_next(tuple, &i, &en);)
+        e->b[e->len++] = (jn_binding){en->key, en->klen, en->val};
     return e;
 }
 
