@@ -343,16 +343,76 @@ static jn_val *eval_tuple_step(jn_ctx *cx, const jn_node *step, jn_val *input, j
     return result;
 }
 
+/* A step that only names a field (or, first, a variable): nothing to filter, sort, bind
+ * or keep. */
+static bool plain_step(const jn_node *s, bool first)
+{
+    return (s->type == NT_NAME || (first && s->type == NT_VARIABLE)) && s->stages.len == 0 &&
+           s->predicates.len == 0 && s->group == NULL && !s->tuple && s->focus == NULL &&
+           s->index == NULL && s->ancestor == NULL && !s->keep_array && !s->cons_array;
+}
+
+/* A path of plain steps over one value: field after field while each is no array. At an
+ * array in the middle, *start and *in say where the general walk takes over (the array's
+ * items are what the next step maps over, as a step flattens them); an array at the end
+ * is the path's value, as the general walk makes it. true when it had the answer. */
+static bool plain_path(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env, jn_val **out,
+                       size_t *start, jn_val **in)
+{
+    if (n->keep_singleton || n->group != NULL || n->tuple || jn_is_arr(input))
+        return false;
+    for (size_t i = 0; i < n->items.len; i++)
+        if (!plain_step(n->items.v[i], i == 0))
+            return false;
+    const jn_node *s0 = n->items.v[0];
+    jn_val *v;
+    if (s0->type == NT_VARIABLE) {
+        v = jn__eval(cx, s0, input, env);
+        if (jn_is_arr(v))
+            return false; /* a sequence or constructed array: the general walk's rules */
+    } else {
+        v = jn_is_obj(input) ? jn_obj_get(input, s0->str, s0->len) : NULL;
+    }
+    for (size_t i = 1; i < n->items.len && v != NULL; i++) {
+        if (jn_is_arr(v)) {
+            jn_val *seq = jn_seq(cx->arena);
+            if (v->flags & JN_ARR_CONS) {
+                jn_push(cx->arena, seq, v);
+            } else {
+                for (size_t k = 0; k < v->u.arr.len; k++)
+                    jn_push(cx->arena, seq, v->u.arr.items[k]);
+            }
+            *start = i;
+            *in = seq;
+            return false;
+        }
+        const jn_node *s = n->items.v[i];
+        v = jn_is_obj(v) ? jn_obj_get(v, s->str, s->len) : NULL;
+    }
+    if (jn_is_seq(v))
+        return false; /* a stored sequence at the end: the general walk's rules (rare) */
+    *out = v;
+    return true;
+}
+
 jn_val *jn__eval_path(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
 {
+    jn_val *fast = NULL, *handed = NULL;
+    size_t start = 0;
+    if (plain_path(cx, n, input, env, &fast, &start, &handed))
+        return fast;
+    if (handed == NULL)
+        start = 0;
     jn_val *in;
-    if (jn_is_arr(input) && n->items.v[0]->type != NT_VARIABLE)
+    if (handed != NULL)
+        in = handed;
+    else if (jn_is_arr(input) && n->items.v[0]->type != NT_VARIABLE)
         in = input;
     else
         in = seq1(cx, input);
     jn_val *result = NULL, *tuples = NULL;
     bool is_tuple = false;
-    for (size_t i = 0; i < n->items.len; i++) {
+    for (size_t i = start; i < n->items.len; i++) {
         const jn_node *step = n->items.v[i];
         if (step->tuple)
             is_tuple = true;
