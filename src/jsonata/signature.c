@@ -35,9 +35,26 @@ static size_t closing(const char *s, size_t len, size_t start, char open, char c
 /* A symbol's bit in jn_sig_param.mask. */
 static unsigned sig_bit(char c)
 {
-    static const char symbols[] = "snblaofm";
-    const char *at = c ? strchr(symbols, c) : NULL;
-    return at ? 1u << (at - symbols) : 0;
+    switch (c) {
+    case 's':
+        return 1u << 0;
+    case 'n':
+        return 1u << 1;
+    case 'b':
+        return 1u << 2;
+    case 'l':
+        return 1u << 3;
+    case 'a':
+        return 1u << 4;
+    case 'o':
+        return 1u << 5;
+    case 'f':
+        return 1u << 6;
+    case 'm':
+        return 1u << 7;
+    default:
+        return 0;
+    }
 }
 
 /* The symbols of the class param_regex writes. */
