@@ -153,11 +153,7 @@ static jn_val *tuple_at(jn_val *tuple)
 
 static jn_val *tuple_copy(jn_ctx *cx, jn_val *t)
 {
-    jn_val *r = jn_object(cx->arena);
-    jn_entry *e;
-    for (size_t i = 0; jn_is_obj(t) && jn_obj_next(t, &i, &e);)
-        jn_obj_set(cx->arena, r, e->key, e->klen, e->val);
-    return r;
+    return jn_is_obj(t) ? jn_obj_copy(cx->arena, t) : jn_object(cx->arena);
 }
 
 bool jn__is_array_of(const jn_val *v, jn_type t)

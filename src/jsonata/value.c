@@ -408,6 +408,23 @@ void jn_obj_del(jn_val *o, const char *key, size_t klen)
     }
 }
 
+jn_val *jn_obj_copy(jn_arena *a, const jn_val *o)
+{
+    if (o->flags & JN_OBJ_LAZY)
+        force(o);
+    jn_val *r = jn_object(a);
+    size_t cap = o->u.obj.live + 4;
+    r->u.obj.entries = jn_alloc(a, cap * sizeof(jn_entry));
+    r->u.obj.cap = cap;
+    for (size_t i = 0; i < o->u.obj.len; i++)
+        if (o->u.obj.entries[i].val != NULL)
+            r->u.obj.entries[r->u.obj.len++] = o->u.obj.entries[i];
+    r->u.obj.live = r->u.obj.len;
+    if (r->u.obj.len > INDEX_FROM)
+        index_build(a, r);
+    return r;
+}
+
 bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e)
 {
     if (o->flags & JN_OBJ_LAZY)

@@ -196,6 +196,8 @@ jn_val *jn_object(jn_arena *a);
 jn_val *jn_obj_get(const jn_val *o, const char *key, size_t klen);
 void jn_obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v);
 void jn_obj_del(jn_val *o, const char *key, size_t klen);
+/* A new object with o's entries (the values shared), in o's order. */
+jn_val *jn_obj_copy(jn_arena *a, const jn_val *o);
 /* Iterates live entries: for (size_t i = 0; jn_obj_next(o, &i, &e);) */
 bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e);
 size_t jn_obj_len(const jn_val *o);
