@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -92,6 +93,8 @@ jn_val *jn_ctx_input(jn_ctx *cx)
 
 double jn_ctx_now_ms(jn_ctx *cx)
 {
+    if (cx->now_ms == 0) /* read once, when first asked: every $now() of it agrees */
+        cx->now_ms = jn__now_ms();
     return cx->now_ms;
 }
 
@@ -124,8 +127,52 @@ void jn__env_bind(jn_ctx *cx, jn_env *env, const char *name, size_t len, jn_val 
     env->b[env->len++] = (jn_binding){name, len, v};
 }
 
+static uint32_t name_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+void jn__lib_index(jn_lib *lib)
+{
+    free(lib->fn_values);
+    free(lib->fn_data);
+    free(lib->fn_index);
+    size_t n = lib->n_fns, icap = 16;
+    while (icap < 2 * n + 2)
+        icap *= 2;
+    lib->fn_values = bt_xcalloc(n + 1, sizeof *lib->fn_values);
+    lib->fn_data = bt_xcalloc(n + 1, sizeof *lib->fn_data);
+    lib->fn_index = bt_xcalloc(icap, sizeof *lib->fn_index);
+    lib->fn_icap = icap;
+    for (size_t i = 0; i < n; i++) {
+        lib->fn_data[i] = (jn_fn){.kind = FN_BUILTIN, .builtin = lib->fns[i], .sig = lib->sigs[i]};
+        lib->fn_values[i] = (jn_val){.type = JN_FUNCTION, .u.fn = &lib->fn_data[i]};
+        const char *name = lib->fns[i]->name;
+        size_t h = name_hash(name, strlen(name)) & (icap - 1);
+        while (lib->fn_index[h] != 0)
+            h = (h + 1) & (icap - 1);
+        lib->fn_index[h] = (uint32_t)(i + 1);
+    }
+}
+
 static const jn_builtin *lib_find(const jn_lib *lib, const char *name, size_t len, size_t *at)
 {
+    if (lib->fn_index != NULL) {
+        size_t mask = lib->fn_icap - 1;
+        for (size_t h = name_hash(name, len) & mask;; h = (h + 1) & mask) {
+            uint32_t i = lib->fn_index[h];
+            if (i == 0)
+                return NULL;
+            const char *m = lib->fns[i - 1]->name;
+            if (strlen(m) == len && memcmp(m, name, len) == 0) {
+                *at = i - 1;
+                return lib->fns[i - 1];
+            }
+        }
+    }
     size_t lo = 0, hi = lib->n_fns;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -173,6 +220,8 @@ jn_val *jn__env_lookup(jn_ctx *cx, jn_env *env, const char *name, size_t len, bo
     if (b != NULL) {
         if (found)
             *found = true;
+        if (cx->lib->fn_values != NULL)
+            return &cx->lib->fn_values[at];
         return jn__builtin_value(cx, b, cx->lib->sigs[at]);
     }
     if (found)

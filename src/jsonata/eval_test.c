@@ -111,6 +111,9 @@ static void paths_and_sequences(void **state)
     check("empty", "[]");
     check("missing", "undefined");
     check("Account.*.OrderID", "[\"o1\",\"o2\"]");
+    check("$append([], [])", "[]"); /* no item for an empty array to contribute */
+    check("$append([3], [])", "[3]");
+    check("$append([], 4)", "[4]");
     check("$count(**.Price)", "4");
     check("$sum(Account.Order.Product.(Price * Quantity))", "336.36");
     check("Account.Order.Product[Quantity > 1 and Price < 40].Name", "[\"Hat\",\"Hat\"]");

@@ -6,8 +6,10 @@
  */
 #include "jsonata/fmt.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +97,54 @@ int64_t jfmt__digit_zero(uint32_t cp)
     return -1;
 }
 
+/* The shortest digits when v is m / 10^k, m an integer of at most 15 digits and k at
+ * most 22 (both exact as doubles, so the division rounds once, as reading the text
+ * m·10^-k would): that decimal reads back as v and has at most DBL_DIG digits, so it is
+ * the one a 15-digit rendering of v gives, trailing zeros dropped — the shortest. Most
+ * numbers people write are such; 0 when v is not. */
+static int short_decimal(double v, char digits[24], int *point)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!(v >= 1e-7 && v < 1e15))
+        return 0;
+    for (int k = 0; k <= 22; k++) {
+        double m = nearbyint(v * pow10[k]);
+        if (m >= 1e15)
+            return 0;
+        if (m / pow10[k] != v)
+            continue;
+        char tmp[24];
+        int n = 0;
+        for (uint64_t u = (uint64_t)m; u > 0; u /= 10)
+            tmp[n++] = (char)('0' + u % 10);
+        *point = n - k;
+        int z = 0;
+        while (z < n - 1 && tmp[z] == '0')
+            z++; /* trailing zeros (tmp is reversed) */
+        int len = 0;
+        for (int i = n - 1; i >= z; i--)
+            digits[len++] = tmp[i];
+        digits[len] = '\0';
+        return len;
+    }
+    return 0;
+}
+
 int jfmt__shortest(double v, char digits[24], int *point)
 {
+    int fast = short_decimal(v, digits, point);
+    if (fast > 0)
+        return fast;
+    /* A decimal of at most 15 significant digits survives the trip through a normal
+     * double (DBL_DIG), so when 15 digits read back as v, the shortest form is them
+     * without their trailing zeros; otherwise 16 or 17, correctly rounded, as JavaScript
+     * picks. A subnormal has fewer digits: searched from 1. */
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(v) >= DBL_MIN ? 15 : 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17) {
+        if (prec == 17 || strtod(tmp, NULL) == v) {
             int n = 0;
             const char *p = tmp;
             for (; *p && *p != 'e'; p++)

@@ -159,6 +159,7 @@ static void standard_init(void)
             lib_put(&standard, b, parse_sig(NULL, b));
     lib_sort(&standard);
     standard.is_static = true;
+    jn__lib_index(&standard);
 }
 
 const jn_lib *jn_lib_standard(void)
@@ -178,6 +179,7 @@ jn_lib *jn_lib_new(const jn_lib *base)
         lib_put(lib, base->fns[i], base->is_static ? base->sigs[i] : lib_sig(lib, base->fns[i]));
     for (size_t i = 0; i < base->n_vars; i++)
         jn_lib_set_var(lib, base->var_names[i], base->var_values[i]);
+    jn__lib_index(lib);
     return lib;
 }
 
@@ -187,6 +189,9 @@ void jn_lib_free(jn_lib *lib)
         return;
     free(lib->fns);
     free(lib->sigs);
+    free(lib->fn_values);
+    free(lib->fn_data);
+    free(lib->fn_index);
     for (size_t i = 0; i < lib->n_vars; i++) {
         free(lib->var_names[i]);
         json_decref(lib->var_values[i]);
@@ -211,6 +216,7 @@ void jn_lib_add(jn_lib *lib, const jn_builtin *b)
             sig = lib->sigs[i];
     lib_put(lib, b, sig ? sig : lib_sig(lib, b));
     lib_sort(lib);
+    jn__lib_index(lib);
 }
 
 int jn_lib_remove(jn_lib *lib, const char *name)
@@ -220,6 +226,7 @@ int jn_lib_remove(jn_lib *lib, const char *name)
             memmove(lib->fns + i, lib->fns + i + 1, (lib->n_fns - i - 1) * sizeof *lib->fns);
             memmove(lib->sigs + i, lib->sigs + i + 1, (lib->n_fns - i - 1) * sizeof *lib->sigs);
             lib->n_fns--;
+            jn__lib_index(lib);
             return 0;
         }
     return -1;
@@ -304,8 +311,10 @@ static int eval_with(const jn_expr *e, const json_t *input, const json_t *bindin
     if (lim.max_stack == 0)
         lim.max_stack = JN_LIMITS_DEFAULT.max_stack;
     jn_arena arena;
-    jn_arena_init(&arena, lim.max_memory);
-    eval_state state = {0}; /* on the stack: nothing to allocate for a short evaluation */
+    _Alignas(16) char first[8192]; /* the arena's first chunk */
+    jn_arena_init_buf(&arena, lim.max_memory, first, sizeof first);
+    eval_state state; /* in memory, as arena is: both are read after a longjmp */
+    memset(&state.cx, 0, sizeof state.cx);
     eval_state *st = &state;
     jn_ctx *cx = &st->cx;
     char base;
@@ -316,7 +325,6 @@ static int eval_with(const jn_expr *e, const json_t *input, const json_t *bindin
     cx->max_depth = lim.max_depth;
     cx->max_stack = lim.max_stack;
     cx->stack_base = &base;
-    cx->now_ms = jn__now_ms();
     cx->position = -1;
     if (lim.time_limit_ms)
         cx->deadline_ms = mono_now() + lim.time_limit_ms;

@@ -83,8 +83,10 @@ size_t jn_expr_name_path(const jn_expr *e, const char **names, size_t *lens, siz
  * Evaluates e against input (NULL: undefined input) with variables from bindings (a JSON
  * object, names without '$', or NULL), the functions of lib (NULL: the standard library)
  * and limits (NULL: JN_LIMITS_DEFAULT). 0 and *result (a new reference; NULL when
- * undefined), or -1 and *err. Exceeding a limit is error U1001 (depth, time) or U1002
- * (memory).
+ * undefined), or -1 and *err. The input and bindings are read in place, and a part of them
+ * that the result holds unchanged is that very JSON (shared, not copied): treat the result
+ * as read-only (json_deep_copy it to change it). Exceeding a limit is error U1001 (depth, time) or
+ * U1002 (memory).
  */
 int jn_eval(const jn_expr *e, const json_t *input, const json_t *bindings, const jn_lib *lib,
             const jn_limits *limits, json_t **result, jn_error *err);

@@ -190,6 +190,7 @@ typedef struct jn_sig_param {
     char choice[16];  /* the types of a choice */
     char subtype[16]; /* a<n>: the item type; f<…>: ignored */
     bool optional, context, plus;
+    unsigned mask; /* the symbols it accepts (sig_bit in signature.c) */
 } jn_sig_param;
 
 struct jn_sig {
@@ -261,7 +262,16 @@ struct jn_lib {
     jn_arena *sig_arena;
     jn_sig **owned;
     size_t n_owned;
+    /* the functions as values (shared, read-only) and a hash index of their names, which
+     * jn__lib_index builds once the table changes */
+    jn_val *fn_values;
+    jn_fn *fn_data;
+    uint32_t *fn_index; /* open addressing over fns (i + 1) */
+    size_t fn_icap;
 };
+
+/* (Re)builds lib's function values and name index (eval.c). */
+void jn__lib_index(jn_lib *lib);
 
 struct jn_ctx {
     jn_arena *arena;
@@ -272,7 +282,7 @@ struct jn_ctx {
     unsigned depth, max_depth;
     unsigned ticks;
     double deadline_ms; /* 0: none */
-    double now_ms;
+    double now_ms;      /* 0 until jn_ctx_now_ms reads the clock */
     const char *stack_base;
     size_t max_stack;
     /* the call in progress (for errors and '-' context) */

@@ -65,14 +65,14 @@ jn_val *jn__append(jn_ctx *cx, jn_val *a, jn_val *b)
         return a;
     size_t na = jn_is_arr(a) ? a->u.arr.len : 1, nb = jn_is_arr(b) ? b->u.arr.len : 1;
     jn_val *r = jn_array(cx->arena, na + nb);
-    if (jn_is_arr(a) && na > 0)
-        memcpy(r->u.arr.items, a->u.arr.items, na * sizeof(jn_val *));
-    else
+    if (!jn_is_arr(a))
         r->u.arr.items[0] = a;
-    if (jn_is_arr(b) && nb > 0)
-        memcpy(r->u.arr.items + na, b->u.arr.items, nb * sizeof(jn_val *));
-    else
+    else if (na > 0)
+        memcpy(r->u.arr.items, a->u.arr.items, na * sizeof(jn_val *));
+    if (!jn_is_arr(b))
         r->u.arr.items[na] = b;
+    else if (nb > 0)
+        memcpy(r->u.arr.items + na, b->u.arr.items, nb * sizeof(jn_val *));
     r->u.arr.len = na + nb;
     return r;
 }
@@ -134,9 +134,15 @@ jn_val *jn__descendants(jn_ctx *cx, jn_val *input)
 static jn_env *tuple_env(jn_ctx *cx, jn_env *env, jn_val *tuple)
 {
     jn_env *e = jn__env_new(cx, env);
+    if (!jn_is_obj(tuple))
+        return e;
+    /* a tuple's keys are distinct: its bindings go in as they are */
+    size_t n = jn_obj_len(tuple);
+    e->b = jn_alloc(cx->arena, (n ? n : 1) * sizeof *e->b);
+    e->cap = n ? n : 1;
     jn_entry *en;
-    for (size_t i = 0; jn_is_obj(tuple) && jn_obj_next(tuple, &i, &en);)
-        jn__env_bind(cx, e, en->key, en->klen, en->val);
+    for (size_t i = 0; jn_obj_next(tuple, &i, &en);)
+        e->b[e->len++] = (jn_binding){en->key, en->klen, en->val};
     return e;
 }
 
@@ -147,11 +153,7 @@ static jn_val *tuple_at(jn_val *tuple)
 
 static jn_val *tuple_copy(jn_ctx *cx, jn_val *t)
 {
-    jn_val *r = jn_object(cx->arena);
-    jn_entry *e;
-    for (size_t i = 0; jn_is_obj(t) && jn_obj_next(t, &i, &e);)
-        jn_obj_set(cx->arena, r, e->key, e->klen, e->val);
-    return r;
+    return jn_is_obj(t) ? jn_obj_copy(cx->arena, t) : jn_object(cx->arena);
 }
 
 bool jn__is_array_of(const jn_val *v, jn_type t)
@@ -242,20 +244,18 @@ static jn_val *eval_step(jn_ctx *cx, const jn_node *step, jn_val *input, jn_env 
             r = eval_stages(cx, &step->stages, r, env);
         return r;
     }
-    jn_val *result = jn_seq(cx->arena);
+    /* the results flattened one level as they come (an array built by a constructor
+     * stays whole); the only result of a last step that is an array is itself */
+    jn_val *out = jn_seq(cx->arena), *only = NULL;
+    size_t n_results = 0;
     for (size_t i = 0; i < input->u.arr.len; i++) {
         jn_val *res = jn__eval(cx, step, input->u.arr.items[i], env);
         for (size_t s = 0; s < step->stages.len; s++)
             res = jn__eval_filter(cx, step->stages.v[s]->lhs, res, env);
-        if (res != NULL)
-            jn_push(cx->arena, result, res);
-    }
-    if (last && result->u.arr.len == 1 && jn_is_arr(result->u.arr.items[0]) &&
-        !jn_is_seq(result->u.arr.items[0]))
-        return result->u.arr.items[0];
-    jn_val *out = jn_seq(cx->arena);
-    for (size_t i = 0; i < result->u.arr.len; i++) {
-        jn_val *res = result->u.arr.items[i];
+        if (res == NULL)
+            continue;
+        n_results++;
+        only = res;
         if (!jn_is_arr(res) || (res->flags & JN_ARR_CONS)) {
             jn_push(cx->arena, out, res);
         } else {
@@ -263,6 +263,8 @@ static jn_val *eval_step(jn_ctx *cx, const jn_node *step, jn_val *input, jn_env 
                 jn_push(cx->arena, out, res->u.arr.items[k]);
         }
     }
+    if (last && n_results == 1 && jn_is_arr(only) && !jn_is_seq(only))
+        return only;
     return out;
 }
 
@@ -337,16 +339,76 @@ static jn_val *eval_tuple_step(jn_ctx *cx, const jn_node *step, jn_val *input, j
     return result;
 }
 
+/* A step that only names a field (or, first, a variable): nothing to filter, sort, bind
+ * or keep. */
+static bool plain_step(const jn_node *s, bool first)
+{
+    return (s->type == NT_NAME || (first && s->type == NT_VARIABLE)) && s->stages.len == 0 &&
+           s->predicates.len == 0 && s->group == NULL && !s->tuple && s->focus == NULL &&
+           s->index == NULL && s->ancestor == NULL && !s->keep_array && !s->cons_array;
+}
+
+/* A path of plain steps over one value: field after field while each is no array. At an
+ * array in the middle, *start and *in say where the general walk takes over (the array's
+ * items are what the next step maps over, as a step flattens them); an array at the end
+ * is the path's value, as the general walk makes it. true when it had the answer. */
+static bool plain_path(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env, jn_val **out,
+                       size_t *start, jn_val **in)
+{
+    if (n->keep_singleton || n->group != NULL || n->tuple || jn_is_arr(input))
+        return false;
+    for (size_t i = 0; i < n->items.len; i++)
+        if (!plain_step(n->items.v[i], i == 0))
+            return false;
+    const jn_node *s0 = n->items.v[0];
+    jn_val *v;
+    if (s0->type == NT_VARIABLE) {
+        v = jn__eval(cx, s0, input, env);
+        if (jn_is_arr(v))
+            return false; /* a sequence or constructed array: the general walk's rules */
+    } else {
+        v = jn_is_obj(input) ? jn_obj_get(input, s0->str, s0->len) : NULL;
+    }
+    for (size_t i = 1; i < n->items.len && v != NULL; i++) {
+        if (jn_is_arr(v)) {
+            jn_val *seq = jn_seq(cx->arena);
+            if (v->flags & JN_ARR_CONS) {
+                jn_push(cx->arena, seq, v);
+            } else {
+                for (size_t k = 0; k < v->u.arr.len; k++)
+                    jn_push(cx->arena, seq, v->u.arr.items[k]);
+            }
+            *start = i;
+            *in = seq;
+            return false;
+        }
+        const jn_node *s = n->items.v[i];
+        v = jn_is_obj(v) ? jn_obj_get(v, s->str, s->len) : NULL;
+    }
+    if (jn_is_seq(v))
+        return false; /* a stored sequence at the end: the general walk's rules (rare) */
+    *out = v;
+    return true;
+}
+
 jn_val *jn__eval_path(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
 {
+    jn_val *fast = NULL, *handed = NULL;
+    size_t start = 0;
+    if (plain_path(cx, n, input, env, &fast, &start, &handed))
+        return fast;
+    if (handed == NULL)
+        start = 0;
     jn_val *in;
-    if (jn_is_arr(input) && n->items.v[0]->type != NT_VARIABLE)
+    if (handed != NULL)
+        in = handed;
+    else if (jn_is_arr(input) && n->items.v[0]->type != NT_VARIABLE)
         in = input;
     else
         in = seq1(cx, input);
     jn_val *result = NULL, *tuples = NULL;
     bool is_tuple = false;
-    for (size_t i = 0; i < n->items.len; i++) {
+    for (size_t i = start; i < n->items.len; i++) {
         const jn_node *step = n->items.v[i];
         if (step->tuple)
             is_tuple = true;
@@ -502,7 +564,29 @@ typedef struct sorter {
     const jn_node *terms; /* order-by terms, when fn is NULL */
     jn_env *env;
     bool tuples;
+    jn_val **items; /* what is sorted; the sort moves indexes into it */
+    jn_val **keys;  /* order-by: term t of item i at [i * terms + t], once evaluated */
 } sorter;
+
+static jn_val unset_key; /* a key not evaluated yet */
+
+/* Term t of item i: evaluated when a comparison first needs it, then remembered (the
+ * reference evaluates it at every comparison; an expression gives the same value). */
+static jn_val *sort_key(sorter *s, size_t i, size_t t)
+{
+    jn_val **slot = &s->keys[i * s->terms->items.len + t];
+    if (*slot == &unset_key) {
+        jn_val *item = s->items[i];
+        jn_val *c = item;
+        jn_env *e = s->env;
+        if (s->tuples) {
+            c = tuple_at(item);
+            e = tuple_env(s->cx, s->env, item);
+        }
+        *slot = jn__eval(s->cx, s->terms->items.v[t]->lhs, c, e);
+    }
+    return *slot;
+}
 
 static int compare_plain(const jn_val *a, const jn_val *b)
 {
@@ -517,10 +601,11 @@ static int compare_plain(const jn_val *a, const jn_val *b)
     return a->u.str.len == b->u.str.len ? 0 : a->u.str.len < b->u.str.len ? -1 : 1;
 }
 
-/* true when a must come after b */
-static bool after(sorter *s, jn_val *a, jn_val *b)
+/* true when item ia must come after item ib */
+static bool after(sorter *s, size_t ia, size_t ib)
 {
     jn_ctx *cx = s->cx;
+    jn_val *a = s->items[ia], *b = s->items[ib];
     if (s->fn != NULL) {
         jn_val *args[2] = {a, b};
         jn_val *r = jn_call(cx, s->fn, args, 2);
@@ -533,16 +618,8 @@ static bool after(sorter *s, jn_val *a, jn_val *b)
     int comp = 0;
     for (size_t i = 0; comp == 0 && i < s->terms->items.len; i++) {
         const jn_node *term = s->terms->items.v[i];
-        jn_val *ca = a, *cb = b;
-        jn_env *ea = s->env, *eb = s->env;
-        if (s->tuples) {
-            ca = tuple_at(a);
-            ea = tuple_env(cx, s->env, a);
-            cb = tuple_at(b);
-            eb = tuple_env(cx, s->env, b);
-        }
-        jn_val *aa = jn__eval(cx, term->lhs, ca, ea);
-        jn_val *bb = jn__eval(cx, term->lhs, cb, eb);
+        jn_val *aa = sort_key(s, ia, i);
+        jn_val *bb = sort_key(s, ib, i);
         jn_type at = jn_typeof(aa), bt = jn_typeof(bb);
         if (at == JN_UNDEFINED) {
             comp = bt == JN_UNDEFINED ? 0 : 1;
@@ -577,7 +654,7 @@ static bool after(sorter *s, jn_val *a, jn_val *b)
     return comp == 1;
 }
 
-static void merge_sort(sorter *s, jn_val **v, jn_val **tmp, size_t n)
+static void merge_sort(sorter *s, size_t *v, size_t *tmp, size_t n)
 {
     if (n < 2)
         return;
@@ -605,12 +682,22 @@ jn_val *jn__sort(jn_ctx *cx, jn_val *arr, jn_val *fn, const jn_node *terms, jn_e
         return arr;
     if (arr->u.arr.len <= 1)
         return arr;
-    jn_val *r = jn_array(cx->arena, arr->u.arr.len);
+    size_t n = arr->u.arr.len;
+    sorter s = {cx, fn, terms, env, tuples, arr->u.arr.items, NULL};
+    if (fn == NULL && terms != NULL) {
+        size_t nk = n * terms->items.len;
+        s.keys = jn_alloc(cx->arena, nk * sizeof *s.keys);
+        for (size_t i = 0; i < nk; i++)
+            s.keys[i] = &unset_key;
+    }
+    size_t *order = jn_alloc(cx->arena, 2 * n * sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    merge_sort(&s, order, order + n, n);
+    jn_val *r = jn_array(cx->arena, n);
     r->flags = arr->flags & (JN_ARR_SEQ | JN_ARR_TUPLES);
-    memcpy(r->u.arr.items, arr->u.arr.items, arr->u.arr.len * sizeof(jn_val *));
-    r->u.arr.len = arr->u.arr.len;
-    jn_val **tmp = jn_alloc(cx->arena, arr->u.arr.len * sizeof *tmp);
-    sorter s = {cx, fn, terms, env, tuples};
-    merge_sort(&s, r->u.arr.items, tmp, r->u.arr.len);
+    for (size_t i = 0; i < n; i++)
+        r->u.arr.items[i] = arr->u.arr.items[order[i]];
+    r->u.arr.len = n;
     return r;
 }

@@ -32,6 +32,56 @@ static size_t closing(const char *s, size_t len, size_t start, char open, char c
     return len;
 }
 
+/* A symbol's bit in jn_sig_param.mask. */
+static unsigned sig_bit(char c)
+{
+    switch (c) {
+    case 's':
+        return 1u << 0;
+    case 'n':
+        return 1u << 1;
+    case 'b':
+        return 1u << 2;
+    case 'l':
+        return 1u << 3;
+    case 'a':
+        return 1u << 4;
+    case 'o':
+        return 1u << 5;
+    case 'f':
+        return 1u << 6;
+    case 'm':
+        return 1u << 7;
+    default:
+        return 0;
+    }
+}
+
+/* The symbols of the class param_regex writes. */
+static unsigned param_mask(const jn_sig_param *p)
+{
+    unsigned m = 0;
+    switch (p->type) {
+    case 'a':
+    case 'x':
+        for (const char *c = "asnblfom"; *c; c++)
+            m |= sig_bit(*c);
+        return m;
+    case 'f':
+        return sig_bit('f');
+    case 'j':
+        for (const char *c = "asnblom"; *c; c++)
+            m |= sig_bit(*c);
+        return m;
+    case '(':
+        for (const char *c = p->choice; *c; c++)
+            m |= sig_bit(*c);
+        return m | sig_bit('m');
+    default:
+        return sig_bit(p->type) | sig_bit('m');
+    }
+}
+
 static void param_regex(const jn_sig_param *p, bt_buf *b)
 {
     switch (p->type) {
@@ -122,6 +172,8 @@ jn_sig *jn__sig_parse(jn_arena *a, const char *text, size_t len, const char **co
             break;
         }
     }
+    for (size_t k = 0; k < n; k++)
+        params[k].mask = param_mask(&params[k]);
     sig->params = params;
     sig->n_params = n;
     bt_buf b;
@@ -207,6 +259,38 @@ _Noreturn static void validation_error(jn_ctx *cx, const jn_sig *sig, jn_val **a
                  cx->token ? cx->token : "");
 }
 
+/*
+ * The pattern's match, as PCRE2 finds it, without PCRE2: parameter k from position at on,
+ * its group's span into ov[2k+2], ov[2k+3]. Each parameter is its class once, '?' greedy
+ * (one, then none), '+' greedy (as many as there are, then fewer), or '?+' possessive
+ * (one when there is one, never given back). 1 matched, 0 not, -1 too many steps (then
+ * PCRE2 decides, with its own limits).
+ */
+static int match_from(const jn_sig *sig, size_t k, const char *s, size_t len, size_t at, size_t *ov,
+                      unsigned *steps)
+{
+    if (++*steps > 10000)
+        return -1;
+    if (k == sig->n_params)
+        return at == len;
+    const jn_sig_param *p = &sig->params[k];
+    bool opt = p->context || p->optional, many = p->plus && !opt;
+    size_t run = 0;
+    while (at + run < len && (many || run < 1) && (p->mask & sig_bit(s[at + run])))
+        run++;
+    size_t hi = run, lo = opt ? (p->plus ? run : 0) : 1;
+    for (size_t t = hi; t >= lo && t <= hi; t--) {
+        ov[2 * k + 2] = at;
+        ov[2 * k + 3] = at + t;
+        int r = match_from(sig, k + 1, s, len, at + t, ov, steps);
+        if (r != 0)
+            return r;
+        if (t == 0)
+            break;
+    }
+    return 0;
+}
+
 jn_val **jn__validate(jn_ctx *cx, const jn_sig *sig, jn_val **args, size_t nargs, jn_val *context,
                       size_t *out_n)
 {
@@ -215,13 +299,21 @@ jn_val **jn__validate(jn_ctx *cx, const jn_sig *sig, jn_val **args, size_t nargs
     for (size_t i = 0; i < nargs; i++)
         supplied[i] = symbol(args[i]);
     supplied[nargs] = '\0';
-    if (cx->sig_md == NULL || pcre2_get_ovector_count(cx->sig_md) < sig->n_params + 1)
-        cx->sig_md = pcre2_match_data_create((uint32_t)sig->n_params + 8, cx->pcre_gc);
-    pcre2_match_data *md = cx->sig_md;
-    int rc = pcre2_match(sig->re, (PCRE2_SPTR)supplied, nargs, 0, 0, md, NULL);
-    if (rc < 0)
+    size_t ov_stack[2 * 16 + 2];
+    size_t *ov =
+        sig->n_params < 16 ? ov_stack : jn_alloc(cx->arena, (2 * sig->n_params + 2) * sizeof *ov);
+    unsigned steps = 0;
+    int m = match_from(sig, 0, supplied, nargs, 0, ov, &steps);
+    if (m < 0) {
+        if (cx->sig_md == NULL || pcre2_get_ovector_count(cx->sig_md) < sig->n_params + 1)
+            cx->sig_md = pcre2_match_data_create((uint32_t)sig->n_params + 8, cx->pcre_gc);
+        int rc = pcre2_match(sig->re, (PCRE2_SPTR)supplied, nargs, 0, 0, cx->sig_md, NULL);
+        if (rc >= 0)
+            ov = pcre2_get_ovector_pointer(cx->sig_md);
+        m = rc >= 0;
+    }
+    if (m == 0)
         validation_error(cx, sig, args, supplied);
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
     size_t cap = sig->n_params + nargs + 1;
     jn_val **out = jn_alloc(cx->arena, cap * sizeof *out);
     size_t n = 0, ai = 0;

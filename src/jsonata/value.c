@@ -4,8 +4,11 @@
  */
 #include "jsonata/value.h"
 
+#include "jsonata/fmt.h"
+
 #include "base/alloc.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +33,16 @@ void jn_arena_init(jn_arena *a, size_t limit)
     a->limit = limit;
 }
 
+void jn_arena_init_buf(jn_arena *a, size_t limit, void *buf, size_t size)
+{
+    jn_arena_init(a, limit);
+    if (limit != 0 && size > limit)
+        return;
+    a->cur = buf;
+    a->end = a->cur + size;
+    a->total = size;
+}
+
 void jn_arena_fini(jn_arena *a)
 {
     struct jn_chunk *c = a->chunks;
@@ -43,37 +56,34 @@ void jn_arena_fini(jn_arena *a)
     a->total = 0;
 }
 
-void *jn_alloc(jn_arena *a, size_t n)
+void *jn__alloc_chunk(jn_arena *a, size_t n)
 {
-    n = (n + 15) & ~(size_t)15;
-    if ((size_t)(a->end - a->cur) < n) {
-        /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
-         * request of more than half a chunk gets a block of its own */
-        size_t size = a->total / 4;
-        if (size < CHUNK_MIN)
-            size = CHUNK_MIN;
-        if (size > 4 * 1024 * 1024)
-            size = 4 * 1024 * 1024;
-        if (n > size / 2)
-            size = n;
-        if (a->limit != 0 && a->total + size > a->limit) {
-            if (a->total + n > a->limit) {
-                if (a->on_limit != NULL)
-                    a->on_limit(a->ud);
-                abort();
-            }
-            size = n;
+    /* chunks grow with the arena (a quarter of what it holds, 64 KiB to 4 MiB); a
+     * request of more than half a chunk gets a block of its own */
+    size_t size = a->total / 4;
+    if (size < CHUNK_MIN)
+        size = CHUNK_MIN;
+    if (size > 4 * 1024 * 1024)
+        size = 4 * 1024 * 1024;
+    if (n > size / 2)
+        size = n;
+    if (a->limit != 0 && a->total + size > a->limit) {
+        if (a->total + n > a->limit) {
+            if (a->on_limit != NULL)
+                a->on_limit(a->ud);
+            abort();
         }
-        struct jn_chunk *c = bt_xmalloc(sizeof *c + size);
-        c->size = size;
-        c->next = a->chunks;
-        a->chunks = c;
-        a->total += size;
-        if (size == n)
-            return c->data; /* a big block of its own: keep the current chunk's free tail */
-        a->cur = (char *)c->data;
-        a->end = a->cur + size;
+        size = n;
     }
+    struct jn_chunk *c = bt_xmalloc(sizeof *c + size);
+    c->size = size;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->total += size;
+    if (size == n)
+        return c->data; /* a big block of its own: keep the current chunk's free tail */
+    a->cur = (char *)c->data;
+    a->end = a->cur + size;
     void *p = a->cur;
     a->cur += n;
     return p;
@@ -195,8 +205,13 @@ jn_val *jn_array(jn_arena *a, size_t cap)
 
 jn_val *jn_seq(jn_arena *a)
 {
-    jn_val *v = jn_array(a, 0);
+    /* room for a few items in the same block: most sequences stay short */
+    jn_val *v = jn_alloc(a, sizeof *v + 4 * sizeof(jn_val *));
+    v->type = JN_ARRAY;
     v->flags = JN_ARR_SEQ;
+    v->u.arr.len = 0;
+    v->u.arr.cap = 4;
+    v->u.arr.items = (jn_val **)(v + 1);
     return v;
 }
 
@@ -302,13 +317,38 @@ static size_t insert_position(const jn_val *o, const char *key, size_t klen)
     return i;
 }
 
+static void force(const jn_val *o);
+static jn_val *from_json_lazy(jn_arena *a, const json_t *j);
+
+/* A lazy object answers its first lookups from its JSON; then it is read in full (its
+ * index answers faster than jansson's, and the values stay the same ones). */
+#define LAZY_LOOKUPS 2
+
 jn_val *jn_obj_get(const jn_val *o, const char *key, size_t klen)
 {
+    if (o->flags & JN_OBJ_LAZY) {
+        jn_val *m = (jn_val *)(uintptr_t)o;
+        if (m->u.lazy.lookups++ < LAZY_LOOKUPS) {
+            const json_t *j = json_object_getn(o->json, key, klen);
+            return j ? from_json_lazy(m->u.lazy.arena, j) : NULL;
+        }
+        force(o);
+    }
     jn_entry *e = find(o, key, klen);
     return e ? e->val : NULL;
 }
 
+static void obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v);
+
 void jn_obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
+{
+    if (o->flags & JN_OBJ_LAZY)
+        force(o);
+    o->json = NULL;
+    obj_set(a, o, key, klen, v);
+}
+
+static void obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
 {
     jn_entry *e = find(o, key, klen);
     if (e != NULL) {
@@ -358,6 +398,9 @@ void jn_obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
 
 void jn_obj_del(jn_val *o, const char *key, size_t klen)
 {
+    if (o->flags & JN_OBJ_LAZY)
+        force(o);
+    o->json = NULL;
     jn_entry *e = find(o, key, klen);
     if (e != NULL && e->val != NULL) {
         e->val = NULL;
@@ -365,8 +408,27 @@ void jn_obj_del(jn_val *o, const char *key, size_t klen)
     }
 }
 
+jn_val *jn_obj_copy(jn_arena *a, const jn_val *o)
+{
+    if (o->flags & JN_OBJ_LAZY)
+        force(o);
+    jn_val *r = jn_object(a);
+    size_t cap = o->u.obj.live + 4;
+    r->u.obj.entries = jn_alloc(a, cap * sizeof(jn_entry));
+    r->u.obj.cap = cap;
+    for (size_t i = 0; i < o->u.obj.len; i++)
+        if (o->u.obj.entries[i].val != NULL)
+            r->u.obj.entries[r->u.obj.len++] = o->u.obj.entries[i];
+    r->u.obj.live = r->u.obj.len;
+    if (r->u.obj.len > INDEX_FROM)
+        index_build(a, r);
+    return r;
+}
+
 bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e)
 {
+    if (o->flags & JN_OBJ_LAZY)
+        force(o);
     while (*i < o->u.obj.len) {
         jn_entry *c = &o->u.obj.entries[(*i)++];
         if (c->val != NULL) {
@@ -379,6 +441,8 @@ bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e)
 
 size_t jn_obj_len(const jn_val *o)
 {
+    if (o->flags & JN_OBJ_LAZY)
+        force(o);
     return o->u.obj.live;
 }
 
@@ -511,7 +575,7 @@ size_t jn_byte_to_u16(const char *s, size_t byte)
 static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
 {
     if (key[0] >= '0' && key[0] <= '9') { /* maybe an index key: it has its place */
-        jn_obj_set(a, o, key, klen, v);
+        obj_set(a, o, key, klen, v);
         return;
     }
     if (o->u.obj.len == o->u.obj.cap) {
@@ -526,18 +590,16 @@ static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_
     o->u.obj.live++;
 }
 
-static jn_val *from_json(jn_arena *a, const json_t *j, bool borrow)
+static jn_val *from_json(jn_arena *a, const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_STRING:
-        if (borrow)
-            return jn_string_ref(a, json_string_value(j), json_string_length(j));
         return jn_string(a, json_string_value(j), json_string_length(j));
     case JSON_ARRAY: {
         size_t n = json_array_size(j);
         jn_val *r = jn_array(a, n);
         for (size_t i = 0; i < n; i++)
-            r->u.arr.items[i] = from_json(a, json_array_get(j, i), borrow);
+            r->u.arr.items[i] = from_json(a, json_array_get(j, i));
         r->u.arr.len = n;
         return r;
     }
@@ -547,10 +609,10 @@ static jn_val *from_json(jn_arena *a, const json_t *j, bool borrow)
         for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
             const char *k = json_object_iter_key(it);
             size_t klen = json_object_iter_key_len(it);
-            jn_val *v = from_json(a, json_object_iter_value(it), borrow);
+            jn_val *v = from_json(a, json_object_iter_value(it));
             if (v == NULL)
                 continue;
-            obj_append(a, r, borrow ? k : jn_strndup(a, k, klen), klen, v);
+            obj_append(a, r, jn_strndup(a, k, klen), klen, v);
         }
         if (r->u.obj.len > INDEX_FROM)
             index_build(a, r);
@@ -561,9 +623,63 @@ static jn_val *from_json(jn_arena *a, const json_t *j, bool borrow)
     }
 }
 
+/* Reads j in place: strings borrowed, arrays one level deep, objects lazy. */
+static jn_val *from_json_lazy(jn_arena *a, const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        return jn_string_ref(a, json_string_value(j), json_string_length(j));
+    case JSON_INTEGER: {
+        json_int_t i = json_integer_value(j);
+        if (i > -9007199254740992 && i < 9007199254740992)
+            return (jn_val *)((((uintptr_t)(intptr_t)i) << 1) | 1);
+        return jn_number(a, (double)i);
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        jn_val *r = jn_array(a, n);
+        for (size_t i = 0; i < n; i++)
+            r->u.arr.items[i] = from_json_lazy(a, json_array_get(j, i));
+        r->u.arr.len = n;
+        return r;
+    }
+    case JSON_OBJECT: {
+        jn_val *r = jn_alloc(a, sizeof *r);
+        r->type = JN_OBJECT;
+        r->flags = JN_OBJ_LAZY;
+        r->u.lazy.arena = a;
+        r->u.lazy.lookups = 0;
+        r->json = j;
+        return r;
+    }
+    default:
+        return jn_from_json(a, j);
+    }
+}
+
+/* Reads a lazy object's entries (the values lazy in turn). */
+static void force(const jn_val *o)
+{
+    jn_val *r = (jn_val *)(uintptr_t)o;
+    jn_arena *a = r->u.lazy.arena;
+    json_t *j = (json_t *)(uintptr_t)r->json;
+    r->flags &= (uint8_t)~JN_OBJ_LAZY;
+    memset(&r->u.obj, 0, sizeof r->u.obj);
+    size_t n = json_object_size(j);
+    if (n == 0)
+        return;
+    r->u.obj.entries = jn_alloc(a, n * sizeof(jn_entry));
+    r->u.obj.cap = n;
+    for (void *it = json_object_iter(j); it != NULL; it = json_object_iter_next(j, it))
+        obj_append(a, r, json_object_iter_key(it), json_object_iter_key_len(it),
+                   from_json_lazy(a, json_object_iter_value(it)));
+    if (r->u.obj.len > INDEX_FROM)
+        index_build(a, r);
+}
+
 jn_val *jn_from_json_borrow(jn_arena *a, const json_t *j)
 {
-    return from_json(a, j, true);
+    return from_json_lazy(a, j);
 }
 
 jn_val *jn_from_json(jn_arena *a, const json_t *j)
@@ -580,8 +696,43 @@ jn_val *jn_from_json(jn_arena *a, const json_t *j)
     case JSON_REAL:
         return jn_number(a, json_real_value(j));
     default:
-        return from_json(a, j, false);
+        return from_json(a, j);
     }
+}
+
+/* Whether the objects in j keep JavaScript's key order already (index keys first,
+ * ascending), so that j can stand for itself in a result. */
+static bool js_ordered(const json_t *j, int depth)
+{
+    if (depth > JN_MAX_NESTING)
+        return false;
+    if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++)
+            if (!js_ordered(json_array_get(j, i), depth + 1))
+                return false;
+        return true;
+    }
+    if (!json_is_object(j))
+        return true;
+    json_t *o = (json_t *)(uintptr_t)j;
+    bool others = false;
+    uint64_t last = 0;
+    bool any = false;
+    for (void *it = json_object_iter(o); it != NULL; it = json_object_iter_next(o, it)) {
+        const char *k = json_object_iter_key(it);
+        uint64_t n;
+        if (index_key(k, json_object_iter_key_len(it), &n)) {
+            if (others || (any && n < last))
+                return false;
+            last = n;
+            any = true;
+        } else {
+            others = true;
+        }
+        if (!js_ordered(json_object_iter_value(it), depth + 1))
+            return false;
+    }
+    return true;
 }
 
 static json_t *to_json(const jn_val *v, int depth, bool *bad, size_t *budget)
@@ -618,6 +769,8 @@ static json_t *to_json(const jn_val *v, int depth, bool *bad, size_t *budget)
         return r;
     }
     case JN_OBJECT: {
+        if (v->json != NULL && js_ordered(v->json, depth))
+            return json_incref((json_t *)(uintptr_t)v->json); /* unchanged: shared */
         json_t *r = json_object();
         jn_entry *e;
         for (size_t i = 0; jn_obj_next(v, &i, &e);) {
@@ -745,18 +898,10 @@ void jn_num_to_js(double d, char *out, size_t outlen)
 {
     if (special(d, out, outlen))
         return;
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    bool neg;
     char digits[24];
-    size_t k;
-    int e;
-    split_exp(buf, &neg, digits, &k, &e);
-    js_layout(neg, digits, k, e, out, outlen);
+    int point;
+    size_t k = (size_t)jfmt__shortest(fabs(d), digits, &point);
+    js_layout(d < 0, digits, k, point - 1, out, outlen);
 }
 
 void jn_num_to_js15(double d, char *out, size_t outlen)

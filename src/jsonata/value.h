@@ -17,7 +17,11 @@
  * counted in UTF-16 code units, as JavaScript counts them (jn_u16_len and friends).
  *
  * Objects keep insertion order; a hash index is built once an object grows beyond a few
- * keys, so that lookups in big objects stay O(1).
+ * keys, so that lookups in big objects stay O(1). An object read from JSON in place
+ * (jn_from_json_borrow) starts lazy: a lookup reads the jansson object directly, and its
+ * entries are built only when something iterates, counts or changes it, or looks up in it
+ * more than a couple of times. Code outside value.c reaches objects only through the
+ * jn_obj_* functions, which do that.
  */
 #ifndef BT_JSONATA_VALUE_H
 #define BT_JSONATA_VALUE_H
@@ -48,6 +52,7 @@ enum {
     JN_ARR_CONS = 4,
     JN_ARR_OUTER = 8,
     JN_ARR_TUPLES = 16,
+    JN_OBJ_LAZY = 128, /* an object still read in place from its JSON (see jn_from_json_borrow) */
 };
 
 typedef struct jn_entry {
@@ -79,7 +84,14 @@ struct jn_val {
             size_t icap;
         } obj;
         struct jn_fn *fn;
+        struct {
+            jn_arena *arena; /* where the entries go once it is read in full */
+            size_t lookups;
+        } lazy; /* JN_OBJ_LAZY: nothing read yet but what lookups returned */
     } u;
+    /* The JSON object this object was read from, while its entries are that object's
+     * (cleared by any change): jn_to_json hands it back instead of a copy. */
+    const json_t *json;
 };
 
 /* The arena: chunks of memory handed out by bumping a pointer. A limit on the total makes
@@ -93,8 +105,20 @@ struct jn_arena {
 };
 
 void jn_arena_init(jn_arena *a, size_t limit);
+/* The same, with size bytes at buf (16-byte aligned, the caller's) as the first chunk:
+ * a small evaluation needs no malloc. */
+void jn_arena_init_buf(jn_arena *a, size_t limit, void *buf, size_t size);
 void jn_arena_fini(jn_arena *a);
-void *jn_alloc(jn_arena *a, size_t n);
+void *jn__alloc_chunk(jn_arena *a, size_t n); /* jn_alloc when the chunk is full */
+static inline void *jn_alloc(jn_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if ((size_t)(a->end - a->cur) < n)
+        return jn__alloc_chunk(a, n);
+    void *p = a->cur;
+    a->cur += n;
+    return p;
+}
 void *jn_alloc0(jn_arena *a, size_t n);
 char *jn_strndup(jn_arena *a, const char *s, size_t n);
 
@@ -172,6 +196,8 @@ jn_val *jn_object(jn_arena *a);
 jn_val *jn_obj_get(const jn_val *o, const char *key, size_t klen);
 void jn_obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v);
 void jn_obj_del(jn_val *o, const char *key, size_t klen);
+/* A new object with o's entries (the values shared), in o's order. */
+jn_val *jn_obj_copy(jn_arena *a, const jn_val *o);
 /* Iterates live entries: for (size_t i = 0; jn_obj_next(o, &i, &e);) */
 bool jn_obj_next(const jn_val *o, size_t *i, jn_entry **e);
 size_t jn_obj_len(const jn_val *o);
@@ -196,8 +222,11 @@ size_t jn_byte_to_u16(const char *s, size_t byte);
  * reference, or NULL for undefined (functions become "" as JSON.stringify would omit them;
  * nested undefined items are skipped). */
 jn_val *jn_from_json(jn_arena *a, const json_t *j);
-/* The same without copying strings and keys: j must outlive the arena's use of it. */
+/* The same without copying strings and keys, and objects read lazily (see above): j must
+ * outlive the arena's use of it and not change meanwhile. */
 jn_val *jn_from_json_borrow(jn_arena *a, const json_t *j);
+/* An object still unchanged from the JSON it was read from comes back as that JSON (a new
+ * reference to it, shared): the result is for reading, or for json_deep_copy. */
 json_t *jn_to_json(const jn_val *v);
 /* As jn_to_json, but says when v nests beyond JN_MAX_NESTING or would make more than
  * max_nodes JSON values (0: no limit; shared parts count each time) — then NULL. */

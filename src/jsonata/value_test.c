@@ -112,6 +112,55 @@ static void equality_and_clone(void **state)
     jn_arena_fini(&a);
 }
 
+/* Input read in place: lookups before and after the object is read in full, the same
+ * JSON handed back while unchanged, a copy once changed or when JavaScript's key order
+ * differs from the input's. */
+static void lazy_input(void **state)
+{
+    (void)state;
+    jn_arena a;
+    jn_arena_init(&a, 0);
+    json_t *j =
+        json_loads("{\"a\":{\"x\":1,\"y\":[2,{\"z\":\"s\"}]},\"b\":2.5,\"c\":\"t\"}", 0, NULL);
+    jn_val *v = jn_from_json_borrow(&a, j);
+    assert_true(v->flags & JN_OBJ_LAZY);
+    for (int round = 0; round < 4; round++) { /* lazy lookups, then the full read's index */
+        jn_val *in = jn_obj_get(v, "a", 1);
+        assert_true(jn_is_obj(in));
+        assert_true(jn_num(jn_obj_get(in, "x", 1)) == 1);
+        assert_true(jn_num(jn_obj_get(v, "b", 1)) == 2.5);
+        assert_null(jn_obj_get(v, "nope", 4));
+        assert_ptr_equal(jn_obj_get(v, "c", 1)->u.str.s,
+                         json_string_value(json_object_get(j, "c")));
+    }
+    assert_false(v->flags & JN_OBJ_LAZY);
+    assert_int_equal(jn_obj_len(v), 3);
+    json_t *back = jn_to_json(v);
+    assert_ptr_equal(back, j); /* unchanged: the input itself */
+    json_decref(back);
+    jn_val *in = jn_obj_get(v, "a", 1);
+    json_t *sub = jn_to_json(in);
+    assert_ptr_equal(sub, json_object_get(j, "a"));
+    json_decref(sub);
+    jn_obj_set(&a, in, "x", 1, JN_TRUE);
+    sub = jn_to_json(in);
+    assert_ptr_not_equal(sub, json_object_get(j, "a"));
+    assert_true(json_is_true(json_object_get(sub, "x")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "a"), "x")), 1);
+    json_decref(sub);
+    json_decref(j);
+
+    j = json_loads("{\"k\":{\"b\":1,\"1\":2}}", 0, NULL);
+    v = jn_from_json_borrow(&a, j);
+    back = jn_to_json(v);
+    assert_ptr_not_equal(back, j);
+    const char *first = json_object_iter_key(json_object_iter(json_object_get(back, "k")));
+    assert_string_equal(first, "1");
+    json_decref(back);
+    json_decref(j);
+    jn_arena_fini(&a);
+}
+
 static void utf16_counting(void **state)
 {
     (void)state;
@@ -142,6 +191,12 @@ static void js_number_text(void **state)
         {0.000001, "0.000001"},
         {123.456, "123.456"},
         {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {0.1 + 0.2, "0.30000000000000004"}, /* 17 digits */
+        {1.0 / 3, "0.3333333333333333"},    /* 16 */
+        {5e-324, "5e-324"},
+        {12345.6, "12345.6"},
+        {2.5e-5, "0.000025"},
+        {123456789012345.6, "123456789012345.6"},
     };
     char buf[40];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -195,6 +250,7 @@ int main(void)
         cmocka_unit_test(index_keys_first),
         cmocka_unit_test(objects_keep_order_and_index),
         cmocka_unit_test(equality_and_clone),
+        cmocka_unit_test(lazy_input),
         cmocka_unit_test(utf16_counting),
         cmocka_unit_test(js_number_text),
         cmocka_unit_test(arena_limit),
