@@ -21,11 +21,14 @@
 #include <string.h>
 
 /* Each evaluation's bounds: an expression of a definition or an input cannot hang the
- * engine thread, exhaust its memory or overflow its stack. */
+ * engine thread, exhaust its memory or overflow its stack. The thread runs every execution
+ * of the server, so a runaway expression fails its state (States.QueryEvaluationError, U1001
+ * or U1002) after a second rather than hold them all; no legitimate expression over a
+ * 256 KiB input comes near either bound. */
 static const jn_limits eval_limits = {
     .max_depth = 2000,
-    .time_limit_ms = 10000,
-    .max_memory = 256u * 1024 * 1024,
+    .time_limit_ms = 1000,
+    .max_memory = 64u * 1024 * 1024,
     .max_stack = 2u * 1024 * 1024,
 };
 
