@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -304,6 +305,70 @@ static void limits(void **state)
                NULL, NULL, NULL, NULL, "!U1002");
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Work inside one native function that no evaluation step interrupts: each must be
+ * linear, or stop at the time limit. */
+static void native_work_is_bounded(void **state)
+{
+    (void)state;
+    jn_limits lim = JN_LIMITS_DEFAULT;
+    lim.time_limit_ms = 300;
+    /* a substring search: a naive one compares 2e6 x 2e6 bytes */
+    double t0 = now_ms();
+    check_with("($h := $pad('', 4000000, 'a'); $n := $pad('', 2000000, 'a') & 'b';"
+               " [$contains($h, $n), $length($substringBefore($h, $n)),"
+               " $count($split($h, $n)), $length($replace($h, $n, 'x'))])",
+               NULL, NULL, NULL, NULL, "[false, 4000000, 1, 4000000]");
+    assert_true(now_ms() - t0 < 3000);
+    /* $distinct compares each item with those kept: quadratic, so it stops in time */
+    t0 = now_ms();
+    check_with("$count($distinct([1..100000]))", NULL, NULL, NULL, &lim, "!U1001");
+    assert_true(now_ms() - t0 < 3000);
+    /* an object built with index keys descending moves its entries at each insert */
+    t0 = now_ms();
+    check_with("$count($keys($merge([1..200000].{$string(200001 - $): 1})))", NULL, NULL, NULL,
+               &lim, "!U1001");
+    assert_true(now_ms() - t0 < 3000);
+    /* ascending, each finds its place by bisection */
+    t0 = now_ms();
+    check_with("$count($keys($merge([1..50000].{$string($): 1})))", NULL, NULL, NULL, NULL,
+               "50000");
+    assert_true(now_ms() - t0 < 3000);
+}
+
+/* An input object's index keys ("0" … "4294967294") come first, ascending, as JavaScript
+ * orders them; 30,000 of them in descending order read in one sort, not 30,000 inserts. */
+static void input_index_keys(void **state)
+{
+    (void)state;
+    json_t *in = json_loads("{\"b\": 1, \"3\": 2, \"x\": {\"9\": 1, \"1\": 2, \"z\": 3},"
+                            " \"1\": 4, \"01\": 5}",
+                            0, NULL);
+    check_with("{'k': $keys($), 'x': $keys(x), 's': $string($)}", in, NULL, NULL, NULL,
+               "{\"k\": [\"1\", \"3\", \"b\", \"x\", \"01\"], \"x\": [\"1\", \"9\", \"z\"],"
+               " \"s\": \"{\\\"1\\\":4,\\\"3\\\":2,\\\"b\\\":1,\\\"x\\\":{\\\"1\\\":2,"
+               "\\\"9\\\":1,\\\"z\\\":3},\\\"01\\\":5}\"}");
+    json_decref(in);
+    in = json_object();
+    char key[16];
+    for (int i = 30000; i > 0; i--) {
+        snprintf(key, sizeof key, "%d", i);
+        json_object_set_new(in, key, json_integer(i));
+    }
+    jn_limits lim = JN_LIMITS_DEFAULT;
+    lim.max_memory = 64u * 1024 * 1024;
+    lim.time_limit_ms = 2000;
+    check_with("[$count($keys($)), $keys($)[0], $keys($)[-1], $.\"17\", $sum(*)]", in, NULL, NULL,
+               &lim, "[30000, \"1\", \"30000\", 17, 450015000]");
+    json_decref(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +376,7 @@ int main(void)
         cmocka_unit_test(tuples_and_parents),     cmocka_unit_test(operators),
         cmocka_unit_test(functions_and_closures), cmocka_unit_test(transforms),
         cmocka_unit_test(libraries_and_bindings), cmocka_unit_test(limits),
+        cmocka_unit_test(native_work_is_bounded), cmocka_unit_test(input_index_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

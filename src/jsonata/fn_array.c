@@ -82,6 +82,8 @@ static jn_val *f_distinct(jn_ctx *cx, jn_val **a, size_t n)
         r->flags |= JN_ARR_SEQ;
     for (size_t i = 0; i < arr->u.arr.len; i++) {
         jn_val *v = arr->u.arr.items[i];
+        if ((i & 255) == 255)
+            jn__check_time(cx); /* quadratic: 100,000 items take half a minute */
         bool seen = false;
         for (size_t k = 0; k < r->u.arr.len && !seen; k++)
             seen = jn__equal(cx, v, r->u.arr.items[k]);

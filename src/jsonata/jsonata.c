@@ -276,6 +276,11 @@ static void on_memory_limit(void *ud)
                  "Memory limit exceeded: the evaluation needs more than its allowance");
 }
 
+static void on_tick(void *ud)
+{
+    jn__check_time(ud);
+}
+
 static double mono_now(void)
 {
     struct timespec ts;
@@ -329,6 +334,7 @@ static int eval_with(const jn_expr *e, const json_t *input, const json_t *bindin
     if (lim.time_limit_ms)
         cx->deadline_ms = mono_now() + lim.time_limit_ms;
     arena.on_limit = on_memory_limit;
+    arena.on_tick = on_tick;
     arena.ud = cx;
     error_clear(err);
     *result = NULL;

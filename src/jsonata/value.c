@@ -262,6 +262,21 @@ static void index_build(jn_arena *a, jn_val *o)
     o->u.obj.icap = icap;
 }
 
+/* The index after an entry went in at position at (0-based), the ones from there on one
+ * further: their slots say one more, the new entry's slot is added. */
+static void index_shift(jn_val *o, size_t at)
+{
+    size_t mask = o->u.obj.icap - 1;
+    for (size_t h = 0; h < o->u.obj.icap; h++)
+        if (o->u.obj.index[h] > at)
+            o->u.obj.index[h]++;
+    const jn_entry *e = &o->u.obj.entries[at];
+    size_t h = hash_key(e->key, e->klen) & mask;
+    while (o->u.obj.index[h] != 0)
+        h = (h + 1) & mask;
+    o->u.obj.index[h] = (uint32_t)(at + 1);
+}
+
 static jn_entry *find(const jn_val *o, const char *key, size_t klen)
 {
     if (o->u.obj.index != NULL) {
@@ -301,20 +316,25 @@ static bool index_key(const char *k, size_t n, uint64_t *value)
     return v < 4294967295u;
 }
 
-/* Where a new key goes: the end, or among the leading index keys in numeric order. */
+/* Where a new key goes: the end, or among the leading index keys in numeric order. The
+ * entries are those index keys ascending, then the others, so the place is found by
+ * bisection: a scan made building an object of n index keys n * n / 2 steps. */
 static size_t insert_position(const jn_val *o, const char *key, size_t klen)
 {
     uint64_t v;
     if (!index_key(key, klen, &v))
         return o->u.obj.len;
-    size_t i = 0;
-    for (; i < o->u.obj.len; i++) {
-        const jn_entry *e = &o->u.obj.entries[i];
+    size_t lo = 0, hi = o->u.obj.len; /* entries before lo precede key; from hi on, follow */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const jn_entry *e = &o->u.obj.entries[mid];
         uint64_t w;
-        if (!index_key(e->key, e->klen, &w) || w > v)
-            break;
+        if (index_key(e->key, e->klen, &w) && w <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return i;
+    return lo;
 }
 
 static void force(const jn_val *o);
@@ -376,8 +396,12 @@ static void obj_set(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val
         o->u.obj.entries[at] = (jn_entry){key, klen, v};
         o->u.obj.len++;
         o->u.obj.live++;
-        if (o->u.obj.index != NULL || o->u.obj.len > INDEX_FROM)
-            index_build(a, o); /* positions moved */
+        if (a->on_tick != NULL) /* each such insert moves the entries after it */
+            a->on_tick(a->ud);
+        if (o->u.obj.index != NULL && o->u.obj.len * 2 + 2 <= o->u.obj.icap)
+            index_shift(o, at); /* positions moved: in place, not a new index each time */
+        else if (o->u.obj.index != NULL || o->u.obj.len > INDEX_FROM)
+            index_build(a, o);
         return;
     }
     jn_entry *ne = &o->u.obj.entries[o->u.obj.len++];
@@ -571,13 +595,10 @@ size_t jn_byte_to_u16(const char *s, size_t byte)
     return jn_u16_len(s, byte);
 }
 
-/* Appends a key known to be new (jansson's keys are unique). */
+/* Appends a key known to be new (jansson's keys are unique), in the JSON's order:
+ * order_keys then puts the index keys in their place. */
 static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_val *v)
 {
-    if (key[0] >= '0' && key[0] <= '9') { /* maybe an index key: it has its place */
-        obj_set(a, o, key, klen, v);
-        return;
-    }
     if (o->u.obj.len == o->u.obj.cap) {
         size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
         jn_entry *n = jn_alloc(a, cap * sizeof *n);
@@ -588,6 +609,58 @@ static void obj_append(jn_arena *a, jn_val *o, const char *key, size_t klen, jn_
     }
     o->u.obj.entries[o->u.obj.len++] = (jn_entry){key, klen, v};
     o->u.obj.live++;
+}
+
+typedef struct keyed {
+    uint64_t n;
+    size_t at;
+} keyed;
+
+static int keyed_cmp(const void *x, const void *y)
+{
+    const keyed *p = x, *q = y;
+    return p->n < q->n ? -1 : p->n > q->n;
+}
+
+/* Puts the index keys of an object read from JSON first, ascending, the others after them
+ * in their order, as JavaScript orders them: one sort (inserting each in its place moved
+ * the entries after it and rebuilt the index every time, quadratic in time and memory:
+ * 30,000 keys in descending order exhausted 512 MiB). */
+static void order_keys(jn_arena *a, jn_val *o)
+{
+    size_t len = o->u.obj.len, n_index = 0;
+    bool ordered = true, others = false;
+    uint64_t last = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t v;
+        if (!index_key(o->u.obj.entries[i].key, o->u.obj.entries[i].klen, &v)) {
+            others = true;
+            continue;
+        }
+        if (others || (n_index > 0 && v < last))
+            ordered = false;
+        last = v;
+        n_index++;
+    }
+    if (ordered)
+        return;
+    keyed *ks = jn_alloc(a, n_index * sizeof *ks);
+    jn_entry *out = jn_alloc(a, (o->u.obj.cap ? o->u.obj.cap : len) * sizeof *out);
+    size_t k = 0, m = n_index;
+    for (size_t i = 0; i < len; i++) {
+        jn_entry *e = &o->u.obj.entries[i];
+        uint64_t v;
+        if (index_key(e->key, e->klen, &v))
+            ks[k++] = (keyed){v, i};
+        else
+            out[m++] = *e;
+    }
+    qsort(ks, n_index, sizeof *ks, keyed_cmp);
+    for (size_t i = 0; i < n_index; i++)
+        out[i] = o->u.obj.entries[ks[i].at];
+    o->u.obj.entries = out;
+    if (o->u.obj.cap < len)
+        o->u.obj.cap = len;
 }
 
 static jn_val *from_json(jn_arena *a, const json_t *j)
@@ -614,6 +687,7 @@ static jn_val *from_json(jn_arena *a, const json_t *j)
                 continue;
             obj_append(a, r, jn_strndup(a, k, klen), klen, v);
         }
+        order_keys(a, r);
         if (r->u.obj.len > INDEX_FROM)
             index_build(a, r);
         return r;
@@ -673,6 +747,7 @@ static void force(const jn_val *o)
     for (void *it = json_object_iter(j); it != NULL; it = json_object_iter_next(j, it))
         obj_append(a, r, json_object_iter_key(it), json_object_iter_key_len(it),
                    from_json_lazy(a, json_object_iter_value(it)));
+    order_keys(a, r);
     if (r->u.obj.len > INDEX_FROM)
         index_build(a, r);
 }

@@ -101,6 +101,7 @@ struct jn_arena {
     char *cur, *end;
     size_t total, limit;
     void (*on_limit)(void *ud);
+    void (*on_tick)(void *ud); /* called amid long work on values (it may longjmp out) */
     void *ud;
 };
 
