@@ -281,9 +281,9 @@ static void enter(jn_ctx *cx)
                      "Expression evaluation timeout: Check for infinite loop");
 }
 
-static bool boolize(const jn_val *v)
+static bool boolize(jn_ctx *cx, const jn_val *v)
 {
-    return jn_truthy(v) == 1;
+    return jn__truthy(cx, v) == 1;
 }
 
 /* ---- operators ---- */
@@ -468,12 +468,12 @@ static jn_val *binary(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
 {
     jn_val *l = jn__eval(cx, n->lhs, input, env);
     if (n->op == OP_AND) {
-        bool lb = boolize(l);
-        return jn_bool(lb && boolize(jn__eval(cx, n->rhs, input, env)));
+        bool lb = boolize(cx, l);
+        return jn_bool(lb && boolize(cx, jn__eval(cx, n->rhs, input, env)));
     }
     if (n->op == OP_OR) {
-        bool lb = boolize(l);
-        return jn_bool(lb || boolize(jn__eval(cx, n->rhs, input, env)));
+        bool lb = boolize(cx, l);
+        return jn_bool(lb || boolize(cx, jn__eval(cx, n->rhs, input, env)));
     }
     jn_val *r = jn__eval(cx, n->rhs, input, env);
     switch (n->op) {
@@ -885,7 +885,7 @@ jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env)
         break;
     case NT_CONDITION: {
         jn_val *c = jn__eval(cx, n->lhs, input, env);
-        if (boolize(c))
+        if (boolize(cx, c))
             r = jn__eval(cx, n->rhs, input, env);
         else if (n->els != NULL)
             r = jn__eval(cx, n->els, input, env);

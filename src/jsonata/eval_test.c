@@ -342,6 +342,28 @@ static void native_work_is_bounded(void **state)
     assert_true(now_ms() - t0 < 3000);
 }
 
+/* Walks over values the evaluation built: arrays nested 300,000 deep (deeper than the
+ * C stack holds a recursion), and one of 2^40 paths (an array that shares its halves). */
+static void walks_over_built_values(void **state)
+{
+    (void)state;
+#define DEEP "($f := function($n, $a){ $n = 0 ? $a : $f($n - 1, [[$a]]) }; $x := $f(300000, [1]); "
+    check_with(DEEP "$x.a)", NULL, NULL, NULL, NULL, "!U1001");
+    check_with(DEEP "$lookup($x, 'a'))", NULL, NULL, NULL, NULL, "!U1001");
+    check_with(DEEP "$exists($x.a))", NULL, NULL, NULL, NULL, "!U1001");
+    check_with(DEEP "[$boolean($x), $not($x), $x ? 1 : 2, $count($x[$])])", NULL, NULL, NULL, NULL,
+               "[true, false, 1, 1]");
+#undef DEEP
+    jn_limits lim = JN_LIMITS_DEFAULT;
+    lim.time_limit_ms = 300;
+#define DAG "($f := function($x, $n){ $n = 0 ? $x : $f([[$x], [$x]], $n - 1) }; $d := $f([0], 40); "
+    check_with(DAG "$boolean($d))", NULL, NULL, NULL, &lim, "!U1001");
+    check_with(DAG "$keys($d))", NULL, NULL, NULL, &lim, "!U1001");
+    check_with(DAG "$count($d[$]))", NULL, NULL, NULL, &lim, "!U1001");
+    check_with(DAG "$string($d))", NULL, NULL, NULL, &lim, "!U1001");
+#undef DAG
+}
+
 /* An input object's index keys ("0" … "4294967294") come first, ascending, as JavaScript
  * orders them; 30,000 of them in descending order read in one sort, not 30,000 inserts. */
 static void input_index_keys(void **state)
@@ -372,11 +394,12 @@ static void input_index_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(paths_and_sequences),    cmocka_unit_test(constructors_and_grouping),
-        cmocka_unit_test(tuples_and_parents),     cmocka_unit_test(operators),
-        cmocka_unit_test(functions_and_closures), cmocka_unit_test(transforms),
-        cmocka_unit_test(libraries_and_bindings), cmocka_unit_test(limits),
-        cmocka_unit_test(native_work_is_bounded), cmocka_unit_test(input_index_keys),
+        cmocka_unit_test(paths_and_sequences),     cmocka_unit_test(constructors_and_grouping),
+        cmocka_unit_test(tuples_and_parents),      cmocka_unit_test(operators),
+        cmocka_unit_test(functions_and_closures),  cmocka_unit_test(transforms),
+        cmocka_unit_test(libraries_and_bindings),  cmocka_unit_test(limits),
+        cmocka_unit_test(native_work_is_bounded),  cmocka_unit_test(input_index_keys),
+        cmocka_unit_test(walks_over_built_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

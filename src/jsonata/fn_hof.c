@@ -41,7 +41,7 @@ static jn_val *f_filter(jn_ctx *cx, jn_val **a, size_t n)
     for (size_t i = 0; i < arr->u.arr.len; i++) {
         jn_val *item = arr->u.arr.items[i];
         jn_val *v = call3(cx, a[1], item, jn_number(cx->arena, (double)i), arr);
-        if (jn_truthy(v) == 1)
+        if (jn__truthy(cx, v) == 1)
             jn_push(cx->arena, r, item);
     }
     return r;
@@ -59,7 +59,7 @@ static jn_val *f_single(jn_ctx *cx, jn_val **a, size_t n)
         jn_val *item = arr->u.arr.items[i];
         bool ok = true;
         if (fn != NULL)
-            ok = jn_truthy(call3(cx, fn, item, jn_number(cx->arena, (double)i), arr)) == 1;
+            ok = jn__truthy(cx, call3(cx, fn, item, jn_number(cx->arena, (double)i), arr)) == 1;
         if (ok) {
             if (found)
                 jn_throw(cx, "D3138", NULL,
@@ -130,7 +130,7 @@ static jn_val *f_sift(jn_ctx *cx, jn_val **a, size_t n)
     jn_entry *e;
     for (size_t i = 0; jn_obj_next(obj, &i, &e);) {
         jn_val *v = call3(cx, a[1], e->val, jn_string_ref(cx->arena, e->key, e->klen), obj);
-        if (jn_truthy(v) == 1)
+        if (jn__truthy(cx, v) == 1)
             jn_obj_set(cx->arena, r, e->key, e->klen, e->val);
     }
     if (jn_obj_len(r) == 0)

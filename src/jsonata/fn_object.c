@@ -10,6 +10,7 @@
 static void collect_keys(jn_ctx *cx, jn_val *v, jn_val *seen, jn_val *out)
 {
     jn__check_stack(cx);
+    jn__tick(cx); /* a value that shares its parts: the walk may be exponential */
     if (jn_is_arr(v)) {
         for (size_t i = 0; i < v->u.arr.len; i++)
             collect_keys(cx, v->u.arr.items[i], seen, out);
@@ -43,6 +44,7 @@ static jn_val *f_lookup(jn_ctx *cx, jn_val **a, size_t n)
 static jn_val *spread(jn_ctx *cx, jn_val *v)
 {
     jn__check_stack(cx);
+    jn__tick(cx); /* a value that shares its parts: the walk may be exponential */
     if (jn_is_arr(v)) {
         jn_val *r = jn_seq(cx->arena);
         for (size_t i = 0; i < v->u.arr.len; i++)
@@ -113,7 +115,7 @@ static jn_val *f_boolean(jn_ctx *cx, jn_val **a, size_t n)
 {
     (void)cx;
     (void)n;
-    int t = jn_truthy(a[0]);
+    int t = jn__truthy(cx, a[0]);
     return t < 0 ? NULL : jn_bool(t == 1);
 }
 
@@ -121,7 +123,7 @@ static jn_val *f_not(jn_ctx *cx, jn_val **a, size_t n)
 {
     (void)cx;
     (void)n;
-    int t = jn_truthy(a[0]);
+    int t = jn__truthy(cx, a[0]);
     return t < 0 ? NULL : jn_bool(t != 1);
 }
 

@@ -44,7 +44,7 @@ static jn_val *str_sub(jn_ctx *cx, jn_val *s, size_t from, size_t to)
 
 static jn_val *f_string(jn_ctx *cx, jn_val **a, size_t n)
 {
-    bool pretty = n > 1 && a[1] != NULL && jn_truthy(a[1]) == 1;
+    bool pretty = n > 1 && a[1] != NULL && jn__truthy(cx, a[1]) == 1;
     return jn_to_string(cx, a[0], pretty);
 }
 

@@ -304,6 +304,16 @@ jn_val *jn__eval(jn_ctx *cx, const jn_node *n, jn_val *input, jn_env *env);
 void jn__check_stack(jn_ctx *cx);
 /* Raises U1001 when the evaluation is past its time limit. */
 void jn__check_time(jn_ctx *cx);
+/* A step of a walk over values (native code, no evaluation step between): every 256th
+ * checks the time. */
+static inline void jn__tick(jn_ctx *cx)
+{
+    if (cx->deadline_ms != 0 && (++cx->ticks & 255) == 0)
+        jn__check_time(cx);
+}
+/* jn_truthy for the evaluator: a value nested too deeply for the stack, or shared so often
+ * that the walk outlasts the time limit, is an error (U1001), not a crash or a hang. */
+int jn__truthy(jn_ctx *cx, const jn_val *v);
 /* Raises U1002 when bytes more (outside the arena: text being built) would take the
  * evaluation beyond its memory limit. */
 void jn__budget(jn_ctx *cx, size_t bytes);

@@ -19,8 +19,10 @@ static jn_val *seq1(jn_ctx *cx, jn_val *v)
 
 jn_val *jn__lookup(jn_ctx *cx, jn_val *input, const char *key, size_t klen)
 {
+    jn__tick(cx);
     switch (jn_typeof(input)) {
     case JN_ARRAY: {
+        jn__check_stack(cx); /* arrays an evaluation nested deeper than the stack */
         jn_val *r = jn_seq(cx->arena);
         for (size_t i = 0; i < input->u.arr.len; i++) {
             jn_val *v = jn__lookup(cx, input->u.arr.items[i], key, klen);
@@ -45,6 +47,7 @@ jn_val *jn__lookup(jn_ctx *cx, jn_val *input, const char *key, size_t klen)
 jn_val *jn__flatten(jn_ctx *cx, jn_val *v, jn_val *into)
 {
     jn__check_stack(cx);
+    jn__tick(cx);
     if (into == NULL)
         into = jn_array(cx->arena, 0);
     if (jn_is_arr(v)) {
@@ -107,6 +110,7 @@ jn_val *jn__wildcard(jn_ctx *cx, jn_val *input)
 static void descend(jn_ctx *cx, jn_val *v, jn_val *out)
 {
     jn__check_stack(cx);
+    jn__tick(cx);
     if (!jn_is_arr(v))
         jn_push(cx->arena, out, v);
     if (jn_is_arr(v)) {
@@ -213,7 +217,7 @@ jn_val *jn__eval_filter(jn_ctx *cx, const jn_node *pred, jn_val *input, jn_env *
                 if (ii == (double)i)
                     jn_push(cx->arena, results, item);
             }
-        } else if (jn_truthy(res) == 1) {
+        } else if (jn__truthy(cx, res) == 1) {
             jn_push(cx->arena, results, item);
         }
     }
@@ -609,7 +613,7 @@ static bool after(sorter *s, size_t ia, size_t ib)
     if (s->fn != NULL) {
         jn_val *args[2] = {a, b};
         jn_val *r = jn_call(cx, s->fn, args, 2);
-        return jn_truthy(r) == 1;
+        return jn__truthy(cx, r) == 1;
     }
     if (s->terms == NULL) {
         /* $sort without a comparator: numbers or strings, ascending */

@@ -10,29 +10,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int truthy(jn_ctx *cx, const jn_val *v, int depth)
+{
+    for (;;) {
+        if (cx == NULL) {
+            if (depth > JN_MAX_NESTING)
+                return 0; /* no context to report it: a walk this deep is refused */
+        } else {
+            if (depth > JN_MAX_NESTING)
+                jn__check_stack(cx); /* beyond the stack's room: U1001 */
+            jn__tick(cx);
+        }
+        switch (jn_typeof(v)) {
+        case JN_UNDEFINED:
+            return -1;
+        case JN_ARRAY:
+            if (v->u.arr.len == 1) { /* the truth of the only item */
+                v = v->u.arr.items[0];
+                depth++;
+                continue;
+            }
+            for (size_t i = 0; i < v->u.arr.len; i++)
+                if (truthy(cx, v->u.arr.items[i], depth + 1) == 1)
+                    return 1;
+            return 0;
+        case JN_STRING:
+            return v->u.str.len > 0;
+        case JN_NUMBER:
+            return jn_num(v) != 0 && !isnan(jn_num(v));
+        case JN_OBJECT:
+            return jn_obj_len(v) > 0;
+        case JN_BOOL:
+            return v->u.b;
+        default:
+            return 0;
+        }
+    }
+}
+
 int jn_truthy(const jn_val *v)
 {
-    switch (jn_typeof(v)) {
-    case JN_UNDEFINED:
-        return -1;
-    case JN_ARRAY:
-        if (v->u.arr.len == 1)
-            return jn_truthy(v->u.arr.items[0]) == 1;
-        for (size_t i = 0; i < v->u.arr.len; i++)
-            if (jn_truthy(v->u.arr.items[i]) == 1)
-                return 1;
-        return 0;
-    case JN_STRING:
-        return v->u.str.len > 0;
-    case JN_NUMBER:
-        return jn_num(v) != 0 && !isnan(jn_num(v));
-    case JN_OBJECT:
-        return jn_obj_len(v) > 0;
-    case JN_BOOL:
-        return v->u.b;
-    default:
-        return 0;
-    }
+    return truthy(NULL, v, 0);
+}
+
+int jn__truthy(jn_ctx *cx, const jn_val *v)
+{
+    return truthy(cx, v, 0);
 }
 
 static void write_num15(jn_sbuf *b, double d)
@@ -95,6 +118,7 @@ static void stringify(jn_ctx *cx, jn_sbuf *b, const jn_val *v, bool pretty, int 
 {
     if ((level & 63) == 63)
         jn__check_stack(cx);
+    jn__tick(cx);
     switch (jn_typeof(v)) {
     case JN_UNDEFINED:
     case JN_NULL:
