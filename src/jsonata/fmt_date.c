@@ -56,6 +56,10 @@ static void add_literal(picture *p, bt_buf *lit)
     pt->text = bt_buf_steal(lit);
 }
 
+/* A width beyond this is taken as this: the text is built on the heap, outside the
+ * evaluation's memory limit and time checks ("[Y,2000000000]" asked for 2 GB). */
+#define MAX_WIDTH 1000
+
 static bool parse_width(const char *s, int *min, int *max)
 {
     /* "2", "*", "2-4", "*-3", "3-*" */
@@ -80,7 +84,8 @@ static bool parse_width(const char *s, int *min, int *max)
         for (const char *c = t; *c; c++)
             if (!isdigit((unsigned char)*c))
                 return false;
-        *out = atoi(t);
+        long w = strtol(t, NULL, 10); /* at most 15 digits: no overflow */
+        *out = w > MAX_WIDTH ? MAX_WIDTH : (int)w;
     }
     return true;
 }

@@ -130,6 +130,23 @@ static void test_from_millis(void **state)
     }
 }
 
+/* A width is capped at 1000: "[Y0001,2000000000]" built 2 GB on the heap, and a width of
+ * 15 digits overflowed an int. */
+static void test_huge_width(void **state)
+{
+    (void)state;
+    const char *pictures[] = {"[Y0001,2000000000]", "[Y,999999999999999]", "[M,1000-*]"};
+    for (size_t i = 0; i < sizeof pictures / sizeof pictures[0]; i++) {
+        bt_buf b;
+        bt_buf_init(&b);
+        jfmt_err err = {"", ""};
+        assert_int_equal(jfmt_from_millis(0, pictures[i], NULL, &b, &err), 0);
+        assert_int_equal(b.len, 1000);
+        assert_string_equal(b.data + 996, i == 2 ? "0001" : "1970");
+        bt_buf_fini(&b);
+    }
+}
+
 /* ISO week dates: $toMillis(date, '[Y]-[M]-[D]') then '[X0001]-W[W01]-[F1]'. */
 static const struct {
     const char *id, *date, *picture, *result;
@@ -291,10 +308,9 @@ static void test_time_only(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_from_millis),
-        cmocka_unit_test(test_iso_week_dates),
-        cmocka_unit_test(test_to_millis),
-        cmocka_unit_test(test_time_only),
+        cmocka_unit_test(test_from_millis), cmocka_unit_test(test_iso_week_dates),
+        cmocka_unit_test(test_to_millis),   cmocka_unit_test(test_time_only),
+        cmocka_unit_test(test_huge_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
