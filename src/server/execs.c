@@ -437,18 +437,32 @@ static void pend_clear(struct pending_outcome *p)
     free((void *)(uintptr_t)p->cause);
 }
 
-/* Runs x until it waits, applying what integrations report meanwhile. */
+/* One execution runs at most this long in one go (then the loop serves everything else and
+ * it goes on a millisecond later), in rounds of DRIVE_STEPS transitions: a machine that
+ * loops without waiting, or whose every state spends its JSONata second, cannot hold the
+ * engine thread, which every execution and API answer shares. */
+#define DRIVE_BUDGET_NS (20u * 1000 * 1000)
+#define DRIVE_STEPS     16
+
+/* Runs x until it waits (or its turn is up), applying what integrations report meanwhile. */
 void execs__drive(server *s, xrec *x)
 {
     int64_t now = s->now_ms;
+    uint64_t t0 = uv_hrtime();
+    bool more = false;
     for (;;) {
         if (exec_get_status(x->e) == EXEC_RUNNING) {
-            exec_advance(x->e, now, 0);
+            more = exec_advance(x->e, now, DRIVE_STEPS);
             execs__record(s, x, json_pack("{s:I}", "a", (json_int_t)now));
+        } else {
+            more = false;
         }
         take_effects(s, x, true);
-        if (x->n_pend == 0)
+        if (x->n_pend == 0) {
+            if (more && uv_hrtime() - t0 < DRIVE_BUDGET_NS)
+                continue;
             break;
+        }
         /* Outcomes reported inside start(): apply them in order, each then drained. */
         size_t n = x->n_pend;
         struct pending_outcome *batch = x->pend;
@@ -462,7 +476,16 @@ void execs__drive(server *s, xrec *x)
         }
         free(batch);
     }
-    heap_set(s, x, exec_get_status(x->e) == EXEC_RUNNING ? exec_next_timer(x->e) : INT64_MAX);
+    bool running = exec_get_status(x->e) == EXEC_RUNNING;
+    /* Ready work left when the turn ended: due again a millisecond after the clock as it is
+     * now, so that the loop's timer is armed for a moment it has not reached yet and the
+     * loop polls (requests, commits) before this execution's next turn. */
+    int64_t again = INT64_MAX;
+    if (running && more) {
+        server__tick(s);
+        again = s->now_ms + 1;
+    }
+    heap_set(s, x, !running ? INT64_MAX : more ? again : exec_next_timer(x->e));
     mark_dirty(s, x);
 }
 
@@ -912,7 +935,10 @@ static void on_timer(uv_timer_t *t)
     server *s = t->data;
     s->timer_due = INT64_MAX;
     server__tick(s);
-    while (s->n_heap && s->heap[0]->next_timer <= s->now_ms) {
+    /* what is due at this turn's start: an execution whose turn ended (due again at
+     * now + 1) waits for the next turn, after the loop's other work */
+    int64_t now = s->now_ms;
+    while (s->n_heap && s->heap[0]->next_timer <= now) {
         xrec *x = s->heap[0];
         heap_remove(s, x);
         if (execs__load(s, x) != 0)

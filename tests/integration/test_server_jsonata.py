@@ -4,6 +4,8 @@ States.QueryEvaluationError and an EvaluationFailed event, and surviving kill -9
 server while they wait."""
 
 import json
+import time
+import urllib.request
 
 import servertest
 from servertest import ROLE
@@ -109,6 +111,32 @@ class JsonataMode(servertest.ServerTestCase):
         self.assertEqual(details["error"], "States.QueryEvaluationError")
         self.assertEqual(details["state"], "P")
         self.assertEqual(types[-1], "ExecutionFailed")
+
+    def test_a_long_running_loop_does_not_hold_the_server(self):
+        # 60 rounds of a state whose expression takes tens of milliseconds, with no wait in
+        # between: about two seconds of work in one execution. The engine thread serves
+        # everything else between its turns, so /health and another execution are answered
+        # meanwhile, and the loop still ends with the right count.
+        busy = {"QueryLanguage": "JSONata", "StartAt": "Work", "States": {
+            "Work": {"Type": "Pass",
+                     "Assign": {"i": "{% ($exists($i) ? $i : 0) + 1 %}",
+                                "n": "{% $count([1..400000].($ * 2)) %}"},
+                     "Next": "Again?"},
+            "Again?": {"Type": "Choice",
+                       "Choices": [{"Condition": "{% $i < 60 %}", "Next": "Work"}],
+                       "Default": "Done"},
+            "Done": {"Type": "Pass", "Output": "{% {'rounds': $i, 'n': $n} %}", "End": True}}}
+        sfn, arn = self.run_machine("busy", busy, {})
+        waits = []
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            t0 = time.time()
+            urllib.request.urlopen(self.server.url + "/health", timeout=30).read()
+            waits.append(time.time() - t0)
+        d = self.wait_status(sfn, arn, "SUCCEEDED")
+        self.assertEqual(json.loads(d["output"]), {"rounds": 60, "n": 400000})
+        self.assertGreater(len(waits), 3, "the loop ended before it could be observed")
+        # (one turn is 20 ms of work at most; a whole-loop hold would be seconds)
+        self.assertLess(max(waits), 1.0, waits)
 
     def test_a_jsonata_wait_survives_kill_9(self):
         sfn, arn = self.run_machine("wait", WAIT, {"s": 2})
