@@ -438,11 +438,20 @@ static void pend_clear(struct pending_outcome *p)
 }
 
 /* One execution runs at most this long in one go (then the loop serves everything else and
- * it goes on a millisecond later), in rounds of DRIVE_STEPS transitions: a machine that
- * loops without waiting, or whose every state spends its JSONata second, cannot hold the
- * engine thread, which every execution and API answer shares. */
+ * it goes on a millisecond later), checked every DRIVE_STEPS phases: a machine that loops
+ * without waiting, or whose every state spends its JSONata second, cannot hold the engine
+ * thread, which every execution and API answer shares. */
 #define DRIVE_BUDGET_NS (20u * 1000 * 1000)
-#define DRIVE_STEPS     16
+#define DRIVE_STEPS     4
+
+/* Records that x advanced at now by at most steps phases (0: until it waited), as the
+ * replay repeats it: the same phases, so a turn cut short replays cut short. */
+static void record_advance(server *s, xrec *x, int64_t now, uint32_t steps)
+{
+    execs__record(s, x,
+                  steps ? json_pack("{s:I, s:I}", "a", (json_int_t)now, "n", (json_int_t)steps)
+                        : json_pack("{s:I}", "a", (json_int_t)now));
+}
 
 /* Runs x until it waits (or its turn is up), applying what integrations report meanwhile. */
 void execs__drive(server *s, xrec *x)
@@ -450,10 +459,11 @@ void execs__drive(server *s, xrec *x)
     int64_t now = s->now_ms;
     uint64_t t0 = uv_hrtime();
     bool more = false;
+    uint32_t steps = 0; /* advanced by, not yet recorded */
     for (;;) {
         if (exec_get_status(x->e) == EXEC_RUNNING) {
             more = exec_advance(x->e, now, DRIVE_STEPS);
-            execs__record(s, x, json_pack("{s:I}", "a", (json_int_t)now));
+            steps += DRIVE_STEPS;
         } else {
             more = false;
         }
@@ -462,6 +472,10 @@ void execs__drive(server *s, xrec *x)
             if (more && uv_hrtime() - t0 < DRIVE_BUDGET_NS)
                 continue;
             break;
+        }
+        if (steps) {
+            record_advance(s, x, now, steps);
+            steps = 0;
         }
         /* Outcomes reported inside start(): apply them in order, each then drained. */
         size_t n = x->n_pend;
@@ -476,6 +490,8 @@ void execs__drive(server *s, xrec *x)
         }
         free(batch);
     }
+    if (steps)
+        record_advance(s, x, now, steps);
     bool running = exec_get_status(x->e) == EXEC_RUNNING;
     /* Ready work left when the turn ended: due again a millisecond after the clock as it is
      * now, so that the loop's timer is armed for a moment it has not reached yet and the
@@ -550,7 +566,9 @@ static int replay_record(exec *e, json_t *rec)
     json_t *v;
     int64_t t = json_integer_value(json_object_get(rec, "t"));
     if ((v = json_object_get(rec, "a")) != NULL) {
-        exec_advance(e, json_integer_value(v), 0);
+        /* "n": the turn's phases (records before the turns had none: until it waited) */
+        json_int_t n = json_integer_value(json_object_get(rec, "n"));
+        exec_advance(e, json_integer_value(v), n > 0 && n <= UINT32_MAX ? (uint32_t)n : 0);
         return 0;
     }
     if ((v = json_object_get(rec, "s")) != NULL)
