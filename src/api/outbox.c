@@ -148,9 +148,9 @@ static void outbox_html(api_call *c, json_t *mails, int64_t next_before)
     bt_buf_fini(&b);
 }
 
-static void reply_json(api_call *c, const char *key, json_t *list)
+/* Answers with o (consumed) as JSON. */
+static void reply_json(api_call *c, json_t *o)
 {
-    json_t *o = json_pack("{s:o}", key, list);
     char *text = bt_json_dumps(o);
     api_reply(c, 200, "application/json", text, strlen(text), json_headers);
     free(text);
@@ -166,7 +166,7 @@ void api_topic_page(api_call *c, topic_service *ts)
         return;
     }
     if (strcmp(path, path_deliveries) == 0) {
-        reply_json(c, "Deliveries", topic_deliveries(ts, 1000));
+        reply_json(c, json_pack("{s:o}", "Deliveries", topic_deliveries(ts, 1000)));
         return;
     }
     topic_outbox_page pg = {.limit = 1000, .max_bytes = OUTBOX_PAGE_BYTES};
@@ -189,10 +189,7 @@ void api_topic_page(api_call *c, topic_service *ts)
         json_t *o = json_pack("{s:o}", "Mails", mails);
         if (next)
             json_object_set_new(o, "NextBefore", json_integer(next));
-        char *text = bt_json_dumps(o);
-        api_reply(c, 200, "application/json", text, strlen(text), json_headers);
-        free(text);
-        json_decref(o);
+        reply_json(c, o);
         return;
     }
     outbox_html(c, mails, next);
